@@ -1,0 +1,1 @@
+"""The `alliance` command line for operators, demos and partners."""

@@ -1,0 +1,1 @@
+"""The shared kernel: everything every alliance service needs and nothing specific to one."""

@@ -1,0 +1,114 @@
+"""Idempotent event consumer: a durable pull consumer whose effects commit exactly once.
+
+For each fetched batch, the handlers' effects and the ids of the events they applied commit in
+one SQLite transaction; the messages are acked only after that commit. A redelivered event (the
+process died between commit and ack, or the publisher sent it twice) finds its id recorded and
+is skipped, then acked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from kernel.db import Database
+from kernel.events import Event
+from kernel.nats_link import NatsLink
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[sqlite3.Connection, Event], None]
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        db: Database,
+        link: NatsLink,
+        *,
+        stream: str,
+        durable: str,
+        handlers: Mapping[str, Handler],
+        filter_subjects: Sequence[str] = (),
+        batch: int = 256,
+    ) -> None:
+        self._db = db
+        self._link = link
+        self._stream = stream
+        self._durable = durable
+        self._handlers = dict(handlers)
+        self._filter_subjects = list(filter_subjects)
+        self._batch = batch
+        self._task: asyncio.Task[None] | None = None
+        self.applied = 0
+        self.skipped = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"consumer-{self._durable}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                js = await self._link.jetstream()
+                config = ConsumerConfig(
+                    durable_name=self._durable,
+                    ack_policy=AckPolicy.EXPLICIT,
+                    deliver_policy=DeliverPolicy.ALL,
+                    ack_wait=30,
+                    max_ack_pending=self._batch * 4,
+                    filter_subjects=self._filter_subjects or None,
+                )
+                subscription = await js.pull_subscribe(
+                    "", durable=self._durable, stream=self._stream, config=config
+                )
+                while True:
+                    try:
+                        messages = await subscription.fetch(self._batch, timeout=1.0)
+                    except (TimeoutError, NatsTimeoutError):
+                        continue
+                    self._apply_batch(
+                        [Event.from_nats(m.subject, m.headers, m.data) for m in messages]
+                    )
+                    for message in messages:
+                        await message.ack()
+                    backoff = 0.1
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer %s: %s; retrying in %.1fs", self._durable, exc, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+
+    def _apply_batch(self, events: list[Event]) -> None:
+        with self._db.transaction() as tx:
+            for event in events:
+                seen = tx.execute(
+                    "SELECT 1 FROM applied_events WHERE consumer = ? AND event_id = ?",
+                    (self._durable, event.id),
+                ).fetchone()
+                if seen:
+                    self.skipped += 1
+                    continue
+                handler = self._handlers.get(event.type)
+                if handler is not None:
+                    handler(tx, event)
+                tx.execute(
+                    "INSERT INTO applied_events (consumer, event_id, applied_at) VALUES (?, ?, ?)",
+                    (self._durable, event.id, time.time()),
+                )
+                self.applied += 1

@@ -1,0 +1,116 @@
+"""The event envelope: CloudEvents 1.0 in NATS binary mode, payload a protobuf message.
+
+Subject: alliance.<region>.<service>.<entity>.<verb>. The event id doubles as Nats-Msg-Id, so
+JetStream drops a re-published copy inside its duplicate window; it starts with the region, so
+ids never collide when every region's events meet in one stream.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf import descriptor_pool, message_factory
+from google.protobuf.message import Message
+from ulid import ULID
+
+SPEC_VERSION = "1.0"
+TYPE_PREFIX = "cn.yrd."
+CONTENT_TYPE = "application/protobuf"
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    type: str  # e.g. cn.yrd.alliance.membership.v1.CarrierRegistered
+    source: str  # /alliance/<region>/<service>
+    subject: str  # the NATS subject
+    resource: str  # ce-subject: the resource name the event is about
+    time: datetime
+    version: int  # the resource's version after the change, for ordering
+    payload: bytes
+
+    @property
+    def region(self) -> str:
+        return self.subject.split(".")[1]
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "Nats-Msg-Id": self.id,
+            "ce-specversion": SPEC_VERSION,
+            "ce-id": self.id,
+            "ce-source": self.source,
+            "ce-type": self.type,
+            "ce-time": self.time.isoformat().replace("+00:00", "Z"),
+            "ce-subject": self.resource,
+            "ce-version": str(self.version),
+            "content-type": CONTENT_TYPE,
+        }
+
+    @classmethod
+    def from_nats(cls, subject: str, headers: dict[str, str] | None, data: bytes) -> Event:
+        h = headers or {}
+        missing = [k for k in ("ce-id", "ce-type", "ce-source", "ce-time") if k not in h]
+        if missing:
+            raise ValueError(f"message on {subject} is not a CloudEvent: missing {missing}")
+        return cls(
+            id=h["ce-id"],
+            type=h["ce-type"],
+            source=h["ce-source"],
+            subject=subject,
+            resource=h.get("ce-subject", ""),
+            time=datetime.fromisoformat(h["ce-time"].replace("Z", "+00:00")),
+            version=int(h.get("ce-version", "0")),
+            payload=data,
+        )
+
+    def decode(self) -> Message:
+        """The payload as its protobuf message; its module must have been imported."""
+        full_name = self.type.removeprefix(TYPE_PREFIX)
+        descriptor = descriptor_pool.Default().FindMessageTypeByName(full_name)
+        message = message_factory.GetMessageClass(descriptor)()
+        message.ParseFromString(self.payload)
+        return message
+
+
+def new_event_id(region: str) -> str:
+    return f"{region}-{ULID()}"
+
+
+def build_event(
+    *,
+    region: str,
+    service: str,
+    entity: str,
+    verb: str,
+    resource: str,
+    version: int,
+    payload: Message,
+    now: datetime | None = None,
+) -> Event:
+    return Event(
+        id=new_event_id(region),
+        type=TYPE_PREFIX + payload.DESCRIPTOR.full_name,
+        source=f"/alliance/{region}/{service}",
+        subject=f"alliance.{region}.{service}.{entity}.{verb}",
+        resource=resource,
+        time=now or datetime.now(UTC),
+        version=version,
+        payload=payload.SerializeToString(),
+    )
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    """A partner-friendly view: envelope fields plus the decoded payload."""
+    from google.protobuf.json_format import MessageToDict
+
+    return {
+        "id": event.id,
+        "type": event.type,
+        "source": event.source,
+        "subject": event.resource,
+        "time": event.time.isoformat().replace("+00:00", "Z"),
+        "version": event.version,
+        "data": MessageToDict(event.decode()),
+    }

@@ -1,0 +1,56 @@
+"""Opaque, tamper-proof page tokens for keyset pagination.
+
+A token carries the last key of the page and a digest of the query it belongs to, signed with
+HMAC. A forged or altered token, or one reused with different filters, is INVALID_ARGUMENT.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+
+from kernel.errors import FieldViolation, InvalidArgument
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+
+def page_size(value: int) -> int:
+    if value < 0:
+        raise InvalidArgument([FieldViolation("page_size", "must not be negative")])
+    return min(value or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+
+
+class PageTokens:
+    def __init__(self, secret: bytes) -> None:
+        self._key = hashlib.sha256(b"page-token:" + secret).digest()
+
+    def encode(self, last_key: str, query: str) -> str:
+        body = json.dumps({"k": last_key, "q": _digest(query)}, separators=(",", ":")).encode()
+        mac = hmac.new(self._key, body, hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(mac + body).decode().rstrip("=")
+
+    def decode(self, token: str, query: str) -> str | None:
+        """The last key of the previous page, or None for the first page."""
+        if not token:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            mac, body = raw[:16], raw[16:]
+            valid = hmac.compare_digest(mac, hmac.new(self._key, body, hashlib.sha256).digest()[:16])
+            data = json.loads(body) if valid else None
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("k"), str):
+            raise InvalidArgument([FieldViolation("page_token", "is not a token this API issued")])
+        if data.get("q") != _digest(query):
+            raise InvalidArgument(
+                [FieldViolation("page_token", "belongs to a request with other filters or parent")]
+            )
+        return str(data["k"])
+
+
+def _digest(query: str) -> str:
+    return hashlib.sha256(query.encode()).hexdigest()[:16]

@@ -1,0 +1,174 @@
+"""Service bootstrap: one place that wires a service's parts to the kernel and runs them.
+
+A service provides a ServiceDefinition; `ServiceHost` builds the gRPC server (interceptors,
+health, reflection), the database with the kernel's and the service's migrations, the NATS
+link, the outbox relay and the service's consumers, and stops them in reverse order:
+health NOT_SERVING → drain in-flight RPCs → flush the outbox → stop consumers → close NATS → DB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+from nats.js import JetStreamContext
+
+from kernel.auth import MethodPolicy
+from kernel.consumer import EventConsumer
+from kernel.db import Database, Migration
+from kernel.interceptors import AllianceInterceptor
+from kernel.nats_link import NatsLink
+from kernel.outbox import MIGRATIONS as KERNEL_MIGRATIONS
+from kernel.outbox import OutboxRelay
+from kernel.paging import PageTokens
+from kernel.settings import ConfigError, ServiceSettings, load_settings
+from kernel.streams import ensure_stream, events_stream_config
+from kernel.unit_of_work import UnitOfWork, unit_of_work
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """What a service's servicers and consumers are built from."""
+
+    settings: ServiceSettings
+    db: Database
+    link: NatsLink
+    relay: OutboxRelay
+    page_tokens: PageTokens
+
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
+        return unit_of_work(self.db, self.relay)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str  # e.g. "membership": the event source and subject segment
+    migrations: Sequence[Migration]
+    policy: MethodPolicy
+    # Adds the service's servicers; returns their full names for health and reflection.
+    add_servicers: Callable[[grpc.aio.Server, Runtime], Sequence[str]]
+    consumers: Callable[[Runtime], Sequence[EventConsumer]] = field(default=lambda _rt: ())
+
+
+class ServiceHost:
+    def __init__(self, definition: ServiceDefinition, settings: ServiceSettings) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.port = 0
+        self.runtime: Runtime | None = None
+        self._server: grpc.aio.Server | None = None
+        self._health = HealthServicer()
+        self._consumers: Sequence[EventConsumer] = ()
+        self._service_names: list[str] = []
+
+    async def start(self) -> int:
+        settings = self.settings
+        db = Database(settings.db_path, sync_full=settings.sync_full)
+        db.migrate([*KERNEL_MIGRATIONS, *self.definition.migrations])
+
+        async def ensure_region_stream(js: JetStreamContext) -> None:
+            await ensure_stream(js, events_stream_config(settings.region))
+
+        link = NatsLink(
+            settings.nats_url,
+            name=f"{self.definition.name}-{settings.region}",
+            user=settings.nats_user,
+            password=settings.nats_password.get_secret_value() if settings.nats_password else None,
+            on_connect=[ensure_region_stream],
+        )
+        relay = OutboxRelay(
+            db,
+            link,
+            batch=settings.outbox_batch,
+            retention_s=settings.outbox_retention_hours * 3600,
+        )
+        secret = settings.jwt_secret.get_secret_value()
+        page_secret = settings.page_token_secret or settings.jwt_secret
+        self.runtime = Runtime(
+            settings, db, link, relay, PageTokens(page_secret.get_secret_value().encode())
+        )
+
+        server = grpc.aio.server(
+            interceptors=[AllianceInterceptor(secret, self.definition.policy)],
+            options=[("grpc.so_reuseport", 0)],
+        )
+        self._service_names = list(self.definition.add_servicers(server, self.runtime))
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        reflection.enable_server_reflection(
+            [*self._service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+             reflection.SERVICE_NAME],
+            server,
+        )
+        self.port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
+        if self.port == 0:
+            raise ConfigError(f"cannot listen on {settings.grpc_host}:{settings.grpc_port}")
+        self._server = server
+
+        link.start()
+        relay.start()
+        self._consumers = self.definition.consumers(self.runtime)
+        for consumer in self._consumers:
+            consumer.start()
+        await server.start()
+        await self._set_health(health_pb2.HealthCheckResponse.SERVING)
+        log.info(
+            "%s (%s) serving on %s:%d", self.definition.name, settings.region,
+            settings.grpc_host, self.port,
+        )
+        return self.port
+
+    async def _set_health(self, status: int) -> None:
+        for name in ["", *self._service_names]:
+            await self._health.set(name, status)
+
+    async def stop(self) -> None:
+        if self._server is None or self.runtime is None:
+            return
+        await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self._server.stop(self.settings.shutdown_grace_s)
+        await self.runtime.relay.stop(flush_timeout_s=self.settings.shutdown_grace_s)
+        for consumer in reversed(self._consumers):
+            await consumer.stop()
+        await self.runtime.link.close()
+        self.runtime.db.close()
+        self._server = None
+        log.info("%s (%s) stopped", self.definition.name, self.settings.region)
+
+
+async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    host = ServiceHost(definition, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await host.start()
+    await stop.wait()
+    await host.stop()
+
+
+def run_service(definition: ServiceDefinition, settings_cls: type[ServiceSettings]) -> None:
+    """The body of a service's console script."""
+    try:
+        settings = load_settings(settings_cls)
+    except ConfigError as exc:
+        raise SystemExit(f"{definition.name}: {exc.code}") from None
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format=f"%(asctime)s %(levelname)s {definition.name}/{settings.region} %(name)s: %(message)s",
+    )
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; only missing on exotic hosts
+        asyncio.run(serve(definition, settings))
+    else:
+        uvloop.run(serve(definition, settings))

@@ -1,0 +1,70 @@
+"""Configuration: one pydantic-settings class per service, read only from the environment."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REGION_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,9}$")
+
+
+class ConfigError(SystemExit):
+    """Raised at start when the environment is missing or holds an invalid value."""
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs; a service subclasses it and sets its own env prefix."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    region: str = Field(description="Home region of this service, e.g. sh, hz, zjg")
+    grpc_host: str = "127.0.0.1"
+    grpc_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
+    db_path: Path = Field(description="SQLite database file of this service")
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
+    jwt_secret: SecretStr = Field(description="HMAC key that signs caller tokens (>= 32 bytes)")
+    page_token_secret: SecretStr | None = Field(
+        default=None, description="HMAC key for page tokens; defaults to a key derived from jwt_secret"
+    )
+    sync_full: bool = Field(default=True, description="SQLite synchronous=FULL (durable commits)")
+    outbox_batch: int = Field(default=256, ge=1, le=10_000)
+    outbox_retention_hours: float = Field(default=168.0, gt=0)
+    shutdown_grace_s: float = Field(default=5.0, ge=0)
+    log_level: str = "INFO"
+
+    @field_validator("region")
+    @classmethod
+    def _region_is_a_slug(cls, value: str) -> str:
+        if not REGION_PATTERN.match(value):
+            raise ValueError("must be 2-10 lowercase letters or digits, starting with a letter")
+        return value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _secret_is_long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes long")
+        return value
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_settings(cls: type[S]) -> S:
+    """Loads settings from the environment, turning a validation error into a message that
+    names each bad variable, e.g. ``MEMBERSHIP_GRPC_PORT: Input should be a valid integer``."""
+    try:
+        return cls()  # type: ignore[call-arg]
+    except ValidationError as exc:
+        prefix = cls.model_config.get("env_prefix", "")
+        lines = [
+            f"  {(prefix + '_'.join(str(p) for p in err['loc'])).upper()}: {err['msg']}"
+            for err in exc.errors()
+        ]
+        raise ConfigError("invalid configuration:\n" + "\n".join(lines)) from None

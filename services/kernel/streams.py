@@ -1,0 +1,44 @@
+"""JetStream streams of a region, created idempotently at start."""
+
+from __future__ import annotations
+
+from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import BadRequestError, NotFoundError
+
+DUPLICATE_WINDOW_S = 120.0
+RETENTION_S = 7 * 24 * 3600.0
+
+
+def events_stream_name(region: str) -> str:
+    return f"EVENTS_{region.upper()}"
+
+
+def region_subjects(region: str) -> str:
+    return f"alliance.{region}.>"
+
+
+def events_stream_config(region: str) -> StreamConfig:
+    return StreamConfig(
+        name=events_stream_name(region),
+        subjects=[region_subjects(region)],
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        discard=DiscardPolicy.OLD,
+        max_age=RETENTION_S,
+        duplicate_window=DUPLICATE_WINDOW_S,
+        allow_direct=True,
+    )
+
+
+async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
+    assert config.name is not None
+    try:
+        await js.stream_info(config.name)
+    except NotFoundError:
+        try:
+            await js.add_stream(config)
+            return
+        except BadRequestError:
+            pass  # another service of the region created it first
+    await js.update_stream(config)

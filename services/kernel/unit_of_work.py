@@ -1,0 +1,57 @@
+"""A unit of work: entity changes, their events and idempotency keys in one transaction."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from kernel import outbox
+from kernel.db import Database
+from kernel.errors import InvalidArgument, FieldViolation
+from kernel.events import Event
+from kernel.outbox import OutboxRelay
+
+
+class UnitOfWork:
+    def __init__(self, tx: sqlite3.Connection) -> None:
+        self.tx = tx
+        self.events: list[Event] = []
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+    def earlier_result(self, request_id: str, method: str) -> str | None:
+        """The resource a create with this request_id made before, if any."""
+        if not request_id:
+            return None
+        row = self.tx.execute(
+            "SELECT method, resource FROM idempotency_keys WHERE request_id = ?", (request_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        if row["method"] != method:
+            raise InvalidArgument(
+                [FieldViolation("request_id", f"was already used for {row['method']}")]
+            )
+        return str(row["resource"])
+
+    def remember_result(self, request_id: str, method: str, resource: str) -> None:
+        if request_id:
+            self.tx.execute(
+                "INSERT INTO idempotency_keys (request_id, method, resource, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (request_id, method, resource, time.time()),
+            )
+
+
+@contextmanager
+def unit_of_work(db: Database, relay: OutboxRelay) -> Iterator[UnitOfWork]:
+    with db.transaction() as tx:
+        uow = UnitOfWork(tx)
+        yield uow
+        for event in uow.events:
+            outbox.append(tx, event)
+    if uow.events:
+        relay.wake()

@@ -1,0 +1,1 @@
+"""Membership: the alliance's incubation carriers and their tenant startups."""

@@ -1,0 +1,303 @@
+"""Membership use cases: each validates, authorises, changes state and emits its event in one
+unit of work. Requests and results are the API's protobuf messages; the servicer only routes."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from google.protobuf.message import Message
+
+from alliance.membership.v1 import events_pb2 as ev
+from alliance.membership.v1 import membership_pb2 as pb
+from kernel import validation as check
+from kernel.auth import caller
+from kernel.clock import to_timestamp, utcnow
+from kernel.errors import EtagMismatch, FailedPrecondition, NotFound, PermissionDenied, Violations
+from kernel.events import build_event
+from kernel.names import REGION, NamePattern, etag, new_id
+from kernel.paging import page_size
+from kernel.server import Runtime
+from kernel.unit_of_work import UnitOfWork
+from membership import rules, store
+
+SERVICE = "membership"
+CARRIER = NamePattern("regions/{region}/carriers/{carrier}")
+STARTUP = NamePattern("regions/{region}/carriers/{carrier}/startups/{startup}")
+ALL_REGIONS = "regions/-"
+
+
+class Membership:
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+        self.region = runtime.settings.region
+
+    # -- carriers ---------------------------------------------------------------------------
+
+    def create_carrier(self, request: pb.CreateCarrierRequest) -> pb.Carrier:
+        v = Violations()
+        parent = REGION.parse(v, "parent", request.parent)
+        rules.check_carrier(v, request.carrier)
+        check.request_id(v, request.request_id)
+        v.raise_if_any()
+        assert parent is not None
+        self._ensure_home(parent["region"])
+        if not caller().is_operator_of(self.region):
+            raise PermissionDenied(f"only an operator of region {self.region} registers carriers")
+        with self._rt.unit_of_work() as uow:
+            earlier = uow.earlier_result(request.request_id, "CreateCarrier")
+            if earlier:
+                return self._carrier(uow.tx, CARRIER.parse(Violations(), "", earlier) or {})[0]
+            carrier_id = new_id()
+            carrier = pb.Carrier()
+            carrier.CopyFrom(request.carrier)
+            carrier.name = CARRIER.format(region=self.region, carrier=carrier_id)
+            carrier.state = pb.CARRIER_STATE_ACTIVE
+            self._stamp(carrier, 1, created=True)
+            store.put_carrier(uow.tx, carrier_id, self.region, carrier, 1)
+            uow.remember_result(request.request_id, "CreateCarrier", carrier.name)
+            self._emit(uow, "carrier", "registered", carrier.name, 1, ev.CarrierRegistered(carrier=carrier))
+        return carrier
+
+    def get_carrier(self, request: pb.GetCarrierRequest) -> pb.Carrier:
+        ids = self._parse(CARRIER, "name", request.name)
+        return self._carrier(self._rt.db.conn, ids)[0]
+
+    def list_carriers(self, request: pb.ListCarriersRequest) -> pb.ListCarriersResponse:
+        v = Violations()
+        region = "-" if request.parent == ALL_REGIONS else (REGION.parse(v, "parent", request.parent) or {}).get("region", "")
+        check.enum(v, "level", request.level, pb.CarrierLevel.DESCRIPTOR, required=False)
+        check.enum(v, "kind", request.kind, pb.CarrierKind.DESCRIPTOR, required=False)
+        check.enum(v, "industrial_chain", request.industrial_chain, rules._CHAIN, required=False)
+        check.enum(v, "state", request.state, pb.CarrierState.DESCRIPTOR, required=False)
+        v.raise_if_any()
+        size = page_size(request.page_size)
+        query = store.CarrierFilter(
+            region, request.level, request.kind, request.industrial_chain, request.state
+        )
+        after = self._rt.page_tokens.decode(request.page_token, query.key())
+        rows = store.list_carriers(self._rt.db.conn, query, after, size + 1)
+        return pb.ListCarriersResponse(
+            carriers=[carrier for _, carrier in rows[:size]],
+            next_page_token=self._next_token(rows, size, query.key()),
+        )
+
+    def update_carrier(self, request: pb.UpdateCarrierRequest) -> pb.Carrier:
+        v = Violations()
+        ids = CARRIER.parse(v, "carrier.name", request.carrier.name)
+        paths = rules.mask_paths(v, request.update_mask.paths, rules.CARRIER_UPDATABLE)
+        v.raise_if_any()
+        assert ids is not None
+        with self._rt.unit_of_work() as uow:
+            current, version = self._carrier(uow.tx, ids, for_write=True)
+            self._authorize_carrier_change(current.name, paths)
+            rules.ensure_can_change(current)
+            _check_etag(request.carrier.etag, current.etag, "carrier.etag")
+            updated = pb.Carrier()
+            updated.CopyFrom(current)
+            changed = rules.apply_mask(updated, request.carrier, paths)
+            after = Violations()
+            rules.check_carrier(after, updated)
+            after.raise_if_any()
+            if not changed:
+                return current
+            self._stamp(updated, version + 1)
+            store.put_carrier(uow.tx, ids["carrier"], self.region, updated, version + 1)
+            payload = ev.CarrierUpdated(carrier=updated, changed_fields=changed)
+            self._emit(uow, "carrier", "updated", updated.name, version + 1, payload)
+        return updated
+
+    def suspend_carrier(self, request: pb.SuspendCarrierRequest) -> pb.Carrier:
+        return self._change_state(
+            request.name, request.etag, request.reason, pb.CARRIER_STATE_SUSPENDED, "suspended",
+            allowed_from={pb.CARRIER_STATE_ACTIVE}, carrier_may_ask=False,
+        )
+
+    def leave_alliance(self, request: pb.LeaveAllianceRequest) -> pb.Carrier:
+        return self._change_state(
+            request.name, request.etag, request.reason, pb.CARRIER_STATE_LEFT, "left",
+            allowed_from={pb.CARRIER_STATE_ACTIVE, pb.CARRIER_STATE_SUSPENDED}, carrier_may_ask=True,
+        )
+
+    def _change_state(
+        self, name: str, etag_value: str, reason: str, target: int, verb: str, *,
+        allowed_from: set[int], carrier_may_ask: bool,
+    ) -> pb.Carrier:
+        v = Violations()
+        ids = CARRIER.parse(v, "name", name)
+        check.text(v, "reason", reason, required=True, max_len=500)
+        v.raise_if_any()
+        assert ids is not None
+        with self._rt.unit_of_work() as uow:
+            current, version = self._carrier(uow.tx, ids, for_write=True)
+            who = caller()
+            if not (who.is_operator_of(self.region) or (carrier_may_ask and who.acts_for(current.name))):
+                raise PermissionDenied(f"you may not mark {current.name} as {verb}")
+            _check_etag(etag_value, current.etag, "etag")
+            if current.state not in allowed_from:
+                state = pb.CarrierState.Name(current.state)
+                raise FailedPrecondition(f"{current.name} is {state}; it cannot become {verb}")
+            updated = pb.Carrier()
+            updated.CopyFrom(current)
+            updated.state = target  # type: ignore[assignment]
+            self._stamp(updated, version + 1)
+            store.put_carrier(uow.tx, ids["carrier"], self.region, updated, version + 1)
+            payload: Message = (
+                ev.CarrierSuspended(carrier=updated, reason=reason)
+                if target == pb.CARRIER_STATE_SUSPENDED
+                else ev.CarrierLeft(carrier=updated, reason=reason)
+            )
+            self._emit(uow, "carrier", verb, updated.name, version + 1, payload)
+        return updated
+
+    # -- startups ---------------------------------------------------------------------------
+
+    def create_startup(self, request: pb.CreateStartupRequest) -> pb.Startup:
+        v = Violations()
+        parent = CARRIER.parse(v, "parent", request.parent)
+        rules.check_startup(v, request.startup)
+        check.request_id(v, request.request_id)
+        v.raise_if_any()
+        assert parent is not None
+        with self._rt.unit_of_work() as uow:
+            earlier = uow.earlier_result(request.request_id, "CreateStartup")
+            if earlier:
+                return self._startup(uow.tx, STARTUP.parse(Violations(), "", earlier) or {})[0]
+            carrier, _ = self._carrier(uow.tx, parent, for_write=True)
+            self._authorize_for_carrier(carrier.name)
+            rules.ensure_active(carrier)
+            startup = pb.Startup()
+            startup.CopyFrom(request.startup)
+            startup.name = f"{carrier.name}/startups/{new_id()}"
+            self._stamp(startup, 1, created=True)
+            startup_id = startup.name.rsplit("/", 1)[-1]
+            store.put_startup(uow.tx, startup_id, carrier.name, startup, 1)
+            uow.remember_result(request.request_id, "CreateStartup", startup.name)
+            self._emit(uow, "startup", "registered", startup.name, 1, ev.StartupRegistered(startup=startup))
+        return startup
+
+    def get_startup(self, request: pb.GetStartupRequest) -> pb.Startup:
+        ids = self._parse(STARTUP, "name", request.name)
+        return self._startup(self._rt.db.conn, ids)[0]
+
+    def list_startups(self, request: pb.ListStartupsRequest) -> pb.ListStartupsResponse:
+        v = Violations()
+        ids = CARRIER.parse(v, "parent", request.parent)
+        check.enum(v, "legal_need", request.legal_need, rules._LEGAL_AREA, required=False)
+        v.raise_if_any()
+        assert ids is not None
+        size = page_size(request.page_size)
+        carrier, _ = self._carrier(self._rt.db.conn, ids)
+        key = f"startups|{carrier.name}|{request.legal_need}"
+        after = self._rt.page_tokens.decode(request.page_token, key)
+        rows = store.list_startups(self._rt.db.conn, carrier.name, request.legal_need, after, size + 1)
+        return pb.ListStartupsResponse(
+            startups=[startup for _, startup in rows[:size]],
+            next_page_token=self._next_token(rows, size, key),
+        )
+
+    def update_startup(self, request: pb.UpdateStartupRequest) -> pb.Startup:
+        v = Violations()
+        ids = STARTUP.parse(v, "startup.name", request.startup.name)
+        paths = rules.mask_paths(v, request.update_mask.paths, rules.STARTUP_UPDATABLE)
+        v.raise_if_any()
+        assert ids is not None
+        with self._rt.unit_of_work() as uow:
+            current, version = self._startup(uow.tx, ids, for_write=True)
+            carrier, _ = self._carrier(uow.tx, ids)
+            self._authorize_for_carrier(carrier.name)
+            rules.ensure_active(carrier)
+            _check_etag(request.startup.etag, current.etag, "startup.etag")
+            updated = pb.Startup()
+            updated.CopyFrom(current)
+            changed = rules.apply_mask(updated, request.startup, paths)
+            after = Violations()
+            rules.check_startup(after, updated)
+            after.raise_if_any()
+            if not changed:
+                return current
+            self._stamp(updated, version + 1)
+            store.put_startup(uow.tx, ids["startup"], carrier.name, updated, version + 1)
+            payload = ev.StartupUpdated(startup=updated, changed_fields=changed)
+            self._emit(uow, "startup", "updated", updated.name, version + 1, payload)
+        return updated
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _ensure_home(self, region: str) -> None:
+        if region != self.region:
+            raise FailedPrecondition(
+                f"region {region} is the home of this resource; send the call to {region}'s "
+                f"membership service (this one serves {self.region})"
+            )
+
+    def _parse(self, pattern: NamePattern, field: str, name: str) -> dict[str, str]:
+        v = Violations()
+        ids = pattern.parse(v, field, name)
+        v.raise_if_any()
+        assert ids is not None
+        return ids
+
+    def _carrier(
+        self, conn: sqlite3.Connection, ids: dict[str, str], *, for_write: bool = False
+    ) -> tuple[pb.Carrier, int]:
+        name = CARRIER.format(region=ids.get("region", ""), carrier=ids.get("carrier", ""))
+        if for_write:
+            self._ensure_home(ids.get("region", ""))
+        found = store.get_carrier(conn, ids.get("carrier", ""))
+        if found is None or found[0].name != name:
+            raise NotFound(f"carrier {name} does not exist")
+        return found
+
+    def _startup(
+        self, conn: sqlite3.Connection, ids: dict[str, str], *, for_write: bool = False
+    ) -> tuple[pb.Startup, int]:
+        name = STARTUP.format(**ids) if ids else ""
+        if for_write:
+            self._ensure_home(ids.get("region", ""))
+        found = store.get_startup(conn, ids.get("startup", ""))
+        if found is None or found[0].name != name:
+            raise NotFound(f"startup {name} does not exist")
+        return found
+
+    def _authorize_for_carrier(self, carrier_name: str) -> None:
+        who = caller()
+        if not (who.is_operator_of(self.region) or who.acts_for(carrier_name)):
+            raise PermissionDenied(
+                f"only {carrier_name} itself or an operator of region {self.region} may do this"
+            )
+
+    def _authorize_carrier_change(self, carrier_name: str, paths: list[str]) -> None:
+        self._authorize_for_carrier(carrier_name)
+        if not caller().is_operator_of(self.region):
+            operator_only = sorted(rules.CARRIER_OPERATOR_ONLY.intersection(paths))
+            if operator_only:
+                raise PermissionDenied(f"only an operator may change {', '.join(operator_only)}")
+
+    def _stamp(self, resource: pb.Carrier | pb.Startup, version: int, *, created: bool = False) -> None:
+        now = to_timestamp(utcnow())
+        if created:
+            resource.create_time.CopyFrom(now)
+        resource.update_time.CopyFrom(now)
+        resource.etag = etag(resource.name, version)
+
+    def _emit(
+        self, uow: UnitOfWork, entity: str, verb: str, resource: str, version: int, payload: Message
+    ) -> None:
+        uow.emit(
+            build_event(
+                region=self.region, service=SERVICE, entity=entity, verb=verb,
+                resource=resource, version=version, payload=payload,
+            )
+        )
+
+    def _next_token(self, rows: list[tuple[str, Message]], size: int, key: str) -> str:
+        if len(rows) <= size:
+            return ""
+        return self._rt.page_tokens.encode(rows[size - 1][0], key)
+
+
+def _check_etag(given: str, current: str, field: str) -> None:
+    if given and given != current:
+        raise EtagMismatch(
+            f"{field} is stale: the resource changed since you read it; read it again and retry"
+        )

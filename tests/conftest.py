@@ -1,0 +1,171 @@
+"""Fixtures: a real nats-server per test session, a real membership service per test.
+
+Every test gets a fresh region name (so its own JetStream stream), database and tokens; nothing
+is shared between tests but the nats-server process, which the session stops by its PID group.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+import nats
+import pytest
+import pytest_asyncio
+
+from alliance.membership.v1 import membership_pb2 as pb
+from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
+from kernel.auth import Role, issue_token
+from kernel.events import Event
+from kernel.procs import NatsServer
+from kernel.server import ServiceHost
+from kernel.streams import events_stream_name
+from membership.app import DEFINITION, MembershipSettings
+
+JWT_SECRET = "test-secret-" + "x" * 32
+
+
+def new_region() -> str:
+    return "t" + secrets.token_hex(4)
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    store = tmp_path_factory.mktemp("nats")
+    server = NatsServer(store / "js", log_path=store / "nats.log")
+    server.start()
+    server.wait_ready()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Tokens:
+    region: str
+    secret: str = JWT_SECRET
+
+    def operator(self, region: str | None = None) -> str:
+        return issue_token(self.secret, subject="op", role=Role.OPERATOR, region=region or self.region)
+
+    def carrier(self, name: str) -> str:
+        return issue_token(self.secret, subject="carrier", role=Role.CARRIER, carrier=name)
+
+    def partner(self) -> str:
+        return issue_token(self.secret, subject="partner", role=Role.PARTNER)
+
+    def lawyer(self) -> str:
+        return issue_token(self.secret, subject="lawyer", role=Role.LAWYER)
+
+
+def auth(token: str) -> tuple[tuple[str, str], ...]:
+    return (("authorization", f"Bearer {token}"),)
+
+
+@dataclass
+class Membership:
+    """A running membership service and what a test needs to talk to it."""
+
+    host: ServiceHost
+    stub: pb_grpc.MembershipServiceStub
+    channel: grpc.aio.Channel
+    tokens: Tokens
+    region: str
+    db_path: Path
+    nats_url: str
+
+    @property
+    def op(self) -> tuple[tuple[str, str], ...]:
+        return auth(self.tokens.operator())
+
+    async def create_carrier(self, **fields: object) -> pb.Carrier:
+        carrier = sample_carrier(**fields)
+        return await self.stub.CreateCarrier(
+            pb.CreateCarrierRequest(parent=f"regions/{self.region}", carrier=carrier,
+                                    request_id=str(uuid.uuid4())),
+            metadata=self.op,
+        )
+
+    async def create_startup(self, parent: str, **fields: object) -> pb.Startup:
+        startup = pb.Startup(display_name=fields.pop("display_name", "苏州微纳科技有限公司"),  # type: ignore[arg-type]
+                             legal_needs=[2, 4], **fields)  # type: ignore[arg-type]
+        return await self.stub.CreateStartup(
+            pb.CreateStartupRequest(parent=parent, startup=startup), metadata=self.op
+        )
+
+    def row_counts(self) -> dict[str, int]:
+        import sqlite3
+
+        with sqlite3.connect(self.db_path) as conn:
+            return {
+                table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                for table in ("carriers", "startups", "outbox", "idempotency_keys")
+            }
+
+
+def sample_carrier(**fields: object) -> pb.Carrier:
+    values: dict[str, object] = {
+        "display_name": "上海市科技创业中心",
+        "level": pb.CARRIER_LEVEL_NATIONAL,
+        "kind": pb.CARRIER_KIND_INCUBATOR,
+        "industrial_chains": [2, 6],
+        "city": "上海",
+        "address": "上海市杨浦区国定东路200号",
+        "contact": {"person": "王敏", "phone": "+86 21 6565 0000", "email": "service@stec.example.cn"},
+        "lead_member": True,
+    }
+    values.update(fields)
+    return pb.Carrier(**values)  # type: ignore[arg-type]
+
+
+def settings_for(region: str, db_path: Path, nats_url: str, port: int = 0) -> MembershipSettings:
+    return MembershipSettings(
+        region=region, db_path=db_path, nats_url=nats_url, jwt_secret=JWT_SECRET,
+        grpc_port=port, shutdown_grace_s=1.0,
+    )
+
+
+@pytest_asyncio.fixture
+async def membership(nats_server: NatsServer, tmp_path: Path) -> AsyncIterator[Membership]:
+    region = new_region()
+    db_path = tmp_path / "membership.db"
+    host = ServiceHost(DEFINITION, settings_for(region, db_path, nats_server.url))
+    port = await host.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield Membership(host, pb_grpc.MembershipServiceStub(channel), channel, Tokens(region),
+                         region, db_path, nats_server.url)
+    finally:
+        await channel.close()
+        await host.stop()
+
+
+async def read_events(nats_url: str, region: str, expected: int, timeout: float = 10.0) -> list[Event]:
+    """Every event in the region's stream, in stream order, once `expected` have arrived."""
+    import asyncio
+    import time
+
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        stream = events_stream_name(region)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                info = await js.stream_info(stream)
+                if info.state.messages >= expected or time.monotonic() > deadline:
+                    break
+            except nats.js.errors.NotFoundError:
+                if time.monotonic() > deadline:
+                    return []
+            await asyncio.sleep(0.05)
+        events = []
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            msg = await js.get_msg(stream, seq)
+            events.append(Event.from_nats(msg.subject, msg.headers, msg.data or b""))
+        return events
+    finally:
+        await nc.close()
