@@ -37,6 +37,7 @@ class EventConsumer:
         handlers: Mapping[str, Handler],
         filter_subjects: Sequence[str] = (),
         batch: int = 256,
+        ack_wait_s: float = 30.0,
     ) -> None:
         self._db = db
         self._link = link
@@ -45,6 +46,7 @@ class EventConsumer:
         self._handlers = dict(handlers)
         self._filter_subjects = list(filter_subjects)
         self._batch = batch
+        self._ack_wait_s = ack_wait_s
         self._task: asyncio.Task[None] | None = None
         self.applied = 0
         self.skipped = 0
@@ -69,7 +71,7 @@ class EventConsumer:
                     durable_name=self._durable,
                     ack_policy=AckPolicy.EXPLICIT,
                     deliver_policy=DeliverPolicy.ALL,
-                    ack_wait=30,
+                    ack_wait=self._ack_wait_s,
                     max_ack_pending=self._batch * 4,
                     filter_subjects=self._filter_subjects or None,
                 )

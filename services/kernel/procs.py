@@ -136,6 +136,8 @@ class ServiceProcess(ManagedProcess):
     def __init__(self, name: str, script: str, *, port: int, env: Mapping[str, str],
                  log_path: Path | None = None) -> None:
         self.port = port
+        prefix = script.removeprefix("alliance-").upper() + "_"
+        env = {f"{prefix}GRPC_PORT": str(port), f"{prefix}GRPC_HOST": LOOPBACK, **env}
         super().__init__(name, [venv_script(script)], env=env, log_path=log_path)
 
     @property
