@@ -48,6 +48,7 @@ class EventConsumer:
         self._batch = batch
         self._ack_wait_s = ack_wait_s
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.applied = 0
         self.skipped = 0
 
@@ -55,16 +56,18 @@ class EventConsumer:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self._durable}")
 
     async def stop(self) -> None:
+        # The flag, not only cancel(): a cancelled fetch inside nats-py can surface as a timeout.
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             try:
-                await self._task
-            except asyncio.CancelledError:
+                await asyncio.wait_for(self._task, timeout=5)
+            except (asyncio.CancelledError, TimeoutError):
                 pass
 
     async def _run(self) -> None:
         backoff = 0.1
-        while True:
+        while not self._stopping:
             try:
                 js = await self._link.jetstream()
                 config = ConsumerConfig(
@@ -78,7 +81,7 @@ class EventConsumer:
                 subscription = await js.pull_subscribe(
                     "", durable=self._durable, stream=self._stream, config=config
                 )
-                while True:
+                while not self._stopping:
                     try:
                         messages = await subscription.fetch(self._batch, timeout=1.0)
                     except (TimeoutError, NatsTimeoutError):
@@ -92,6 +95,8 @@ class EventConsumer:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if self._stopping:
+                    return
                 log.warning("consumer %s: %s; retrying in %.1fs", self._durable, exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)

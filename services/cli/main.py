@@ -1,0 +1,213 @@
+"""`alliance`: run the local federation, issue tokens, load demo data, watch events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shlex
+import signal
+import sys
+import threading
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import nats.errors
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli import demo
+from cli.local import LocalFederation, LocalState, jwt_secret
+from kernel.auth import Role, issue_token
+
+app = typer.Typer(no_args_is_help=True, help="Operate the Yangtze River Delta incubator alliance.")
+token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens for the alliance's APIs.")
+events_app = typer.Typer(no_args_is_help=True, help="The alliance's event streams, as a partner sees them.")
+app.add_typer(token_app, name="token")
+app.add_typer(events_app, name="events")
+console = Console()
+err = Console(stderr=True)
+
+BaseDir = Annotated[Path, typer.Option("--base-dir", help="Where the local federation keeps its data")]
+DEFAULT_BASE = Path("var/local")
+DEFAULT_REGIONS = "sh,hz,zjg"
+
+
+class RoleName(StrEnum):
+    operator = "operator"
+    carrier = "carrier"
+    lawyer = "lawyer"
+    partner = "partner"
+
+
+def _secret(base_dir: Path) -> str:
+    return os.environ.get("ALLIANCE_JWT_SECRET") or jwt_secret(base_dir)
+
+
+@app.command()
+def up(
+    base_dir: BaseDir = DEFAULT_BASE,
+    regions: Annotated[str, typer.Option(help="Comma-separated regions to run")] = DEFAULT_REGIONS,
+    nats_port: int = 4222,
+    grpc_port: Annotated[int, typer.Option(help="First gRPC port; each service takes the next")] = 50051,
+    seed: Annotated[bool, typer.Option(help="Load the demo data")] = True,
+    detach: Annotated[bool, typer.Option(help="Start, print, and exit without waiting for Ctrl-C")] = False,
+) -> None:
+    """Start NATS and every region's services on this host, load the demo data, wait for Ctrl-C."""
+    federation = LocalFederation(base_dir, [r.strip() for r in regions.split(",") if r.strip()],
+                                 nats_port=nats_port, grpc_base_port=grpc_port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    console.print(f"[bold]starting[/] NATS and {len(federation.regions)} region(s) in {base_dir} …")
+    state = federation.start()
+    try:
+        secret = _secret(base_dir)
+        if seed:
+            targets = {e.region: e.target for e in state.endpoints if e.service == "membership"}
+            carriers, startups = demo.load_all(
+                targets,
+                lambda region: issue_token(secret, subject="demo-loader", role=Role.OPERATOR, region=region),
+                progress=lambda line: console.print(f"  loaded {line}"),
+            )
+            console.print(f"demo data: {carriers} carriers, {startups} startups")
+        _print_endpoints(state, secret)
+        if detach:
+            federation.processes.clear()  # leave them running
+            return
+        console.print("[bold green]ready[/] — Ctrl-C stops everything")
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    finally:
+        if federation.processes:
+            console.print("stopping …")
+            federation.stop()
+            console.print("stopped")
+
+
+def _print_endpoints(state: LocalState, secret: str) -> None:
+    table = Table(title="alliance endpoints")
+    table.add_column("region")
+    table.add_column("service")
+    table.add_column("gRPC (plaintext, reflection on)")
+    for endpoint in state.endpoints:
+        table.add_row(endpoint.region, endpoint.service, endpoint.target)
+    table.add_row("*", "NATS JetStream", state.nats_url)
+    console.print(table)
+    first = state.endpoints[0]
+    token = issue_token(secret, subject="dev", role=Role.OPERATOR, region=first.region, ttl_s=12 * 3600)
+    buf = Path(sys.executable).parent / "buf"
+    command = [
+        str(buf), "curl", "--protocol", "grpc", "--http2-prior-knowledge",
+        "-H", f"authorization: Bearer {token}",
+        "--data", json.dumps({"parent": f"regions/{first.region}", "pageSize": 3}),
+        f"http://{first.target}/alliance.membership.v1.MembershipService/ListCarriers",
+    ]
+    console.print("try it (a dev operator token, valid 12 h):")
+    console.print(" ".join(shlex.quote(part) for part in command), soft_wrap=True, highlight=False)
+
+
+@app.command()
+def status(base_dir: BaseDir = DEFAULT_BASE) -> None:
+    """Health of every service of the running local federation."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    path = base_dir / "state.json"
+    if not path.exists():
+        raise typer.Exit(code=_fail(f"no local federation is running ({path} is missing); run `make run`"))
+    state = LocalState.load(path)
+    table = Table(title=f"alliance status (NATS {state.nats_url})")
+    for column in ("region", "service", "target", "health"):
+        table.add_column(column)
+    unhealthy = 0
+    for endpoint in state.endpoints:
+        with grpc.insecure_channel(endpoint.target) as channel:
+            try:
+                reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2)
+                health = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+            except grpc.RpcError as error:
+                health = f"unreachable ({error.code().name})"  # type: ignore[attr-defined]
+        unhealthy += health != "SERVING"
+        table.add_row(endpoint.region, endpoint.service, endpoint.target, health)
+    console.print(table)
+    raise typer.Exit(code=1 if unhealthy else 0)
+
+
+@app.command()
+def seed(base_dir: BaseDir = DEFAULT_BASE) -> None:
+    """Load the demo data into the running local federation (idempotent)."""
+    path = base_dir / "state.json"
+    if not path.exists():
+        raise typer.Exit(code=_fail(f"no local federation is running ({path} is missing)"))
+    state = LocalState.load(path)
+    secret = _secret(base_dir)
+    targets = {e.region: e.target for e in state.endpoints if e.service == "membership"}
+    carriers, startups = demo.load_all(
+        targets, lambda r: issue_token(secret, subject="demo-loader", role=Role.OPERATOR, region=r),
+        progress=lambda line: console.print(f"  {line}"),
+    )
+    console.print(f"demo data present: {carriers} carriers, {startups} startups")
+
+
+@token_app.command("issue")
+def token_issue(
+    role: Annotated[RoleName, typer.Option(help="The caller's role")],
+    region: Annotated[str, typer.Option(help="Operators: the region they run")] = "",
+    carrier: Annotated[str, typer.Option(help="Carriers: their resource name, regions/{r}/carriers/{id}")] = "",
+    subject: Annotated[str, typer.Option(help="Who the token is for")] = "cli-user",
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 3600,
+    base_dir: BaseDir = DEFAULT_BASE,
+) -> None:
+    """Print a signed bearer token (key: $ALLIANCE_JWT_SECRET or the local federation's)."""
+    if role is RoleName.operator and not region:
+        raise typer.Exit(code=_fail("an operator token needs --region"))
+    if role is RoleName.carrier and not carrier:
+        raise typer.Exit(code=_fail("a carrier token needs --carrier regions/{region}/carriers/{id}"))
+    typer.echo(issue_token(_secret(base_dir), subject=subject, role=Role(role.value), region=region,
+                           carrier=carrier, ttl_s=ttl))
+
+
+@events_app.command("tail")
+def events_tail(
+    nats_url: Annotated[str, typer.Option(help="NATS server; default: the local federation's")] = "",
+    region: Annotated[str, typer.Option(help="Only this region's events")] = "*",
+    service: Annotated[str, typer.Option(help="Only this service's events")] = "*",
+    event_type: Annotated[str, typer.Option("--type", help="Only this CloudEvents type, e.g. …CarrierRegistered")] = "",
+    from_start: Annotated[bool, typer.Option("--from-start", help="Replay history from the beginning")] = False,
+    since: Annotated[str, typer.Option(help="Replay from this ISO time, e.g. 2026-11-01T00:00:00Z")] = "",
+    limit: Annotated[int, typer.Option(help="Stop after this many events (0: follow forever)")] = 0,
+    base_dir: BaseDir = DEFAULT_BASE,
+) -> None:
+    """Print events as JSON lines: envelope plus decoded payload."""
+    from cli.tail import tail
+
+    url = nats_url or (LocalState.load(base_dir / "state.json").nats_url if (base_dir / "state.json").exists()
+                       else "nats://127.0.0.1:4222")
+    start = None
+    if since:
+        try:
+            start = datetime.fromisoformat(since.replace("Z", "+00:00")).astimezone(UTC)
+        except ValueError:
+            raise typer.Exit(code=_fail(f"--since {since!r} is not an ISO time")) from None
+    try:
+        asyncio.run(tail(url, f"alliance.{region}.{service}.>", event_type, from_start, start, limit,
+                         lambda line: typer.echo(line)))
+    except KeyboardInterrupt:
+        pass
+    except (OSError, nats.errors.Error) as exc:
+        raise typer.Exit(code=_fail(f"cannot read events from {url}: {exc}")) from None
+
+
+def _fail(message: str) -> int:
+    err.print(f"[red]error:[/] {message}")
+    return 2
+
+
+if __name__ == "__main__":
+    app()
