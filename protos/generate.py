@@ -35,7 +35,9 @@ def generate(out_dir: Path) -> list[Path]:
     for folder in [package_root, *(p for p in package_root.rglob("*") if p.is_dir())]:
         if folder.name != "__pycache__":
             (folder / "__init__.py").touch()
-    return sorted(p for p in package_root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    return sorted(
+        p for p in package_root.rglob("*") if p.is_file() and "__pycache__" not in p.parts
+    )
 
 
 if __name__ == "__main__":

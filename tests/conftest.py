@@ -16,7 +16,6 @@ import grpc
 import nats
 import pytest
 import pytest_asyncio
-
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from kernel.auth import Role, issue_token
@@ -49,7 +48,9 @@ class Tokens:
     secret: str = JWT_SECRET
 
     def operator(self, region: str | None = None) -> str:
-        return issue_token(self.secret, subject="op", role=Role.OPERATOR, region=region or self.region)
+        return issue_token(
+            self.secret, subject="op", role=Role.OPERATOR, region=region or self.region
+        )
 
     def carrier(self, name: str) -> str:
         return issue_token(self.secret, subject="carrier", role=Role.CARRIER, carrier=name)
@@ -84,14 +85,18 @@ class Membership:
     async def create_carrier(self, **fields: object) -> pb.Carrier:
         carrier = sample_carrier(**fields)
         return await self.stub.CreateCarrier(
-            pb.CreateCarrierRequest(parent=f"regions/{self.region}", carrier=carrier,
-                                    request_id=str(uuid.uuid4())),
+            pb.CreateCarrierRequest(
+                parent=f"regions/{self.region}", carrier=carrier, request_id=str(uuid.uuid4())
+            ),
             metadata=self.op,
         )
 
     async def create_startup(self, parent: str, **fields: object) -> pb.Startup:
-        startup = pb.Startup(display_name=fields.pop("display_name", "苏州微纳科技有限公司"),  # type: ignore[arg-type]
-                             legal_needs=[2, 4], **fields)  # type: ignore[arg-type]
+        startup = pb.Startup(
+            display_name=fields.pop("display_name", "苏州微纳科技有限公司"),  # type: ignore[arg-type]
+            legal_needs=[2, 4],
+            **fields,
+        )  # type: ignore[arg-type]
         return await self.stub.CreateStartup(
             pb.CreateStartupRequest(parent=parent, startup=startup), metadata=self.op
         )
@@ -114,7 +119,11 @@ def sample_carrier(**fields: object) -> pb.Carrier:
         "industrial_chains": [2, 6],
         "city": "上海",
         "address": "上海市杨浦区国定东路200号",
-        "contact": {"person": "王敏", "phone": "+86 21 6565 0000", "email": "service@stec.example.cn"},
+        "contact": {
+            "person": "王敏",
+            "phone": "+86 21 6565 0000",
+            "email": "service@stec.example.cn",
+        },
         "lead_member": True,
     }
     values.update(fields)
@@ -123,8 +132,12 @@ def sample_carrier(**fields: object) -> pb.Carrier:
 
 def settings_for(region: str, db_path: Path, nats_url: str, port: int = 0) -> MembershipSettings:
     return MembershipSettings(
-        region=region, db_path=db_path, nats_url=nats_url, jwt_secret=JWT_SECRET,
-        grpc_port=port, shutdown_grace_s=1.0,
+        region=region,
+        db_path=db_path,
+        nats_url=nats_url,
+        jwt_secret=JWT_SECRET,
+        grpc_port=port,
+        shutdown_grace_s=1.0,
     )
 
 
@@ -136,14 +149,23 @@ async def membership(nats_server: NatsServer, tmp_path: Path) -> AsyncIterator[M
     port = await host.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     try:
-        yield Membership(host, pb_grpc.MembershipServiceStub(channel), channel, Tokens(region),
-                         region, db_path, nats_server.url)
+        yield Membership(
+            host,
+            pb_grpc.MembershipServiceStub(channel),
+            channel,
+            Tokens(region),
+            region,
+            db_path,
+            nats_server.url,
+        )
     finally:
         await channel.close()
         await host.stop()
 
 
-async def read_events(nats_url: str, region: str, expected: int, timeout: float = 10.0) -> list[Event]:
+async def read_events(
+    nats_url: str, region: str, expected: int, wait_s: float = 10.0
+) -> list[Event]:
     """Every event in the region's stream, in stream order, once `expected` have arrived."""
     import asyncio
     import time
@@ -152,7 +174,7 @@ async def read_events(nats_url: str, region: str, expected: int, timeout: float 
     try:
         js = nc.jetstream()
         stream = events_stream_name(region)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + wait_s
         while True:
             try:
                 info = await js.stream_info(stream)

@@ -7,11 +7,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kernel.procs import ServiceProcess, free_port
+
 from tests.conftest import JWT_SECRET
 
 
-def membership_process(region: str, db_path: Path, nats_url: str, log_path: Path,
-                       port: int | None = None) -> ServiceProcess:
+def membership_process(
+    region: str, db_path: Path, nats_url: str, log_path: Path, port: int | None = None
+) -> ServiceProcess:
     return ServiceProcess(
         f"membership-{region}",
         "alliance-membership",

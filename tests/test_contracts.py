@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from kernel.settings import ConfigError, load_settings
 from membership.app import MembershipSettings
 
@@ -18,19 +17,31 @@ BIN = Path(sys.executable).parent
 
 
 def test_buf_lint_is_clean() -> None:
-    result = subprocess.run([str(BIN / "buf"), "lint"], cwd=ROOT / "protos", capture_output=True, text=True)
+    result = subprocess.run(
+        [str(BIN / "buf"), "lint"], cwd=ROOT / "protos", capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_generated_code_is_up_to_date(tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, str(ROOT / "protos" / "generate.py"), str(tmp_path)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "protos" / "generate.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
-    fresh = sorted(p.relative_to(tmp_path) for p in (tmp_path / "alliance").rglob("*") if p.is_file())
-    committed = sorted(p.relative_to(ROOT / "services") for p in (ROOT / "services" / "alliance").rglob("*")
-                       if p.is_file() and "__pycache__" not in p.parts)
+    fresh = sorted(
+        p.relative_to(tmp_path) for p in (tmp_path / "alliance").rglob("*") if p.is_file()
+    )
+    committed = sorted(
+        p.relative_to(ROOT / "services")
+        for p in (ROOT / "services" / "alliance").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
     assert fresh == committed, "run `make protos`: the set of generated files changed"
-    stale = [str(p) for p in fresh if not filecmp.cmp(tmp_path / p, ROOT / "services" / p, shallow=False)]
+    stale = [
+        str(p) for p in fresh if not filecmp.cmp(tmp_path / p, ROOT / "services" / p, shallow=False)
+    ]
     assert not stale, f"run `make protos`: stale generated files {stale}"
 
 
@@ -47,12 +58,19 @@ def test_config_error_names_each_bad_variable(monkeypatch: pytest.MonkeyPatch) -
     with pytest.raises(ConfigError) as caught:
         load_settings(MembershipSettings)
     message = str(caught.value.code)
-    for variable in ("MEMBERSHIP_REGION", "MEMBERSHIP_GRPC_PORT", "MEMBERSHIP_JWT_SECRET", "MEMBERSHIP_DB_PATH"):
+    for variable in (
+        "MEMBERSHIP_REGION",
+        "MEMBERSHIP_GRPC_PORT",
+        "MEMBERSHIP_JWT_SECRET",
+        "MEMBERSHIP_DB_PATH",
+    ):
         assert variable in message, message
 
 
 def test_service_refuses_to_start_without_configuration(tmp_path: Path) -> None:
     env = {"PATH": str(BIN), "HOME": str(tmp_path)}
-    result = subprocess.run([str(BIN / "alliance-membership")], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [str(BIN / "alliance-membership")], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode != 0
     assert "MEMBERSHIP_REGION" in result.stderr and "Traceback" not in result.stderr

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from google.protobuf.field_mask_pb2 import FieldMask
-
 from alliance.membership.v1 import events_pb2 as ev
 from alliance.membership.v1 import membership_pb2 as pb
+from google.protobuf.field_mask_pb2 import FieldMask
 from kernel.events import build_event, event_to_json
+
 from tests.conftest import Membership, read_events
 
 
@@ -16,14 +16,26 @@ async def test_each_change_emits_one_event_in_commit_order(membership: Membershi
     m, md = membership, membership.op
     carrier = await m.create_carrier()
     updated = await m.stub.UpdateCarrier(
-        pb.UpdateCarrierRequest(carrier=pb.Carrier(name=carrier.name, city="苏州", address="苏州工业园区"),
-                                update_mask=FieldMask(paths=["city", "address"])), metadata=md)
+        pb.UpdateCarrierRequest(
+            carrier=pb.Carrier(name=carrier.name, city="苏州", address="苏州工业园区"),
+            update_mask=FieldMask(paths=["city", "address"]),
+        ),
+        metadata=md,
+    )
     startup = await m.create_startup(carrier.name)
     await m.stub.UpdateStartup(
-        pb.UpdateStartupRequest(startup=pb.Startup(name=startup.name, headcount=30),
-                                update_mask=FieldMask(paths=["headcount"])), metadata=md)
-    await m.stub.SuspendCarrier(pb.SuspendCarrierRequest(name=carrier.name, reason="年度复核"), metadata=md)
-    left = await m.stub.LeaveAlliance(pb.LeaveAllianceRequest(name=carrier.name, reason="并入其他园区"), metadata=md)
+        pb.UpdateStartupRequest(
+            startup=pb.Startup(name=startup.name, headcount=30),
+            update_mask=FieldMask(paths=["headcount"]),
+        ),
+        metadata=md,
+    )
+    await m.stub.SuspendCarrier(
+        pb.SuspendCarrierRequest(name=carrier.name, reason="年度复核"), metadata=md
+    )
+    left = await m.stub.LeaveAlliance(
+        pb.LeaveAllianceRequest(name=carrier.name, reason="并入其他园区"), metadata=md
+    )
 
     events = await read_events(m.nats_url, m.region, expected=6)
     r = m.region
@@ -36,11 +48,17 @@ async def test_each_change_emits_one_event_in_commit_order(membership: Membershi
         f"alliance.{r}.membership.carrier.left",
     ]
     assert [e.type.rsplit(".", 1)[-1] for e in events] == [
-        "CarrierRegistered", "CarrierUpdated", "StartupRegistered", "StartupUpdated",
-        "CarrierSuspended", "CarrierLeft",
+        "CarrierRegistered",
+        "CarrierUpdated",
+        "StartupRegistered",
+        "StartupUpdated",
+        "CarrierSuspended",
+        "CarrierLeft",
     ]
     assert len({e.id for e in events}) == 6 and all(e.id.startswith(f"{r}-") for e in events)
-    assert [e.resource for e in events] == [carrier.name] * 2 + [startup.name] * 2 + [carrier.name] * 2
+    assert [e.resource for e in events] == [carrier.name] * 2 + [startup.name] * 2 + [
+        carrier.name
+    ] * 2
     assert [e.version for e in events] == [1, 2, 1, 2, 3, 4]
     assert all(e.source == f"/alliance/{r}/membership" for e in events)
 
@@ -50,7 +68,11 @@ async def test_each_change_emits_one_event_in_commit_order(membership: Membershi
     assert isinstance(changed, ev.CarrierUpdated)
     assert changed.carrier == updated and list(changed.changed_fields) == ["city", "address"]
     final = events[5].decode()
-    assert isinstance(final, ev.CarrierLeft) and final.carrier == left and final.reason == "并入其他园区"
+    assert (
+        isinstance(final, ev.CarrierLeft)
+        and final.carrier == left
+        and final.reason == "并入其他园区"
+    )
 
 
 async def test_cloudevents_headers_on_the_wire(membership: Membership) -> None:
@@ -74,8 +96,10 @@ async def test_cloudevents_headers_on_the_wire(membership: Membership) -> None:
 
 async def test_refused_changes_emit_nothing(membership: Membership) -> None:
     carrier = await membership.create_carrier()
-    stale = pb.UpdateCarrierRequest(carrier=pb.Carrier(name=carrier.name, city="x", etag="stale"),
-                                    update_mask=FieldMask(paths=["city"]))
+    stale = pb.UpdateCarrierRequest(
+        carrier=pb.Carrier(name=carrier.name, city="x", etag="stale"),
+        update_mask=FieldMask(paths=["city"]),
+    )
     try:
         await membership.stub.UpdateCarrier(stale, metadata=membership.op)
     except Exception:
@@ -86,10 +110,19 @@ async def test_refused_changes_emit_nothing(membership: Membership) -> None:
 
 
 def test_event_json_view_for_partners() -> None:
-    carrier = pb.Carrier(name="regions/sh/carriers/01J0000000000000000000000Z", display_name="上海市科技创业中心")
-    event = build_event(region="sh", service="membership", entity="carrier", verb="registered",
-                        resource=carrier.name, version=1, payload=ev.CarrierRegistered(carrier=carrier),
-                        now=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    carrier = pb.Carrier(
+        name="regions/sh/carriers/01J0000000000000000000000Z", display_name="上海市科技创业中心"
+    )
+    event = build_event(
+        region="sh",
+        service="membership",
+        entity="carrier",
+        verb="registered",
+        resource=carrier.name,
+        version=1,
+        payload=ev.CarrierRegistered(carrier=carrier),
+        now=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+    )
     view = event_to_json(event)
     assert view["type"] == "cn.yrd.alliance.membership.v1.CarrierRegistered"
     assert view["time"] == "2026-01-02T03:04:05Z"

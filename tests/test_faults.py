@@ -11,7 +11,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from kernel.consumer import EventConsumer
@@ -23,6 +22,7 @@ from kernel.procs import NatsServer
 from kernel.server import ServiceHost
 from kernel.streams import events_stream_name
 from membership.app import DEFINITION
+
 from tests.conftest import Tokens, auth, new_region, read_events, sample_carrier, settings_for
 from tests.service_process import membership_process
 
@@ -36,7 +36,9 @@ def _nats(tmp_path: Path, port: int | None = None) -> NatsServer:
     return server
 
 
-async def test_writes_succeed_while_nats_is_down_and_every_event_arrives_once(tmp_path: Path) -> None:
+async def test_writes_succeed_while_nats_is_down_and_every_event_arrives_once(
+    tmp_path: Path,
+) -> None:
     nats_server = _nats(tmp_path)
     region = new_region()
     host = ServiceHost(DEFINITION, settings_for(region, tmp_path / "m.db", nats_server.url))
@@ -48,19 +50,30 @@ async def test_writes_succeed_while_nats_is_down_and_every_event_arrives_once(tm
     names: list[str] = []
     try:
         for _ in range(20):
-            names.append((await stub.CreateCarrier(pb.CreateCarrierRequest(parent=parent, carrier=sample_carrier()),
-                                                   metadata=md)).name)
+            names.append(
+                (
+                    await stub.CreateCarrier(
+                        pb.CreateCarrierRequest(parent=parent, carrier=sample_carrier()),
+                        metadata=md,
+                    )
+                ).name
+            )
         assert len(await read_events(nats_server.url, region, expected=20)) == 20
         nats_server.stop()
         for _ in range(100):  # every write still succeeds: the outbox holds the events
-            reply = await stub.CreateCarrier(pb.CreateCarrierRequest(parent=parent, carrier=sample_carrier()),
-                                             metadata=md, timeout=5)
+            reply = await stub.CreateCarrier(
+                pb.CreateCarrierRequest(parent=parent, carrier=sample_carrier()),
+                metadata=md,
+                timeout=5,
+            )
             names.append(reply.name)
         assert host.runtime is not None and host.runtime.relay.pending() == 100
-        nats_server = NatsServer(tmp_path / "js", port=nats_server.port, log_path=tmp_path / "nats.log")
+        nats_server = NatsServer(
+            tmp_path / "js", port=nats_server.port, log_path=tmp_path / "nats.log"
+        )
         nats_server.start()
         nats_server.wait_ready()
-        events = await read_events(nats_server.url, region, expected=120, timeout=30)
+        events = await read_events(nats_server.url, region, expected=120, wait_s=30)
         assert [e.resource for e in events] == names, "lost, duplicated or reordered"
         assert len({e.id for e in events}) == 120
     finally:
@@ -69,7 +82,9 @@ async def test_writes_succeed_while_nats_is_down_and_every_event_arrives_once(tm
         nats_server.stop()
 
 
-PROJECTION = Migration("projection", 1, "CREATE TABLE seen (event_id TEXT NOT NULL, resource TEXT NOT NULL)")
+PROJECTION = Migration(
+    "projection", 1, "CREATE TABLE seen (event_id TEXT NOT NULL, resource TEXT NOT NULL)"
+)
 
 
 def _count(db: Database) -> int:
@@ -83,16 +98,22 @@ async def _writer(target: str, region: str, acknowledged: list[str], stop: async
     async with grpc.aio.insecure_channel(target) as channel:
         stub = pb_grpc.MembershipServiceStub(channel)
         while not stop.is_set():
-            request = pb.CreateCarrierRequest(parent=f"regions/{region}", carrier=sample_carrier(),
-                                              request_id=str(uuid.uuid4()))
+            request = pb.CreateCarrierRequest(
+                parent=f"regions/{region}", carrier=sample_carrier(), request_id=str(uuid.uuid4())
+            )
             while True:
                 try:
-                    reply = await stub.CreateCarrier(request, metadata=md, timeout=2, wait_for_ready=True)
+                    reply = await stub.CreateCarrier(
+                        request, metadata=md, timeout=2, wait_for_ready=True
+                    )
                     acknowledged.append(reply.name)
                     break
                 except grpc.aio.AioRpcError as error:
-                    assert error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
-                                            grpc.StatusCode.CANCELLED), error
+                    assert error.code() in (
+                        grpc.StatusCode.UNAVAILABLE,
+                        grpc.StatusCode.DEADLINE_EXCEEDED,
+                        grpc.StatusCode.CANCELLED,
+                    ), error
                     retries += 1
                     await asyncio.sleep(0.05)
     return retries
@@ -107,15 +128,23 @@ async def test_sigkill_under_concurrent_writes_loses_nothing_and_applies_nothing
     consumer_db.migrate([*KERNEL_MIGRATIONS, PROJECTION])
 
     def record(tx: sqlite3.Connection, event: Event) -> None:
-        tx.execute("INSERT INTO seen (event_id, resource) VALUES (?, ?)", (event.id, event.resource))
+        tx.execute(
+            "INSERT INTO seen (event_id, resource) VALUES (?, ?)", (event.id, event.resource)
+        )
 
     link = NatsLink(nats_server.url, name="test-consumer")
     link.start()
 
     def new_consumer() -> EventConsumer:
-        return EventConsumer(consumer_db, link, stream=events_stream_name(region), durable="audit",
-                             handlers={"cn.yrd.alliance.membership.v1.CarrierRegistered": record}, batch=32,
-                             ack_wait_s=2.0)
+        return EventConsumer(
+            consumer_db,
+            link,
+            stream=events_stream_name(region),
+            durable="audit",
+            handlers={"cn.yrd.alliance.membership.v1.CarrierRegistered": record},
+            batch=32,
+            ack_wait_s=2.0,
+        )
 
     acknowledged: list[str] = []
     stop = asyncio.Event()
@@ -123,7 +152,9 @@ async def test_sigkill_under_concurrent_writes_loses_nothing_and_applies_nothing
     service.wait_ready()
     consumer = new_consumer()
     consumer.start()
-    writers = [asyncio.create_task(_writer(service.target, region, acknowledged, stop)) for _ in range(8)]
+    writers = [
+        asyncio.create_task(_writer(service.target, region, acknowledged, stop)) for _ in range(8)
+    ]
     try:
         for round_ in range(5):
             await asyncio.sleep(0.6)
@@ -146,14 +177,20 @@ async def test_sigkill_under_concurrent_writes_loses_nothing_and_applies_nothing
             md = auth(Tokens(region).operator())
             stored, token = [], ""
             while True:
-                page = await stub.ListCarriers(pb.ListCarriersRequest(parent=f"regions/{region}", page_size=1000,
-                                                                      page_token=token), metadata=md)
+                page = await stub.ListCarriers(
+                    pb.ListCarriersRequest(
+                        parent=f"regions/{region}", page_size=1000, page_token=token
+                    ),
+                    metadata=md,
+                )
                 stored += [c.name for c in page.carriers]
                 token = page.next_page_token
                 if not token:
                     break
         assert set(acknowledged) <= set(stored), "an acknowledged write was lost"
-        assert len(set(acknowledged)) == len(acknowledged), "a retried request_id created a second carrier"
+        assert len(set(acknowledged)) == len(acknowledged), (
+            "a retried request_id created a second carrier"
+        )
 
         deadline = time.monotonic() + 30
         while _count(consumer_db) < len(stored) and time.monotonic() < deadline:

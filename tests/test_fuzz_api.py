@@ -10,14 +10,14 @@ from pathlib import Path
 
 import grpc
 import pytest
+from alliance.membership.v1 import membership_pb2 as pb
+from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from alliance.membership.v1 import membership_pb2 as pb
-from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from kernel.procs import NatsServer, ServiceProcess
+
 from tests.conftest import Tokens, auth, new_region, sample_carrier
 from tests.service_process import membership_process
 
@@ -25,26 +25,47 @@ SERVICE = pb.DESCRIPTOR.services_by_name["MembershipService"]
 FORBIDDEN = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 
 _INTS = st.one_of(st.integers(-5, 20), st.integers(-(2**31), 2**31 - 1))
-_TEXT = st.one_of(st.text(max_size=30), st.text(alphabet="\x00\x01\n\t 创业中心", max_size=5),
-                  st.text(min_size=190, max_size=320))
+_TEXT = st.one_of(
+    st.text(max_size=30),
+    st.text(alphabet="\x00\x01\n\t 创业中心", max_size=5),
+    st.text(min_size=190, max_size=320),
+)
 
 
 def _names(region: str, known: list[str]) -> st.SearchStrategy[str]:
     return st.one_of(
-        st.sampled_from(known + ["", f"regions/{region}", "regions/-", "regions/zz/carriers/x"]),
+        st.sampled_from([*known, "", f"regions/{region}", "regions/-", "regions/zz/carriers/x"]),
         st.sampled_from(known).map(lambda n: n + "/startups/01J0000000000000000000000Z"),
         _TEXT,
     )
 
 
-def messages(descriptor: Descriptor, names: st.SearchStrategy[str], depth: int = 0) -> st.SearchStrategy[Message]:
+def messages(
+    descriptor: Descriptor, names: st.SearchStrategy[str], depth: int = 0
+) -> st.SearchStrategy[Message]:
     """Any message of this type: each field unset or set to an arbitrary, often invalid, value."""
     from google.protobuf import message_factory
 
     cls = message_factory.GetMessageClass(descriptor)
     if descriptor.full_name == "google.protobuf.FieldMask":
-        paths = st.lists(st.sampled_from(["city", "display_name", "level", "name", "state", "*", "contact",
-                                          "headcount", "legal_needs", "", "x.y"]), max_size=4)
+        paths = st.lists(
+            st.sampled_from(
+                [
+                    "city",
+                    "display_name",
+                    "level",
+                    "name",
+                    "state",
+                    "*",
+                    "contact",
+                    "headcount",
+                    "legal_needs",
+                    "",
+                    "x.y",
+                ]
+            ),
+            max_size=4,
+        )
         return paths.map(lambda p: cls(paths=p))
     if descriptor.full_name == "google.protobuf.Timestamp":
         return st.integers(0, 4_000_000_000).map(lambda s: cls(seconds=s))
@@ -61,7 +82,9 @@ def messages(descriptor: Descriptor, names: st.SearchStrategy[str], depth: int =
     )
 
 
-def _value(field: FieldDescriptor, names: st.SearchStrategy[str], depth: int) -> st.SearchStrategy | None:
+def _value(
+    field: FieldDescriptor, names: st.SearchStrategy[str], depth: int
+) -> st.SearchStrategy | None:
     if field.type == FieldDescriptor.TYPE_MESSAGE:
         return None if depth > 2 else messages(field.message_type, names, depth + 1)
     if field.type == FieldDescriptor.TYPE_STRING:
@@ -78,7 +101,9 @@ def _value(field: FieldDescriptor, names: st.SearchStrategy[str], depth: int) ->
 
 
 class Target:
-    def __init__(self, process: ServiceProcess, db_path: Path, tokens: Tokens, known: list[str]) -> None:
+    def __init__(
+        self, process: ServiceProcess, db_path: Path, tokens: Tokens, known: list[str]
+    ) -> None:
         self.channel = grpc.insecure_channel(process.target)
         self.db_path = db_path
         self.tokens = tokens
@@ -86,8 +111,10 @@ class Target:
 
     def counts(self) -> tuple[int, ...]:
         with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True) as conn:
-            return tuple(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                         for t in ("carriers", "startups", "outbox", "idempotency_keys"))
+            return tuple(
+                conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                for t in ("carriers", "startups", "outbox", "idempotency_keys")
+            )
 
     def call(self, method: str, body: bytes) -> grpc.StatusCode:
         rpc = self.channel.unary_unary(f"/{SERVICE.full_name}/{method}")
@@ -109,10 +136,16 @@ def target(nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory) ->
         tokens = Tokens(region)
         stub = pb_grpc.MembershipServiceStub(grpc.insecure_channel(process.target))
         md = auth(tokens.operator())
-        carrier = stub.CreateCarrier(pb.CreateCarrierRequest(parent=f"regions/{region}", carrier=sample_carrier(),
-                                                             request_id=str(uuid.uuid4())), metadata=md)
-        startup = stub.CreateStartup(pb.CreateStartupRequest(parent=carrier.name,
-                                                             startup=pb.Startup(display_name="A")), metadata=md)
+        carrier = stub.CreateCarrier(
+            pb.CreateCarrierRequest(
+                parent=f"regions/{region}", carrier=sample_carrier(), request_id=str(uuid.uuid4())
+            ),
+            metadata=md,
+        )
+        startup = stub.CreateStartup(
+            pb.CreateStartupRequest(parent=carrier.name, startup=pb.Startup(display_name="A")),
+            metadata=md,
+        )
         yield Target(process, folder / "m.db", tokens, [carrier.name, startup.name])
     finally:
         process.stop()
@@ -121,17 +154,24 @@ def target(nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory) ->
 def _method_and_request(target: Target) -> st.SearchStrategy[tuple[str, bytes]]:
     names = _names(target.tokens.region, target.known)
     per_method = [
-        st.tuples(st.just(m.name), messages(m.input_type, names).map(lambda msg: msg.SerializeToString()))
+        st.tuples(
+            st.just(m.name), messages(m.input_type, names).map(lambda msg: msg.SerializeToString())
+        )
         for m in SERVICE.methods
     ]
     garbage = st.tuples(st.sampled_from([m.name for m in SERVICE.methods]), st.binary(max_size=64))
     return st.one_of(*per_method, garbage)
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                    HealthCheck.too_slow])
+@settings(
+    max_examples=400,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
-def test_random_requests_never_fail_internally_and_refusals_write_nothing(target: Target, data: st.DataObject) -> None:
+def test_random_requests_never_fail_internally_and_refusals_write_nothing(
+    target: Target, data: st.DataObject
+) -> None:
     method, body = data.draw(_method_and_request(target))
     before = target.counts()
     code = target.call(method, body)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import base64
 
 import pytest
+from alliance.membership.v1 import membership_pb2 as pb
 from hypothesis import given
 from hypothesis import strategies as st
-
-from alliance.membership.v1 import membership_pb2 as pb
 from kernel.errors import InvalidArgument
 from kernel.paging import PageTokens
+
 from tests.conftest import Membership
 from tests.helpers import expect_invalid
 
@@ -19,8 +19,12 @@ async def _all_pages(membership: Membership, page_size: int, **filters: int) -> 
     pages, token = [], ""
     while True:
         reply = await membership.stub.ListCarriers(
-            pb.ListCarriersRequest(parent=f"regions/{membership.region}", page_size=page_size, page_token=token,
-                                   **filters),
+            pb.ListCarriersRequest(
+                parent=f"regions/{membership.region}",
+                page_size=page_size,
+                page_token=token,
+                **filters,
+            ),
             metadata=membership.op,
         )
         pages.append([c.name for c in reply.carriers])
@@ -36,7 +40,9 @@ async def test_paging_loses_and_repeats_nothing_while_writes_happen(membership: 
     added_during = []
     while True:
         reply = await membership.stub.ListCarriers(
-            pb.ListCarriersRequest(parent=f"regions/{membership.region}", page_size=5, page_token=token),
+            pb.ListCarriersRequest(
+                parent=f"regions/{membership.region}", page_size=5, page_token=token
+            ),
             metadata=membership.op,
         )
         seen.extend(c.name for c in reply.carriers)
@@ -62,7 +68,9 @@ async def test_forged_and_foreign_tokens_are_rejected(membership: Membership) ->
     for _ in range(3):
         await membership.create_carrier()
     parent = f"regions/{membership.region}"
-    first = await membership.stub.ListCarriers(pb.ListCarriersRequest(parent=parent, page_size=1), metadata=membership.op)
+    first = await membership.stub.ListCarriers(
+        pb.ListCarriersRequest(parent=parent, page_size=1), metadata=membership.op
+    )
     token = first.next_page_token
     assert token and membership.region not in token, "the token must be opaque"
     raw = bytearray(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
@@ -70,11 +78,17 @@ async def test_forged_and_foreign_tokens_are_rejected(membership: Membership) ->
     forged = base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
     for bad in (forged, "garbage", token[:-2]):
         await expect_invalid(
-            membership.stub.ListCarriers(pb.ListCarriersRequest(parent=parent, page_token=bad), metadata=membership.op),
+            membership.stub.ListCarriers(
+                pb.ListCarriersRequest(parent=parent, page_token=bad), metadata=membership.op
+            ),
             "page_token",
         )
-    other_filter = pb.ListCarriersRequest(parent=parent, page_token=token, level=pb.CARRIER_LEVEL_NATIONAL)
-    await expect_invalid(membership.stub.ListCarriers(other_filter, metadata=membership.op), "page_token")
+    other_filter = pb.ListCarriersRequest(
+        parent=parent, page_token=token, level=pb.CARRIER_LEVEL_NATIONAL
+    )
+    await expect_invalid(
+        membership.stub.ListCarriers(other_filter, metadata=membership.op), "page_token"
+    )
 
 
 @given(last_key=st.text(max_size=40), query=st.text(max_size=40), junk=st.binary(max_size=60))

@@ -50,11 +50,15 @@ def _ensure_free(port: int, what: str) -> None:
         try:
             sock.bind((LOOPBACK, port))
         except OSError:
-            raise SystemExit(f"port {port} for {what} is in use; stop what holds it or choose other ports") from None
+            raise SystemExit(
+                f"port {port} for {what} is in use; stop what holds it or choose other ports"
+            ) from None
 
 
 class LocalFederation:
-    def __init__(self, base_dir: Path, regions: list[str], *, nats_port: int, grpc_base_port: int) -> None:
+    def __init__(
+        self, base_dir: Path, regions: list[str], *, nats_port: int, grpc_base_port: int
+    ) -> None:
         self.base_dir = base_dir
         self.regions = regions
         self.nats_port = nats_port
@@ -71,8 +75,12 @@ class LocalFederation:
         logs.mkdir(parents=True, exist_ok=True)
         secret = jwt_secret(self.base_dir)
         _ensure_free(self.nats_port, "NATS")
-        nats = NatsServer(self.base_dir / "nats", port=self.nats_port, name="alliance-nats",
-                          log_path=logs / "nats.log")
+        nats = NatsServer(
+            self.base_dir / "nats",
+            port=self.nats_port,
+            name="alliance-nats",
+            log_path=logs / "nats.log",
+        )
         self._launch(nats)
         state = LocalState(nats.url)
         port = self.grpc_base_port
@@ -81,7 +89,9 @@ class LocalFederation:
                 _ensure_free(port, f"{service} in {region}")
                 prefix = service.upper()
                 process = ServiceProcess(
-                    f"{service}-{region}", f"alliance-{service}", port=port,
+                    f"{service}-{region}",
+                    f"alliance-{service}",
+                    port=port,
                     env={
                         f"{prefix}_REGION": region,
                         f"{prefix}_DB_PATH": str(self.base_dir / region / f"{service}.db"),

@@ -16,22 +16,26 @@ from typing import Annotated
 
 import nats.errors
 import typer
+from kernel.auth import Role, issue_token
 from rich.console import Console
 from rich.table import Table
 
 from cli import demo
 from cli.local import LocalFederation, LocalState, jwt_secret
-from kernel.auth import Role, issue_token
 
 app = typer.Typer(no_args_is_help=True, help="Operate the Yangtze River Delta incubator alliance.")
 token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens for the alliance's APIs.")
-events_app = typer.Typer(no_args_is_help=True, help="The alliance's event streams, as a partner sees them.")
+events_app = typer.Typer(
+    no_args_is_help=True, help="The alliance's event streams, as a partner sees them."
+)
 app.add_typer(token_app, name="token")
 app.add_typer(events_app, name="events")
 console = Console()
 err = Console(stderr=True)
 
-BaseDir = Annotated[Path, typer.Option("--base-dir", help="Where the local federation keeps its data")]
+BaseDir = Annotated[
+    Path, typer.Option("--base-dir", help="Where the local federation keeps its data")
+]
 DEFAULT_BASE = Path("var/local")
 DEFAULT_REGIONS = "sh,hz,zjg"
 
@@ -52,13 +56,21 @@ def up(
     base_dir: BaseDir = DEFAULT_BASE,
     regions: Annotated[str, typer.Option(help="Comma-separated regions to run")] = DEFAULT_REGIONS,
     nats_port: int = 4222,
-    grpc_port: Annotated[int, typer.Option(help="First gRPC port; each service takes the next")] = 50051,
+    grpc_port: Annotated[
+        int, typer.Option(help="First gRPC port; each service takes the next")
+    ] = 50051,
     seed: Annotated[bool, typer.Option(help="Load the demo data")] = True,
-    detach: Annotated[bool, typer.Option(help="Start, print, and exit without waiting for Ctrl-C")] = False,
+    detach: Annotated[
+        bool, typer.Option(help="Start, print, and exit without waiting for Ctrl-C")
+    ] = False,
 ) -> None:
     """Start NATS and every region's services on this host, load the demo data, wait for Ctrl-C."""
-    federation = LocalFederation(base_dir, [r.strip() for r in regions.split(",") if r.strip()],
-                                 nats_port=nats_port, grpc_base_port=grpc_port)
+    federation = LocalFederation(
+        base_dir,
+        [r.strip() for r in regions.split(",") if r.strip()],
+        nats_port=nats_port,
+        grpc_base_port=grpc_port,
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     console.print(f"[bold]starting[/] NATS and {len(federation.regions)} region(s) in {base_dir} …")
@@ -69,7 +81,9 @@ def up(
             targets = {e.region: e.target for e in state.endpoints if e.service == "membership"}
             carriers, startups = demo.load_all(
                 targets,
-                lambda region: issue_token(secret, subject="demo-loader", role=Role.OPERATOR, region=region),
+                lambda region: issue_token(
+                    secret, subject="demo-loader", role=Role.OPERATOR, region=region
+                ),
                 progress=lambda line: console.print(f"  loaded {line}"),
             )
             console.print(f"demo data: {carriers} carriers, {startups} startups")
@@ -100,12 +114,20 @@ def _print_endpoints(state: LocalState, secret: str) -> None:
     table.add_row("*", "NATS JetStream", state.nats_url)
     console.print(table)
     first = state.endpoints[0]
-    token = issue_token(secret, subject="dev", role=Role.OPERATOR, region=first.region, ttl_s=12 * 3600)
+    token = issue_token(
+        secret, subject="dev", role=Role.OPERATOR, region=first.region, ttl_s=12 * 3600
+    )
     buf = Path(sys.executable).parent / "buf"
     command = [
-        str(buf), "curl", "--protocol", "grpc", "--http2-prior-knowledge",
-        "-H", f"authorization: Bearer {token}",
-        "--data", json.dumps({"parent": f"regions/{first.region}", "pageSize": 3}),
+        str(buf),
+        "curl",
+        "--protocol",
+        "grpc",
+        "--http2-prior-knowledge",
+        "-H",
+        f"authorization: Bearer {token}",
+        "--data",
+        json.dumps({"parent": f"regions/{first.region}", "pageSize": 3}),
         f"http://{first.target}/alliance.membership.v1.MembershipService/ListCarriers",
     ]
     console.print("try it (a dev operator token, valid 12 h):")
@@ -120,7 +142,9 @@ def status(base_dir: BaseDir = DEFAULT_BASE) -> None:
 
     path = base_dir / "state.json"
     if not path.exists():
-        raise typer.Exit(code=_fail(f"no local federation is running ({path} is missing); run `make run`"))
+        raise typer.Exit(
+            code=_fail(f"no local federation is running ({path} is missing); run `make run`")
+        )
     state = LocalState.load(path)
     table = Table(title=f"alliance status (NATS {state.nats_url})")
     for column in ("region", "service", "target", "health"):
@@ -129,7 +153,9 @@ def status(base_dir: BaseDir = DEFAULT_BASE) -> None:
     for endpoint in state.endpoints:
         with grpc.insecure_channel(endpoint.target) as channel:
             try:
-                reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2)
+                reply = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=2
+                )
                 health = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
             except grpc.RpcError as error:
                 health = f"unreachable ({error.code().name})"  # type: ignore[attr-defined]
@@ -149,7 +175,8 @@ def seed(base_dir: BaseDir = DEFAULT_BASE) -> None:
     secret = _secret(base_dir)
     targets = {e.region: e.target for e in state.endpoints if e.service == "membership"}
     carriers, startups = demo.load_all(
-        targets, lambda r: issue_token(secret, subject="demo-loader", role=Role.OPERATOR, region=r),
+        targets,
+        lambda r: issue_token(secret, subject="demo-loader", role=Role.OPERATOR, region=r),
         progress=lambda line: console.print(f"  {line}"),
     )
     console.print(f"demo data present: {carriers} carriers, {startups} startups")
@@ -159,7 +186,9 @@ def seed(base_dir: BaseDir = DEFAULT_BASE) -> None:
 def token_issue(
     role: Annotated[RoleName, typer.Option(help="The caller's role")],
     region: Annotated[str, typer.Option(help="Operators: the region they run")] = "",
-    carrier: Annotated[str, typer.Option(help="Carriers: their resource name, regions/{r}/carriers/{id}")] = "",
+    carrier: Annotated[
+        str, typer.Option(help="Carriers: their resource name, regions/{r}/carriers/{id}")
+    ] = "",
     subject: Annotated[str, typer.Option(help="Who the token is for")] = "cli-user",
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 3600,
     base_dir: BaseDir = DEFAULT_BASE,
@@ -168,27 +197,48 @@ def token_issue(
     if role is RoleName.operator and not region:
         raise typer.Exit(code=_fail("an operator token needs --region"))
     if role is RoleName.carrier and not carrier:
-        raise typer.Exit(code=_fail("a carrier token needs --carrier regions/{region}/carriers/{id}"))
-    typer.echo(issue_token(_secret(base_dir), subject=subject, role=Role(role.value), region=region,
-                           carrier=carrier, ttl_s=ttl))
+        raise typer.Exit(
+            code=_fail("a carrier token needs --carrier regions/{region}/carriers/{id}")
+        )
+    typer.echo(
+        issue_token(
+            _secret(base_dir),
+            subject=subject,
+            role=Role(role.value),
+            region=region,
+            carrier=carrier,
+            ttl_s=ttl,
+        )
+    )
 
 
 @events_app.command("tail")
 def events_tail(
-    nats_url: Annotated[str, typer.Option(help="NATS server; default: the local federation's")] = "",
+    nats_url: Annotated[
+        str, typer.Option(help="NATS server; default: the local federation's")
+    ] = "",
     region: Annotated[str, typer.Option(help="Only this region's events")] = "*",
     service: Annotated[str, typer.Option(help="Only this service's events")] = "*",
-    event_type: Annotated[str, typer.Option("--type", help="Only this CloudEvents type, e.g. …CarrierRegistered")] = "",
-    from_start: Annotated[bool, typer.Option("--from-start", help="Replay history from the beginning")] = False,
-    since: Annotated[str, typer.Option(help="Replay from this ISO time, e.g. 2026-11-01T00:00:00Z")] = "",
+    event_type: Annotated[
+        str, typer.Option("--type", help="Only this CloudEvents type, e.g. …CarrierRegistered")
+    ] = "",
+    from_start: Annotated[
+        bool, typer.Option("--from-start", help="Replay history from the beginning")
+    ] = False,
+    since: Annotated[
+        str, typer.Option(help="Replay from this ISO time, e.g. 2026-11-01T00:00:00Z")
+    ] = "",
     limit: Annotated[int, typer.Option(help="Stop after this many events (0: follow forever)")] = 0,
     base_dir: BaseDir = DEFAULT_BASE,
 ) -> None:
     """Print events as JSON lines: envelope plus decoded payload."""
     from cli.tail import tail
 
-    url = nats_url or (LocalState.load(base_dir / "state.json").nats_url if (base_dir / "state.json").exists()
-                       else "nats://127.0.0.1:4222")
+    url = nats_url or (
+        LocalState.load(base_dir / "state.json").nats_url
+        if (base_dir / "state.json").exists()
+        else "nats://127.0.0.1:4222"
+    )
     start = None
     if since:
         try:
@@ -196,8 +246,17 @@ def events_tail(
         except ValueError:
             raise typer.Exit(code=_fail(f"--since {since!r} is not an ISO time")) from None
     try:
-        asyncio.run(tail(url, f"alliance.{region}.{service}.>", event_type, from_start, start, limit,
-                         lambda line: typer.echo(line)))
+        asyncio.run(
+            tail(
+                url,
+                f"alliance.{region}.{service}.>",
+                event_type,
+                from_start,
+                start,
+                limit,
+                lambda line: typer.echo(line),
+            )
+        )
     except KeyboardInterrupt:
         pass
     except (OSError, nats.errors.Error) as exc:

@@ -81,7 +81,9 @@ def verify_token(secret: str, token: str) -> Principal:
     try:
         role = Role(claims.get("role", ""))
     except ValueError:
-        raise Unauthenticated(f"the bearer token names an unknown role {claims.get('role')!r}") from None
+        raise Unauthenticated(
+            f"the bearer token names an unknown role {claims.get('role')!r}"
+        ) from None
     principal = Principal(
         subject=str(claims["sub"]),
         role=role,

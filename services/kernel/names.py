@@ -16,7 +16,10 @@ _SEGMENT_PATTERNS = {
 
 
 class NamePattern:
-    """A pattern such as "regions/{region}/carriers/{carrier}"; every variable but region is a ULID."""
+    """A pattern such as "regions/{region}/carriers/{carrier}".
+
+    Every variable but region is a ULID.
+    """
 
     def __init__(self, template: str) -> None:
         self.template = template

@@ -74,7 +74,9 @@ class NatsLink:
                 for callback in self._on_connect:
                     await callback(js)
             except Exception as exc:  # any failure: try again, the service keeps serving
-                log.warning("NATS at %s not reachable yet (%s); retrying in %.1fs", self._url, exc, delay)
+                log.warning(
+                    "NATS at %s not reachable yet (%s); retrying in %.1fs", self._url, exc, delay
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
                 continue

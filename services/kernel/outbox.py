@@ -55,7 +55,8 @@ MIGRATIONS = [
 def append(tx: sqlite3.Connection, event: Event) -> None:
     """Adds an event to the outbox inside the caller's transaction."""
     tx.execute(
-        "INSERT INTO outbox (event_id, subject, headers, payload, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO outbox (event_id, subject, headers, payload, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
         (event.id, event.subject, json.dumps(event.headers()), event.payload, time.time()),
     )
 
@@ -129,13 +130,12 @@ class OutboxRelay:
                     self._purge_sent()
                     last_purge = time.monotonic()
                 continue
+            reason: Exception | None = None
             try:
                 js = await self._link.jetstream()
                 acked = await self._publish(js, rows)
             except Exception as exc:
                 acked, reason = 0, exc
-            else:
-                reason = None
             if acked:
                 self._mark_sent(rows[acked - 1].seq)
                 self.published += acked
@@ -152,7 +152,7 @@ class OutboxRelay:
             await js.publish_async(row.subject, row.payload, headers=row.headers)  # type: ignore[attr-defined]
             for row in rows
         ]
-        done, pending = await asyncio.wait(futures, timeout=self._ack_timeout_s)
+        _, pending = await asyncio.wait(futures, timeout=self._ack_timeout_s)
         for future in pending:
             future.cancel()
         acked = 0

@@ -39,7 +39,9 @@ class PageTokens:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             mac, body = raw[:16], raw[16:]
-            valid = hmac.compare_digest(mac, hmac.new(self._key, body, hashlib.sha256).digest()[:16])
+            valid = hmac.compare_digest(
+                mac, hmac.new(self._key, body, hashlib.sha256).digest()[:16]
+            )
             data = json.loads(body) if valid else None
         except (ValueError, UnicodeDecodeError):
             data = None

@@ -38,8 +38,14 @@ def venv_script(name: str) -> str:
 
 
 class ManagedProcess:
-    def __init__(self, name: str, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
-                 log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        log_path: Path | None = None,
+    ) -> None:
         self.name = name
         self.argv = list(argv)
         self.env = dict(env or {})
@@ -52,10 +58,14 @@ class ManagedProcess:
         return self.proc.pid
 
     def start(self) -> None:
-        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            self.argv, env={**os.environ, **self.env}, stdout=out, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            self.argv,
+            env={**os.environ, **self.env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         if self.log_path:
             out.close()  # type: ignore[union-attr]
@@ -86,7 +96,8 @@ class ManagedProcess:
         except subprocess.TimeoutExpired:
             self.kill()
 
-    def wait_ready(self, timeout: float) -> None:
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        """Blocks until the process serves; each kind of process knows how to tell."""
         raise NotImplementedError
 
     def fail_if_exited(self) -> None:
@@ -100,13 +111,32 @@ class ManagedProcess:
 class NatsServer(ManagedProcess):
     """nats-server with JetStream; the store directory survives restarts."""
 
-    def __init__(self, store_dir: Path, *, port: int | None = None, config: Path | None = None,
-                 name: str = "nats", log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        store_dir: Path,
+        *,
+        port: int | None = None,
+        config: Path | None = None,
+        name: str = "nats",
+        log_path: Path | None = None,
+    ) -> None:
         self.port = port or free_port()
         self.monitor_port = free_port()
         self.store_dir = store_dir
-        argv = [venv_script("nats-server"), "-a", LOOPBACK, "-p", str(self.port),
-                "-m", str(self.monitor_port), "-js", "-sd", str(store_dir), "-n", name]
+        argv = [
+            venv_script("nats-server"),
+            "-a",
+            LOOPBACK,
+            "-p",
+            str(self.port),
+            "-m",
+            str(self.monitor_port),
+            "-js",
+            "-sd",
+            str(store_dir),
+            "-n",
+            name,
+        ]
         if config is not None:
             argv += ["-c", str(config)]
         super().__init__(name, argv, log_path=log_path)
@@ -133,8 +163,15 @@ class NatsServer(ManagedProcess):
 class ServiceProcess(ManagedProcess):
     """A service's console script; ready when its gRPC health check says SERVING."""
 
-    def __init__(self, name: str, script: str, *, port: int, env: Mapping[str, str],
-                 log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        script: str,
+        *,
+        port: int,
+        env: Mapping[str, str],
+        log_path: Path | None = None,
+    ) -> None:
         self.port = port
         prefix = script.removeprefix("alliance-").upper() + "_"
         env = {f"{prefix}GRPC_PORT": str(port), f"{prefix}GRPC_HOST": LOOPBACK, **env}

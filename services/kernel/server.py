@@ -105,8 +105,11 @@ class ServiceHost:
         self._service_names = list(self.definition.add_servicers(server, self.runtime))
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
-            [*self._service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-             reflection.SERVICE_NAME],
+            [
+                *self._service_names,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
             server,
         )
         self.port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
@@ -122,8 +125,11 @@ class ServiceHost:
         await server.start()
         await self._set_health(health_pb2.HealthCheckResponse.SERVING)
         log.info(
-            "%s (%s) serving on %s:%d", self.definition.name, settings.region,
-            settings.grpc_host, self.port,
+            "%s (%s) serving on %s:%d",
+            self.definition.name,
+            settings.region,
+            settings.grpc_host,
+            self.port,
         )
         return self.port
 
@@ -164,7 +170,8 @@ def run_service(definition: ServiceDefinition, settings_cls: type[ServiceSetting
         raise SystemExit(f"{definition.name}: {exc.code}") from None
     logging.basicConfig(
         level=settings.log_level.upper(),
-        format=f"%(asctime)s %(levelname)s {definition.name}/{settings.region} %(name)s: %(message)s",
+        format=f"%(asctime)s %(levelname)s {definition.name}/{settings.region} "
+        "%(name)s: %(message)s",
     )
     try:
         import uvloop

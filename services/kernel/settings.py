@@ -30,7 +30,8 @@ class ServiceSettings(BaseSettings):
     nats_password: SecretStr | None = None
     jwt_secret: SecretStr = Field(description="HMAC key that signs caller tokens (>= 32 bytes)")
     page_token_secret: SecretStr | None = Field(
-        default=None, description="HMAC key for page tokens; defaults to a key derived from jwt_secret"
+        default=None,
+        description="HMAC key for page tokens; defaults to a key derived from jwt_secret",
     )
     sync_full: bool = Field(default=True, description="SQLite synchronous=FULL (durable commits)")
     outbox_batch: int = Field(default=256, ge=1, le=10_000)

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 from kernel import outbox
 from kernel.db import Database
-from kernel.errors import InvalidArgument, FieldViolation
+from kernel.errors import FieldViolation, InvalidArgument
 from kernel.events import Event
 from kernel.outbox import OutboxRelay
 

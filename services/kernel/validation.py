@@ -15,7 +15,9 @@ _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{4,24}$")
 
 
-def text(v: Violations, field: str, value: str, *, required: bool = False, max_len: int = 200) -> None:
+def text(
+    v: Violations, field: str, value: str, *, required: bool = False, max_len: int = 200
+) -> None:
     if not value.strip():
         if required:
             v.add(field, "is required")
@@ -28,7 +30,9 @@ def text(v: Violations, field: str, value: str, *, required: bool = False, max_l
         v.add(field, "must not contain control characters")
 
 
-def enum(v: Violations, field: str, value: int, descriptor: EnumDescriptor, *, required: bool) -> None:
+def enum(
+    v: Violations, field: str, value: int, descriptor: EnumDescriptor, *, required: bool
+) -> None:
     if value == 0:
         if required:
             v.add(field, f"is required: one of {_names(descriptor)}")

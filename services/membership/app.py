@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import grpc
-from pydantic_settings import SettingsConfigDict
-
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from kernel.auth import ANY_ROLE, WRITERS, MethodPolicy, Role
 from kernel.server import Runtime, ServiceDefinition, run_service
 from kernel.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
+
 from membership import store
 from membership.service import SERVICE, Membership
 from membership.servicer import MembershipServicer

@@ -10,7 +10,13 @@ from kernel import validation as check
 from kernel.errors import FailedPrecondition, Violations
 
 CARRIER_UPDATABLE = (
-    "display_name", "level", "kind", "industrial_chains", "city", "address", "contact",
+    "display_name",
+    "level",
+    "kind",
+    "industrial_chains",
+    "city",
+    "address",
+    "contact",
     "lead_member",
 )
 # Fields only an operator may set: a carrier's accreditation and its alliance role.
@@ -26,7 +32,9 @@ def check_carrier(v: Violations, carrier: pb.Carrier, prefix: str = "carrier") -
     check.text(v, f"{prefix}.display_name", carrier.display_name, required=True)
     check.enum(v, f"{prefix}.level", carrier.level, pb.CarrierLevel.DESCRIPTOR, required=True)
     check.enum(v, f"{prefix}.kind", carrier.kind, pb.CarrierKind.DESCRIPTOR, required=True)
-    check.enum_list(v, f"{prefix}.industrial_chains", carrier.industrial_chains, _CHAIN, max_items=8)
+    check.enum_list(
+        v, f"{prefix}.industrial_chains", carrier.industrial_chains, _CHAIN, max_items=8
+    )
     check.text(v, f"{prefix}.city", carrier.city, required=True, max_len=100)
     check.text(v, f"{prefix}.address", carrier.address, max_len=300)
     check.text(v, f"{prefix}.contact.person", carrier.contact.person, max_len=100)
@@ -37,7 +45,9 @@ def check_carrier(v: Violations, carrier: pb.Carrier, prefix: str = "carrier") -
 def check_startup(v: Violations, startup: pb.Startup, prefix: str = "startup") -> None:
     check.text(v, f"{prefix}.display_name", startup.display_name, required=True)
     check.enum_list(v, f"{prefix}.legal_needs", startup.legal_needs, _LEGAL_AREA, max_items=8)
-    check.enum_list(v, f"{prefix}.industrial_chains", startup.industrial_chains, _CHAIN, max_items=8)
+    check.enum_list(
+        v, f"{prefix}.industrial_chains", startup.industrial_chains, _CHAIN, max_items=8
+    )
     if not 0 <= startup.headcount <= MAX_HEADCOUNT:
         v.add(f"{prefix}.headcount", f"must be between 0 and {MAX_HEADCOUNT}")
 
@@ -55,7 +65,9 @@ def mask_paths(v: Violations, paths: Sequence[str], updatable: Sequence[str]) ->
     return sorted(set(paths), key=list(updatable).index) if not v else []
 
 
-def apply_mask(target: pb.Carrier | pb.Startup, source: pb.Carrier | pb.Startup, paths: Sequence[str]) -> list[str]:
+def apply_mask(
+    target: pb.Carrier | pb.Startup, source: pb.Carrier | pb.Startup, paths: Sequence[str]
+) -> list[str]:
     """Copies the named fields; returns those whose value actually changed."""
     changed = []
     for path in paths:

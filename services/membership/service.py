@@ -4,11 +4,11 @@ unit of work. Requests and results are the API's protobuf messages; the servicer
 from __future__ import annotations
 
 import sqlite3
-
-from google.protobuf.message import Message
+from collections.abc import Sequence
 
 from alliance.membership.v1 import events_pb2 as ev
 from alliance.membership.v1 import membership_pb2 as pb
+from google.protobuf.message import Message
 from kernel import validation as check
 from kernel.auth import caller
 from kernel.clock import to_timestamp, utcnow
@@ -18,6 +18,7 @@ from kernel.names import REGION, NamePattern, etag, new_id
 from kernel.paging import page_size
 from kernel.server import Runtime
 from kernel.unit_of_work import UnitOfWork
+
 from membership import rules, store
 
 SERVICE = "membership"
@@ -55,7 +56,9 @@ class Membership:
             self._stamp(carrier, 1, created=True)
             store.put_carrier(uow.tx, carrier_id, self.region, carrier, 1)
             uow.remember_result(request.request_id, "CreateCarrier", carrier.name)
-            self._emit(uow, "carrier", "registered", carrier.name, 1, ev.CarrierRegistered(carrier=carrier))
+            self._emit(
+                uow, "carrier", "registered", carrier.name, 1, ev.CarrierRegistered(carrier=carrier)
+            )
         return carrier
 
     def get_carrier(self, request: pb.GetCarrierRequest) -> pb.Carrier:
@@ -64,7 +67,11 @@ class Membership:
 
     def list_carriers(self, request: pb.ListCarriersRequest) -> pb.ListCarriersResponse:
         v = Violations()
-        region = "-" if request.parent == ALL_REGIONS else (REGION.parse(v, "parent", request.parent) or {}).get("region", "")
+        region = (
+            "-"
+            if request.parent == ALL_REGIONS
+            else (REGION.parse(v, "parent", request.parent) or {}).get("region", "")
+        )
         check.enum(v, "level", request.level, pb.CarrierLevel.DESCRIPTOR, required=False)
         check.enum(v, "kind", request.kind, pb.CarrierKind.DESCRIPTOR, required=False)
         check.enum(v, "industrial_chain", request.industrial_chain, rules._CHAIN, required=False)
@@ -108,19 +115,36 @@ class Membership:
 
     def suspend_carrier(self, request: pb.SuspendCarrierRequest) -> pb.Carrier:
         return self._change_state(
-            request.name, request.etag, request.reason, pb.CARRIER_STATE_SUSPENDED, "suspended",
-            allowed_from={pb.CARRIER_STATE_ACTIVE}, carrier_may_ask=False,
+            request.name,
+            request.etag,
+            request.reason,
+            pb.CARRIER_STATE_SUSPENDED,
+            "suspended",
+            allowed_from={pb.CARRIER_STATE_ACTIVE},
+            carrier_may_ask=False,
         )
 
     def leave_alliance(self, request: pb.LeaveAllianceRequest) -> pb.Carrier:
         return self._change_state(
-            request.name, request.etag, request.reason, pb.CARRIER_STATE_LEFT, "left",
-            allowed_from={pb.CARRIER_STATE_ACTIVE, pb.CARRIER_STATE_SUSPENDED}, carrier_may_ask=True,
+            request.name,
+            request.etag,
+            request.reason,
+            pb.CARRIER_STATE_LEFT,
+            "left",
+            allowed_from={pb.CARRIER_STATE_ACTIVE, pb.CARRIER_STATE_SUSPENDED},
+            carrier_may_ask=True,
         )
 
     def _change_state(
-        self, name: str, etag_value: str, reason: str, target: int, verb: str, *,
-        allowed_from: set[int], carrier_may_ask: bool,
+        self,
+        name: str,
+        etag_value: str,
+        reason: str,
+        target: int,
+        verb: str,
+        *,
+        allowed_from: set[int],
+        carrier_may_ask: bool,
     ) -> pb.Carrier:
         v = Violations()
         ids = CARRIER.parse(v, "name", name)
@@ -130,7 +154,9 @@ class Membership:
         with self._rt.unit_of_work() as uow:
             current, version = self._carrier(uow.tx, ids, for_write=True)
             who = caller()
-            if not (who.is_operator_of(self.region) or (carrier_may_ask and who.acts_for(current.name))):
+            if not (
+                who.is_operator_of(self.region) or (carrier_may_ask and who.acts_for(current.name))
+            ):
                 raise PermissionDenied(f"you may not mark {current.name} as {verb}")
             _check_etag(etag_value, current.etag, "etag")
             if current.state not in allowed_from:
@@ -172,7 +198,9 @@ class Membership:
             startup_id = startup.name.rsplit("/", 1)[-1]
             store.put_startup(uow.tx, startup_id, carrier.name, startup, 1)
             uow.remember_result(request.request_id, "CreateStartup", startup.name)
-            self._emit(uow, "startup", "registered", startup.name, 1, ev.StartupRegistered(startup=startup))
+            self._emit(
+                uow, "startup", "registered", startup.name, 1, ev.StartupRegistered(startup=startup)
+            )
         return startup
 
     def get_startup(self, request: pb.GetStartupRequest) -> pb.Startup:
@@ -189,7 +217,9 @@ class Membership:
         carrier, _ = self._carrier(self._rt.db.conn, ids)
         key = f"startups|{carrier.name}|{request.legal_need}"
         after = self._rt.page_tokens.decode(request.page_token, key)
-        rows = store.list_startups(self._rt.db.conn, carrier.name, request.legal_need, after, size + 1)
+        rows = store.list_startups(
+            self._rt.db.conn, carrier.name, request.legal_need, after, size + 1
+        )
         return pb.ListStartupsResponse(
             startups=[startup for _, startup in rows[:size]],
             next_page_token=self._next_token(rows, size, key),
@@ -273,7 +303,9 @@ class Membership:
             if operator_only:
                 raise PermissionDenied(f"only an operator may change {', '.join(operator_only)}")
 
-    def _stamp(self, resource: pb.Carrier | pb.Startup, version: int, *, created: bool = False) -> None:
+    def _stamp(
+        self, resource: pb.Carrier | pb.Startup, version: int, *, created: bool = False
+    ) -> None:
         now = to_timestamp(utcnow())
         if created:
             resource.create_time.CopyFrom(now)
@@ -285,12 +317,17 @@ class Membership:
     ) -> None:
         uow.emit(
             build_event(
-                region=self.region, service=SERVICE, entity=entity, verb=verb,
-                resource=resource, version=version, payload=payload,
+                region=self.region,
+                service=SERVICE,
+                entity=entity,
+                verb=verb,
+                resource=resource,
+                version=version,
+                payload=payload,
             )
         )
 
-    def _next_token(self, rows: list[tuple[str, Message]], size: int, key: str) -> str:
+    def _next_token(self, rows: Sequence[tuple[str, Message]], size: int, key: str) -> str:
         if len(rows) <= size:
             return ""
         return self._rt.page_tokens.encode(rows[size - 1][0], key)

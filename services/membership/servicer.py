@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import grpc
-
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
+
 from membership.service import Membership
 
 
@@ -13,32 +13,52 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
     def __init__(self, membership: Membership) -> None:
         self._m = membership
 
-    async def CreateCarrier(self, request: pb.CreateCarrierRequest, context: grpc.aio.ServicerContext) -> pb.Carrier:
+    async def CreateCarrier(
+        self, request: pb.CreateCarrierRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Carrier:
         return self._m.create_carrier(request)
 
-    async def GetCarrier(self, request: pb.GetCarrierRequest, context: grpc.aio.ServicerContext) -> pb.Carrier:
+    async def GetCarrier(
+        self, request: pb.GetCarrierRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Carrier:
         return self._m.get_carrier(request)
 
-    async def ListCarriers(self, request: pb.ListCarriersRequest, context: grpc.aio.ServicerContext) -> pb.ListCarriersResponse:
+    async def ListCarriers(
+        self, request: pb.ListCarriersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListCarriersResponse:
         return self._m.list_carriers(request)
 
-    async def UpdateCarrier(self, request: pb.UpdateCarrierRequest, context: grpc.aio.ServicerContext) -> pb.Carrier:
+    async def UpdateCarrier(
+        self, request: pb.UpdateCarrierRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Carrier:
         return self._m.update_carrier(request)
 
-    async def SuspendCarrier(self, request: pb.SuspendCarrierRequest, context: grpc.aio.ServicerContext) -> pb.Carrier:
+    async def SuspendCarrier(
+        self, request: pb.SuspendCarrierRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Carrier:
         return self._m.suspend_carrier(request)
 
-    async def LeaveAlliance(self, request: pb.LeaveAllianceRequest, context: grpc.aio.ServicerContext) -> pb.Carrier:
+    async def LeaveAlliance(
+        self, request: pb.LeaveAllianceRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Carrier:
         return self._m.leave_alliance(request)
 
-    async def CreateStartup(self, request: pb.CreateStartupRequest, context: grpc.aio.ServicerContext) -> pb.Startup:
+    async def CreateStartup(
+        self, request: pb.CreateStartupRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Startup:
         return self._m.create_startup(request)
 
-    async def GetStartup(self, request: pb.GetStartupRequest, context: grpc.aio.ServicerContext) -> pb.Startup:
+    async def GetStartup(
+        self, request: pb.GetStartupRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Startup:
         return self._m.get_startup(request)
 
-    async def ListStartups(self, request: pb.ListStartupsRequest, context: grpc.aio.ServicerContext) -> pb.ListStartupsResponse:
+    async def ListStartups(
+        self, request: pb.ListStartupsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListStartupsResponse:
         return self._m.list_startups(request)
 
-    async def UpdateStartup(self, request: pb.UpdateStartupRequest, context: grpc.aio.ServicerContext) -> pb.Startup:
+    async def UpdateStartup(
+        self, request: pb.UpdateStartupRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Startup:
         return self._m.update_startup(request)

@@ -71,8 +71,14 @@ def put_carrier(
         "level = excluded.level, kind = excluded.kind, state = excluded.state, "
         "chains = excluded.chains, version = excluded.version, data = excluded.data",
         (
-            carrier_id, region, carrier.level, carrier.kind, carrier.state,
-            _tags(carrier.industrial_chains), version, carrier.SerializeToString(),
+            carrier_id,
+            region,
+            carrier.level,
+            carrier.kind,
+            carrier.state,
+            _tags(carrier.industrial_chains),
+            version,
+            carrier.SerializeToString(),
         ),
     )
 
@@ -80,7 +86,8 @@ def put_carrier(
 def list_carriers(
     conn: sqlite3.Connection, query: CarrierFilter, after: str | None, limit: int
 ) -> list[tuple[str, pb.Carrier]]:
-    clauses, params = ["id > ?"], [after or ""]
+    clauses: list[str] = ["id > ?"]
+    params: list[object] = [after or ""]
     if query.region != "-":
         clauses.append("region = ?")
         params.append(query.region)
