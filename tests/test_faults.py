@@ -208,3 +208,35 @@ async def test_sigkill_under_concurrent_writes_loses_nothing_and_applies_nothing
         await link.close()
         consumer_db.close()
         service.stop()
+
+
+async def test_sigterm_drains_in_flight_calls_and_flushes_the_outbox(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    region = new_region()
+    service = membership_process(region, tmp_path / "m.db", nats_server.url, tmp_path / "m.log")
+    service.start()
+    await asyncio.to_thread(service.wait_ready)
+    md = auth(Tokens(region).operator())
+    async with grpc.aio.insecure_channel(service.target) as channel:
+        stub = pb_grpc.MembershipServiceStub(channel)
+        request = pb.CreateCarrierRequest(parent=f"regions/{region}", carrier=sample_carrier())
+        calls = [asyncio.ensure_future(stub.CreateCarrier(request, metadata=md, timeout=10)) for _ in range(200)]
+        await asyncio.sleep(0.05)
+        service.signal_group(15)  # SIGTERM
+        results = await asyncio.gather(*calls, return_exceptions=True)
+    assert service.proc is not None
+    assert await asyncio.to_thread(service.proc.wait, 30) == 0, "a clean stop exits 0"
+    acked = [r.name for r in results if isinstance(r, pb.Carrier)]
+    refused = [r for r in results if not isinstance(r, pb.Carrier)]
+    codes = {r.code() if isinstance(r, grpc.aio.AioRpcError) else repr(r) for r in refused}
+    # calls that arrive once the server stops taking new ones are refused, never half-done
+    assert codes <= {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED}, codes
+    assert acked, "no call was in flight when the signal came"
+    assert refused, "every call finished before the signal; the test proves nothing"
+    with sqlite3.connect(tmp_path / "m.db") as conn:
+        unsent = conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
+        stored = conn.execute("SELECT count(*) FROM carriers").fetchone()[0]
+    assert unsent == 0, "the outbox was not flushed before exit"
+    events = await read_events(nats_server.url, region, expected=stored)
+    assert set(acked) <= {e.resource for e in events}

@@ -8,6 +8,7 @@ import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import grpc
 from alliance.membership.v1 import membership_pb2 as pb
@@ -159,7 +160,10 @@ _WORDS = (
     "港联",
 )
 _TAILS = ("科技", "技术", "医药", "智能", "材料", "信息")
-_AREAS = [types.LegalArea(a) for a in types.LegalArea.values() if a != types.LEGAL_AREA_UNSPECIFIED]
+_AREAS = cast(
+    list[types.LegalArea],
+    [a for a in types.LegalArea.values() if a != types.LEGAL_AREA_UNSPECIFIED],
+)
 
 
 def request_id(*parts: str) -> str:

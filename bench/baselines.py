@@ -1,0 +1,84 @@
+"""Baseline servers measured beside the real service, each in its own process:
+
+  echo   a bare grpc.aio unary handler that returns its request (the ceiling of any RPC here)
+  naive  the write path the outbox replaces: one durable SQLite commit, then one awaited
+         JetStream publish-ack, inside the handler
+
+python -m bench.baselines echo PORT
+python -m bench.baselines naive PORT DB_PATH NATS_URL REGION
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import sys
+import time
+
+import grpc
+import nats
+
+from alliance.membership.v1 import membership_pb2 as pb
+from kernel.names import etag, new_id
+from kernel.streams import ensure_stream, events_stream_config
+
+ECHO_METHOD = "/bench.Echo/Echo"
+NAIVE_METHOD = "/bench.Naive/CreateCarrier"
+
+
+def _identity(data: bytes) -> bytes:
+    return data
+
+
+async def echo(port: int) -> None:
+    async def handle(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+        return request
+
+    handler = grpc.unary_unary_rpc_method_handler(handle, _identity, _identity)
+    await _serve(port, grpc.method_handlers_generic_handler("bench.Echo", {"Echo": handler}))
+
+
+async def naive(port: int, db_path: str, nats_url: str, region: str) -> None:
+    db = sqlite3.connect(db_path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE IF NOT EXISTS carriers (id TEXT PRIMARY KEY, data BLOB NOT NULL)")
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await ensure_stream(js, events_stream_config(region))
+
+    async def handle(request: pb.CreateCarrierRequest, context: grpc.aio.ServicerContext) -> pb.Carrier:
+        carrier = pb.Carrier()
+        carrier.CopyFrom(request.carrier)
+        carrier_id = new_id()
+        carrier.name = f"regions/{region}/carriers/{carrier_id}"
+        carrier.etag = etag(carrier.name, 1)
+        data = carrier.SerializeToString()
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO carriers (id, data) VALUES (?, ?)", (carrier_id, data))
+        db.execute("COMMIT")
+        await js.publish(f"alliance.{region}.membership.carrier.registered", data,
+                         headers={"Nats-Msg-Id": f"{region}-{carrier_id}"})
+        return carrier
+
+    handler = grpc.unary_unary_rpc_method_handler(
+        handle, pb.CreateCarrierRequest.FromString, pb.Carrier.SerializeToString
+    )
+    await _serve(port, grpc.method_handlers_generic_handler("bench.Naive", {"CreateCarrier": handler}))
+
+
+async def _serve(port: int, handler: grpc.GenericRpcHandler) -> None:
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers((handler,))
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    print(f"ready {time.time()}", flush=True)
+    await server.wait_for_termination()
+
+
+if __name__ == "__main__":
+    kind, port = sys.argv[1], int(sys.argv[2])
+    if kind == "echo":
+        asyncio.run(echo(port))
+    else:
+        asyncio.run(naive(port, sys.argv[3], sys.argv[4], sys.argv[5]))

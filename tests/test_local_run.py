@@ -1,0 +1,135 @@
+"""`alliance up` as `make run` uses it: real processes, demo data, a printed command that works,
+status, and a clean stop on Ctrl-C that leaves no process behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+
+from alliance.membership.v1 import membership_pb2 as pb
+from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
+from cli import demo
+from kernel.auth import Role, issue_token
+from kernel.procs import free_port
+
+pytestmark = pytest.mark.slow
+BIN = Path(sys.executable).parent
+
+
+def _wait_for_line(proc: subprocess.Popen[str], text: str, lines: list[str], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"`alliance up` exited early:\n{''.join(lines)}")
+        lines.append(line)
+        if text in line:
+            return
+    raise AssertionError(f"no {text!r} within {timeout}s:\n{''.join(lines)}")
+
+
+def _all_names(stub: pb_grpc.MembershipServiceStub, md: tuple[tuple[str, str], ...]) -> tuple[list[pb.Carrier], int]:
+    carriers = list(stub.ListCarriers(pb.ListCarriersRequest(parent="regions/-", page_size=100), metadata=md).carriers)
+    startups = sum(
+        len(stub.ListStartups(pb.ListStartupsRequest(parent=c.name, page_size=100), metadata=md).startups)
+        for c in carriers
+    )
+    return carriers, startups
+
+
+def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path: Path) -> None:
+    base = tmp_path / "var"
+    nats_port, grpc_port = free_port(), free_port()
+    command = [str(BIN / "alliance"), "up", "--base-dir", str(base), "--nats-port", str(nats_port),
+               "--grpc-port", str(grpc_port)]
+    env = {**os.environ, "COLUMNS": "400"}
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            start_new_session=True)
+    lines: list[str] = []
+    try:
+        _wait_for_line(proc, "ready", lines)
+        output = "".join(lines)
+        assert "demo data: 10 carriers, 230 startups" in output
+        curl = next(line for line in lines if " curl " in line)
+        reply = subprocess.run(shlex.split(curl), capture_output=True, text=True, timeout=60)
+        assert reply.returncode == 0, reply.stderr
+        assert len(json.loads(reply.stdout)["carriers"]) == 3
+
+        status = subprocess.run([str(BIN / "alliance"), "status", "--base-dir", str(base)],
+                                capture_output=True, text=True, timeout=60, env=env)
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert status.stdout.count("SERVING") == 3
+
+        state = json.loads((base / "state.json").read_text())
+        secret = (base / "jwt.secret").read_text().strip()
+        per_region = {}
+        for endpoint in state["endpoints"]:
+            md = (("authorization", f"Bearer {issue_token(secret, subject='t', role=Role.PARTNER)}"),)
+            with grpc.insecure_channel(endpoint["target"]) as channel:
+                carriers, startups = _all_names(pb_grpc.MembershipServiceStub(channel), md)
+                per_region[endpoint["region"]] = (carriers, startups)
+        carriers = [c for cs, _ in per_region.values() for c in cs]
+        assert len(carriers) == 10 and sum(s for _, s in per_region.values()) == 230
+        assert all(c.level in (pb.CARRIER_LEVEL_NATIONAL, pb.CARRIER_LEVEL_PROVINCIAL) for c in carriers)
+        assert sorted(c.display_name for c in carriers if c.lead_member) == ["上海市科技创业中心", "杭州高新区科技创业服务中心"]
+
+        seeded_again = subprocess.run([str(BIN / "alliance"), "seed", "--base-dir", str(base)],
+                                      capture_output=True, text=True, timeout=120, env=env)
+        assert seeded_again.returncode == 0, seeded_again.stdout + seeded_again.stderr
+        again = {}
+        for endpoint in state["endpoints"]:
+            with grpc.insecure_channel(endpoint["target"]) as channel:
+                again[endpoint["region"]] = _all_names(pb_grpc.MembershipServiceStub(channel), md)
+        assert {r: (len(cs), s) for r, (cs, s) in again.items()} == {
+            r: (len(cs), s) for r, (cs, s) in per_region.items()
+        }, "seeding twice must change nothing"
+        children = _children(proc.pid)
+        assert len(children) >= 4  # NATS and three services
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            code = proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    assert code == 0, "".join(lines) + (proc.stdout.read() if proc.stdout else "")
+    assert not [pid for pid in children if _alive(pid)], "`alliance up` left processes behind"
+    assert not (base / "state.json").exists()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_demo_round_has_ten_carriers_and_230_startups() -> None:
+    assert len(demo.CARRIERS) == 10
+    assert {c.region for c in demo.CARRIERS} == {"sh", "hz", "zjg"}
+    assert sum(len(demo.startups_of(c)) for c in demo.CARRIERS) == 230
+    assert demo.startups_of(demo.CARRIERS[0]) == demo.startups_of(demo.CARRIERS[0]), "must be deterministic"
