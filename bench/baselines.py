@@ -10,14 +10,13 @@ python -m bench.baselines naive PORT DB_PATH NATS_URL REGION
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import sys
 import time
 
 import grpc
 import nats
-
+import uvloop
 from alliance.membership.v1 import membership_pb2 as pb
 from kernel.names import etag, new_id
 from kernel.streams import ensure_stream, events_stream_config
@@ -47,7 +46,9 @@ async def naive(port: int, db_path: str, nats_url: str, region: str) -> None:
     js = nc.jetstream()
     await ensure_stream(js, events_stream_config(region))
 
-    async def handle(request: pb.CreateCarrierRequest, context: grpc.aio.ServicerContext) -> pb.Carrier:
+    async def handle(
+        request: pb.CreateCarrierRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Carrier:
         carrier = pb.Carrier()
         carrier.CopyFrom(request.carrier)
         carrier_id = new_id()
@@ -57,14 +58,19 @@ async def naive(port: int, db_path: str, nats_url: str, region: str) -> None:
         db.execute("BEGIN IMMEDIATE")
         db.execute("INSERT INTO carriers (id, data) VALUES (?, ?)", (carrier_id, data))
         db.execute("COMMIT")
-        await js.publish(f"alliance.{region}.membership.carrier.registered", data,
-                         headers={"Nats-Msg-Id": f"{region}-{carrier_id}"})
+        await js.publish(
+            f"alliance.{region}.membership.carrier.registered",
+            data,
+            headers={"Nats-Msg-Id": f"{region}-{carrier_id}"},
+        )
         return carrier
 
     handler = grpc.unary_unary_rpc_method_handler(
         handle, pb.CreateCarrierRequest.FromString, pb.Carrier.SerializeToString
     )
-    await _serve(port, grpc.method_handlers_generic_handler("bench.Naive", {"CreateCarrier": handler}))
+    await _serve(
+        port, grpc.method_handlers_generic_handler("bench.Naive", {"CreateCarrier": handler})
+    )
 
 
 async def _serve(port: int, handler: grpc.GenericRpcHandler) -> None:
@@ -78,7 +84,8 @@ async def _serve(port: int, handler: grpc.GenericRpcHandler) -> None:
 
 if __name__ == "__main__":
     kind, port = sys.argv[1], int(sys.argv[2])
+    # The same event loop as the services run on, so the ratios compare like with like.
     if kind == "echo":
-        asyncio.run(echo(port))
+        uvloop.run(echo(port))
     else:
-        asyncio.run(naive(port, sys.argv[3], sys.argv[4], sys.argv[5]))
+        uvloop.run(naive(port, sys.argv[3], sys.argv[4], sys.argv[5]))

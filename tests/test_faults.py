@@ -221,7 +221,10 @@ async def test_sigterm_drains_in_flight_calls_and_flushes_the_outbox(
     async with grpc.aio.insecure_channel(service.target) as channel:
         stub = pb_grpc.MembershipServiceStub(channel)
         request = pb.CreateCarrierRequest(parent=f"regions/{region}", carrier=sample_carrier())
-        calls = [asyncio.ensure_future(stub.CreateCarrier(request, metadata=md, timeout=10)) for _ in range(200)]
+        calls = [
+            asyncio.ensure_future(stub.CreateCarrier(request, metadata=md, timeout=10))
+            for _ in range(200)
+        ]
         await asyncio.sleep(0.05)
         service.signal_group(15)  # SIGTERM
         results = await asyncio.gather(*calls, return_exceptions=True)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from cli import demo
@@ -25,7 +24,9 @@ pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 
 
-def _wait_for_line(proc: subprocess.Popen[str], text: str, lines: list[str], timeout: float = 90) -> None:
+def _wait_for_line(
+    proc: subprocess.Popen[str], text: str, lines: list[str], timeout: float = 90
+) -> None:
     deadline = time.monotonic() + timeout
     assert proc.stdout is not None
     while time.monotonic() < deadline:
@@ -38,10 +39,20 @@ def _wait_for_line(proc: subprocess.Popen[str], text: str, lines: list[str], tim
     raise AssertionError(f"no {text!r} within {timeout}s:\n{''.join(lines)}")
 
 
-def _all_names(stub: pb_grpc.MembershipServiceStub, md: tuple[tuple[str, str], ...]) -> tuple[list[pb.Carrier], int]:
-    carriers = list(stub.ListCarriers(pb.ListCarriersRequest(parent="regions/-", page_size=100), metadata=md).carriers)
+def _all_names(
+    stub: pb_grpc.MembershipServiceStub, md: tuple[tuple[str, str], ...]
+) -> tuple[list[pb.Carrier], int]:
+    carriers = list(
+        stub.ListCarriers(
+            pb.ListCarriersRequest(parent="regions/-", page_size=100), metadata=md
+        ).carriers
+    )
     startups = sum(
-        len(stub.ListStartups(pb.ListStartupsRequest(parent=c.name, page_size=100), metadata=md).startups)
+        len(
+            stub.ListStartups(
+                pb.ListStartupsRequest(parent=c.name, page_size=100), metadata=md
+            ).startups
+        )
         for c in carriers
     )
     return carriers, startups
@@ -50,11 +61,25 @@ def _all_names(stub: pb_grpc.MembershipServiceStub, md: tuple[tuple[str, str], .
 def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path: Path) -> None:
     base = tmp_path / "var"
     nats_port, grpc_port = free_port(), free_port()
-    command = [str(BIN / "alliance"), "up", "--base-dir", str(base), "--nats-port", str(nats_port),
-               "--grpc-port", str(grpc_port)]
+    command = [
+        str(BIN / "alliance"),
+        "up",
+        "--base-dir",
+        str(base),
+        "--nats-port",
+        str(nats_port),
+        "--grpc-port",
+        str(grpc_port),
+    ]
     env = {**os.environ, "COLUMNS": "400"}
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     lines: list[str] = []
     try:
         _wait_for_line(proc, "ready", lines)
@@ -65,8 +90,13 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         assert reply.returncode == 0, reply.stderr
         assert len(json.loads(reply.stdout)["carriers"]) == 3
 
-        status = subprocess.run([str(BIN / "alliance"), "status", "--base-dir", str(base)],
-                                capture_output=True, text=True, timeout=60, env=env)
+        status = subprocess.run(
+            [str(BIN / "alliance"), "status", "--base-dir", str(base)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
         assert status.returncode == 0, status.stdout + status.stderr
         assert status.stdout.count("SERVING") == 3
 
@@ -74,17 +104,29 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         secret = (base / "jwt.secret").read_text().strip()
         per_region = {}
         for endpoint in state["endpoints"]:
-            md = (("authorization", f"Bearer {issue_token(secret, subject='t', role=Role.PARTNER)}"),)
+            md = (
+                ("authorization", f"Bearer {issue_token(secret, subject='t', role=Role.PARTNER)}"),
+            )
             with grpc.insecure_channel(endpoint["target"]) as channel:
                 carriers, startups = _all_names(pb_grpc.MembershipServiceStub(channel), md)
                 per_region[endpoint["region"]] = (carriers, startups)
         carriers = [c for cs, _ in per_region.values() for c in cs]
         assert len(carriers) == 10 and sum(s for _, s in per_region.values()) == 230
-        assert all(c.level in (pb.CARRIER_LEVEL_NATIONAL, pb.CARRIER_LEVEL_PROVINCIAL) for c in carriers)
-        assert sorted(c.display_name for c in carriers if c.lead_member) == ["上海市科技创业中心", "杭州高新区科技创业服务中心"]
+        assert all(
+            c.level in (pb.CARRIER_LEVEL_NATIONAL, pb.CARRIER_LEVEL_PROVINCIAL) for c in carriers
+        )
+        assert sorted(c.display_name for c in carriers if c.lead_member) == [
+            "上海市科技创业中心",
+            "杭州高新区科技创业服务中心",
+        ]
 
-        seeded_again = subprocess.run([str(BIN / "alliance"), "seed", "--base-dir", str(base)],
-                                      capture_output=True, text=True, timeout=120, env=env)
+        seeded_again = subprocess.run(
+            [str(BIN / "alliance"), "seed", "--base-dir", str(base)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
         assert seeded_again.returncode == 0, seeded_again.stdout + seeded_again.stderr
         again = {}
         for endpoint in state["endpoints"]:
@@ -132,4 +174,6 @@ def test_demo_round_has_ten_carriers_and_230_startups() -> None:
     assert len(demo.CARRIERS) == 10
     assert {c.region for c in demo.CARRIERS} == {"sh", "hz", "zjg"}
     assert sum(len(demo.startups_of(c)) for c in demo.CARRIERS) == 230
-    assert demo.startups_of(demo.CARRIERS[0]) == demo.startups_of(demo.CARRIERS[0]), "must be deterministic"
+    assert demo.startups_of(demo.CARRIERS[0]) == demo.startups_of(demo.CARRIERS[0]), (
+        "must be deterministic"
+    )

@@ -9,8 +9,8 @@ from datetime import datetime
 
 import alliance.membership.v1.events_pb2  # noqa: F401  (registers the payload types for decoding)
 import nats
-from nats.aio.msg import Msg
 from kernel.events import Event, event_to_json
+from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 EVENT_STREAM_PREFIX = "EVENTS_"

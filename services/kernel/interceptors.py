@@ -18,7 +18,7 @@ from google.protobuf import any_pb2
 from google.protobuf.message import DecodeError
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from kernel.auth import MethodPolicy, bearer_from_metadata, current_principal, verify_token
+from kernel.auth import MethodPolicy, TokenVerifier, bearer_from_metadata, current_principal
 from kernel.errors import AllianceError, FieldViolation, InvalidArgument
 
 log = logging.getLogger(__name__)
@@ -62,32 +62,38 @@ def _pack(message: Any) -> any_pb2.Any:
 
 class AllianceInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, jwt_secret: str, policy: MethodPolicy) -> None:
-        self._secret = jwt_secret
+        self._tokens = TokenVerifier(jwt_secret)
         self._policy = policy
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler:
-        handler = await continuation(handler_call_details)
         method_path: str = handler_call_details.method
+        wrapped = self._wrapped.get(method_path)
+        if wrapped is not None:
+            return wrapped
+        handler = await continuation(handler_call_details)
         if handler is None or method_path.startswith(PUBLIC_SERVICES):
             return handler
         if handler.unary_unary is None:
             raise TypeError(f"{method_path}: only unary methods are wrapped")
         method = method_path.rsplit("/", 1)[-1]
-        return grpc.unary_unary_rpc_method_handler(
-            self._wrap(method, handler.unary_unary, handler.request_deserializer),
+        wrapped = grpc.unary_unary_rpc_method_handler(
+            self._wrap(method, handler.unary_unary),
             request_deserializer=_tolerant(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
+        self._wrapped[method_path] = wrapped
+        return wrapped
 
-    def _wrap(self, method: str, behaviour: Any, deserializer: Any) -> Any:
+    def _wrap(self, method: str, behaviour: Any) -> Any:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
                 metadata: Mapping[str, Any] = dict(context.invocation_metadata() or ())
-                principal = verify_token(self._secret, bearer_from_metadata(metadata))
+                principal = self._tokens.verify(bearer_from_metadata(metadata))
                 self._policy.check(method, principal)
                 if isinstance(request, _Undecodable):
                     raise InvalidArgument([FieldViolation("request", request.error)])

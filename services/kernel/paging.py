@@ -10,6 +10,10 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
+from typing import TypeVar
+
+from google.protobuf.message import Message
 
 from kernel.errors import FieldViolation, InvalidArgument
 
@@ -56,3 +60,25 @@ class PageTokens:
 
 def _digest(query: str) -> str:
     return hashlib.sha256(query.encode()).hexdigest()[:16]
+
+
+M = TypeVar("M", bound=Message)
+
+
+def page_of(response_type: type[M], field: str, blobs: Sequence[bytes], next_page_token: str) -> M:
+    """A list response built from stored message bytes in one parse: the wire form of a repeated
+    message field is each element's bytes behind its tag and length."""
+    number = response_type.DESCRIPTOR.fields_by_name[field].number
+    tag = _varint(number << 3 | 2)
+    response = response_type.FromString(b"".join(tag + _varint(len(b)) + b for b in blobs))
+    response.next_page_token = next_page_token  # type: ignore[attr-defined]
+    return response
+
+
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while value > 0x7F:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)

@@ -15,7 +15,7 @@ from kernel.clock import to_timestamp, utcnow
 from kernel.errors import EtagMismatch, FailedPrecondition, NotFound, PermissionDenied, Violations
 from kernel.events import build_event
 from kernel.names import REGION, NamePattern, etag, new_id
-from kernel.paging import page_size
+from kernel.paging import page_of, page_size
 from kernel.server import Runtime
 from kernel.unit_of_work import UnitOfWork
 
@@ -83,9 +83,11 @@ class Membership:
         )
         after = self._rt.page_tokens.decode(request.page_token, query.key())
         rows = store.list_carriers(self._rt.db.conn, query, after, size + 1)
-        return pb.ListCarriersResponse(
-            carriers=[carrier for _, carrier in rows[:size]],
-            next_page_token=self._next_token(rows, size, query.key()),
+        return page_of(
+            pb.ListCarriersResponse,
+            "carriers",
+            [blob for _, blob in rows[:size]],
+            self._next_token(rows, size, query.key()),
         )
 
     def update_carrier(self, request: pb.UpdateCarrierRequest) -> pb.Carrier:
@@ -220,9 +222,11 @@ class Membership:
         rows = store.list_startups(
             self._rt.db.conn, carrier.name, request.legal_need, after, size + 1
         )
-        return pb.ListStartupsResponse(
-            startups=[startup for _, startup in rows[:size]],
-            next_page_token=self._next_token(rows, size, key),
+        return page_of(
+            pb.ListStartupsResponse,
+            "startups",
+            [blob for _, blob in rows[:size]],
+            self._next_token(rows, size, key),
         )
 
     def update_startup(self, request: pb.UpdateStartupRequest) -> pb.Startup:
@@ -327,7 +331,7 @@ class Membership:
             )
         )
 
-    def _next_token(self, rows: Sequence[tuple[str, Message]], size: int, key: str) -> str:
+    def _next_token(self, rows: Sequence[tuple[str, bytes]], size: int, key: str) -> str:
         if len(rows) <= size:
             return ""
         return self._rt.page_tokens.encode(rows[size - 1][0], key)

@@ -85,7 +85,7 @@ def put_carrier(
 
 def list_carriers(
     conn: sqlite3.Connection, query: CarrierFilter, after: str | None, limit: int
-) -> list[tuple[str, pb.Carrier]]:
+) -> list[tuple[str, bytes]]:
     clauses: list[str] = ["id > ?"]
     params: list[object] = [after or ""]
     if query.region != "-":
@@ -102,7 +102,7 @@ def list_carriers(
         f"SELECT id, data FROM carriers WHERE {' AND '.join(clauses)} ORDER BY id LIMIT ?",
         (*params, limit),
     )
-    return [(row["id"], pb.Carrier.FromString(row["data"])) for row in rows]
+    return [(row["id"], row["data"]) for row in rows]
 
 
 def get_startup(conn: sqlite3.Connection, startup_id: str) -> tuple[pb.Startup, int] | None:
@@ -125,11 +125,11 @@ def put_startup(
 
 def list_startups(
     conn: sqlite3.Connection, carrier: str, legal_need: int, after: str | None, limit: int
-) -> list[tuple[str, pb.Startup]]:
+) -> list[tuple[str, bytes]]:
     sql = "SELECT id, data FROM startups WHERE carrier = ? AND id > ?"
     params: list[object] = [carrier, after or ""]
     if legal_need:
         sql += " AND instr(needs, ?) > 0"
         params.append(f",{legal_need},")
     rows = conn.execute(sql + " ORDER BY id LIMIT ?", (*params, limit))
-    return [(row["id"], pb.Startup.FromString(row["data"])) for row in rows]
+    return [(row["id"], row["data"]) for row in rows]
