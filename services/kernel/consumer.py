@@ -86,7 +86,7 @@ class EventConsumer:
                         messages = await subscription.fetch(self._batch, timeout=1.0)
                     except (TimeoutError, NatsTimeoutError):
                         continue
-                    self._apply_batch(
+                    await self._apply_batch(
                         [Event.from_nats(m.subject, m.headers, m.data) for m in messages]
                     )
                     for message in messages:
@@ -101,8 +101,8 @@ class EventConsumer:
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
 
-    def _apply_batch(self, events: list[Event]) -> None:
-        with self._db.transaction() as tx:
+    async def _apply_batch(self, events: list[Event]) -> None:
+        async with self._db.write() as tx:
             for event in events:
                 seen = tx.execute(
                     "SELECT 1 FROM applied_events WHERE consumer = ? AND event_id = ?",

@@ -1,16 +1,24 @@
 """SQLite storage: one file per service, WAL, durable commits, versioned migrations.
 
-Calls run on the event loop thread: a commit with synchronous=FULL costs one fsync (~0.1 ms),
-cheaper than a hop to a worker thread, and one connection means one writer, so transactions
-never interleave.
+Two connections: `conn` is the only writer; `reader` serves reads and sees committed data only
+(WAL lets it read while a commit is under way). Writes use group commit: the units of work that
+start while no commit is running share one transaction; its COMMIT (one fsync under
+synchronous=FULL) runs in a worker thread, and the units that arrive meanwhile form the next
+group. Each unit runs inside a savepoint, so a unit that fails rolls back alone; its caller
+continues only after the shared COMMIT returned, so nothing is acknowledged before it is durable.
+
+A unit's body must not await: units are nested savepoints of one transaction, and a unit that
+yielded could be rolled back together with a later one. `write()` checks this.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 
 
@@ -24,18 +32,74 @@ class Migration:
 class Database:
     def __init__(self, path: Path | str, *, sync_full: bool = True) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self.conn.row_factory = sqlite3.Row
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = _connect(self.path)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute(f"PRAGMA synchronous={'FULL' if sync_full else 'NORMAL'}")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        self.conn.execute("PRAGMA busy_timeout=5000")
+        self.reader = _connect(self.path)
+        self.reader.execute("PRAGMA query_only=ON")
+        self._open_units: list[str] = []
+        self._waiting: list[asyncio.Future[None]] = []
+        self._committing = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._names = count()
+        self.commits = 0
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[sqlite3.Connection]:
+        """One atomic unit of work, durable when this returns; see the module docstring."""
+        while self._committing:
+            await self._idle.wait()
+        conn = self.conn
+        if not conn.in_transaction:
+            conn.execute("BEGIN IMMEDIATE")
+            asyncio.get_running_loop().call_soon(self._start_commit)
+        savepoint = f"unit{next(self._names)}"
+        conn.execute(f"SAVEPOINT {savepoint}")
+        self._open_units.append(savepoint)
+        try:
+            yield conn
+        except BaseException:
+            self._close_unit(savepoint, rollback=True)
+            raise
+        self._close_unit(savepoint, rollback=False)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(done)
+        await done
+
+    def _close_unit(self, savepoint: str, *, rollback: bool) -> None:
+        if self._open_units[-1] != savepoint:
+            raise RuntimeError("a unit of work awaited inside its body; units must not await")
+        self._open_units.pop()
+        if rollback:
+            self.conn.execute(f"ROLLBACK TO {savepoint}")
+        self.conn.execute(f"RELEASE {savepoint}")
+
+    def _start_commit(self) -> None:
+        self._committing = True
+        self._idle.clear()
+        self._commit_task = asyncio.ensure_future(self._commit())
+
+    async def _commit(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        try:
+            await asyncio.to_thread(self.conn.execute, "COMMIT")
+        except sqlite3.Error as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            _settle(waiting, exc)
+        else:
+            self.commits += 1
+            _settle(waiting, None)
+        finally:
+            self._committing = False
+            self._idle.set()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit: every statement inside commits together or not at all."""
+        """A plain transaction, for work before the service serves (migrations)."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self.conn
@@ -65,7 +129,28 @@ class Database:
                 )
 
     def close(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+            _settle(self._waiting, None)
+        self.reader.close()
         self.conn.close()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout=5000")
+    return conn
+
+
+def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for future in futures:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
 
 
 def _statements(script: str) -> list[str]:

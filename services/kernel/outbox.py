@@ -97,7 +97,7 @@ class OutboxRelay:
         self._wake.set()
 
     def pending(self) -> int:
-        row = self._db.conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()
+        row = self._db.reader.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()
         return int(row[0])
 
     async def stop(self, flush_timeout_s: float = 5.0) -> None:
@@ -127,7 +127,7 @@ class OutboxRelay:
                 except TimeoutError:
                     pass
                 if time.monotonic() - last_purge > 600:
-                    self._purge_sent()
+                    await self._purge_sent()
                     last_purge = time.monotonic()
                 continue
             reason: Exception | None = None
@@ -137,7 +137,7 @@ class OutboxRelay:
             except Exception as exc:
                 acked, reason = 0, exc
             if acked:
-                self._mark_sent(rows[acked - 1].seq)
+                await self._mark_sent(rows[acked - 1].seq)
                 self.published += acked
             if acked < len(rows):
                 log.warning("outbox relay: publish failed (%s); retrying in %.2fs", reason, backoff)
@@ -163,23 +163,23 @@ class OutboxRelay:
         return acked
 
     def _unsent(self) -> list[_Row]:
-        cursor = self._db.conn.execute(
+        cursor = self._db.reader.execute(
             "SELECT seq, subject, headers, payload FROM outbox WHERE sent_at IS NULL "
             "ORDER BY seq LIMIT ?",
             (self._batch,),
         )
         return [_Row(r[0], r[1], json.loads(r[2]), r[3]) for r in cursor]
 
-    def _mark_sent(self, up_to_seq: int) -> None:
-        with self._db.transaction() as tx:
+    async def _mark_sent(self, up_to_seq: int) -> None:
+        async with self._db.write() as tx:
             tx.execute(
                 "UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND seq <= ?",
                 (time.time(), up_to_seq),
             )
 
-    def _purge_sent(self) -> None:
+    async def _purge_sent(self) -> None:
         """Sent events are kept for the retention period so a lost stream can be re-filled."""
-        with self._db.transaction() as tx:
+        async with self._db.write() as tx:
             tx.execute(
                 "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?",
                 (time.time() - self._retention_s,),

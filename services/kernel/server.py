@@ -12,7 +12,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 import grpc
@@ -46,7 +46,7 @@ class Runtime:
     relay: OutboxRelay
     page_tokens: PageTokens
 
-    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]:
+    def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
         return unit_of_work(self.db, self.relay)
 
 

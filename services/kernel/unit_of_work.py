@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from kernel import outbox
 from kernel.db import Database
@@ -46,9 +46,10 @@ class UnitOfWork:
             )
 
 
-@contextmanager
-def unit_of_work(db: Database, relay: OutboxRelay) -> Iterator[UnitOfWork]:
-    with db.transaction() as tx:
+@asynccontextmanager
+async def unit_of_work(db: Database, relay: OutboxRelay) -> AsyncIterator[UnitOfWork]:
+    """Durable when it returns. The body must not await (see kernel.db)."""
+    async with db.write() as tx:
         uow = UnitOfWork(tx)
         yield uow
         for event in uow.events:

@@ -34,7 +34,7 @@ class Membership:
 
     # -- carriers ---------------------------------------------------------------------------
 
-    def create_carrier(self, request: pb.CreateCarrierRequest) -> pb.Carrier:
+    async def create_carrier(self, request: pb.CreateCarrierRequest) -> pb.Carrier:
         v = Violations()
         parent = REGION.parse(v, "parent", request.parent)
         rules.check_carrier(v, request.carrier)
@@ -44,7 +44,7 @@ class Membership:
         self._ensure_home(parent["region"])
         if not caller().is_operator_of(self.region):
             raise PermissionDenied(f"only an operator of region {self.region} registers carriers")
-        with self._rt.unit_of_work() as uow:
+        async with self._rt.unit_of_work() as uow:
             earlier = uow.earlier_result(request.request_id, "CreateCarrier")
             if earlier:
                 return self._carrier(uow.tx, CARRIER.parse(Violations(), "", earlier) or {})[0]
@@ -63,7 +63,7 @@ class Membership:
 
     def get_carrier(self, request: pb.GetCarrierRequest) -> pb.Carrier:
         ids = self._parse(CARRIER, "name", request.name)
-        return self._carrier(self._rt.db.conn, ids)[0]
+        return self._carrier(self._rt.db.reader, ids)[0]
 
     def list_carriers(self, request: pb.ListCarriersRequest) -> pb.ListCarriersResponse:
         v = Violations()
@@ -82,7 +82,7 @@ class Membership:
             region, request.level, request.kind, request.industrial_chain, request.state
         )
         after = self._rt.page_tokens.decode(request.page_token, query.key())
-        rows = store.list_carriers(self._rt.db.conn, query, after, size + 1)
+        rows = store.list_carriers(self._rt.db.reader, query, after, size + 1)
         return page_of(
             pb.ListCarriersResponse,
             "carriers",
@@ -90,13 +90,13 @@ class Membership:
             self._next_token(rows, size, query.key()),
         )
 
-    def update_carrier(self, request: pb.UpdateCarrierRequest) -> pb.Carrier:
+    async def update_carrier(self, request: pb.UpdateCarrierRequest) -> pb.Carrier:
         v = Violations()
         ids = CARRIER.parse(v, "carrier.name", request.carrier.name)
         paths = rules.mask_paths(v, request.update_mask.paths, rules.CARRIER_UPDATABLE)
         v.raise_if_any()
         assert ids is not None
-        with self._rt.unit_of_work() as uow:
+        async with self._rt.unit_of_work() as uow:
             current, version = self._carrier(uow.tx, ids, for_write=True)
             self._authorize_carrier_change(current.name, paths)
             rules.ensure_can_change(current)
@@ -115,8 +115,8 @@ class Membership:
             self._emit(uow, "carrier", "updated", updated.name, version + 1, payload)
         return updated
 
-    def suspend_carrier(self, request: pb.SuspendCarrierRequest) -> pb.Carrier:
-        return self._change_state(
+    async def suspend_carrier(self, request: pb.SuspendCarrierRequest) -> pb.Carrier:
+        return await self._change_state(
             request.name,
             request.etag,
             request.reason,
@@ -126,8 +126,8 @@ class Membership:
             carrier_may_ask=False,
         )
 
-    def leave_alliance(self, request: pb.LeaveAllianceRequest) -> pb.Carrier:
-        return self._change_state(
+    async def leave_alliance(self, request: pb.LeaveAllianceRequest) -> pb.Carrier:
+        return await self._change_state(
             request.name,
             request.etag,
             request.reason,
@@ -137,7 +137,7 @@ class Membership:
             carrier_may_ask=True,
         )
 
-    def _change_state(
+    async def _change_state(
         self,
         name: str,
         etag_value: str,
@@ -153,7 +153,7 @@ class Membership:
         check.text(v, "reason", reason, required=True, max_len=500)
         v.raise_if_any()
         assert ids is not None
-        with self._rt.unit_of_work() as uow:
+        async with self._rt.unit_of_work() as uow:
             current, version = self._carrier(uow.tx, ids, for_write=True)
             who = caller()
             if not (
@@ -179,14 +179,14 @@ class Membership:
 
     # -- startups ---------------------------------------------------------------------------
 
-    def create_startup(self, request: pb.CreateStartupRequest) -> pb.Startup:
+    async def create_startup(self, request: pb.CreateStartupRequest) -> pb.Startup:
         v = Violations()
         parent = CARRIER.parse(v, "parent", request.parent)
         rules.check_startup(v, request.startup)
         check.request_id(v, request.request_id)
         v.raise_if_any()
         assert parent is not None
-        with self._rt.unit_of_work() as uow:
+        async with self._rt.unit_of_work() as uow:
             earlier = uow.earlier_result(request.request_id, "CreateStartup")
             if earlier:
                 return self._startup(uow.tx, STARTUP.parse(Violations(), "", earlier) or {})[0]
@@ -207,7 +207,7 @@ class Membership:
 
     def get_startup(self, request: pb.GetStartupRequest) -> pb.Startup:
         ids = self._parse(STARTUP, "name", request.name)
-        return self._startup(self._rt.db.conn, ids)[0]
+        return self._startup(self._rt.db.reader, ids)[0]
 
     def list_startups(self, request: pb.ListStartupsRequest) -> pb.ListStartupsResponse:
         v = Violations()
@@ -216,11 +216,11 @@ class Membership:
         v.raise_if_any()
         assert ids is not None
         size = page_size(request.page_size)
-        carrier, _ = self._carrier(self._rt.db.conn, ids)
+        carrier, _ = self._carrier(self._rt.db.reader, ids)
         key = f"startups|{carrier.name}|{request.legal_need}"
         after = self._rt.page_tokens.decode(request.page_token, key)
         rows = store.list_startups(
-            self._rt.db.conn, carrier.name, request.legal_need, after, size + 1
+            self._rt.db.reader, carrier.name, request.legal_need, after, size + 1
         )
         return page_of(
             pb.ListStartupsResponse,
@@ -229,13 +229,13 @@ class Membership:
             self._next_token(rows, size, key),
         )
 
-    def update_startup(self, request: pb.UpdateStartupRequest) -> pb.Startup:
+    async def update_startup(self, request: pb.UpdateStartupRequest) -> pb.Startup:
         v = Violations()
         ids = STARTUP.parse(v, "startup.name", request.startup.name)
         paths = rules.mask_paths(v, request.update_mask.paths, rules.STARTUP_UPDATABLE)
         v.raise_if_any()
         assert ids is not None
-        with self._rt.unit_of_work() as uow:
+        async with self._rt.unit_of_work() as uow:
             current, version = self._startup(uow.tx, ids, for_write=True)
             carrier, _ = self._carrier(uow.tx, ids)
             self._authorize_for_carrier(carrier.name)

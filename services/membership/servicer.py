@@ -16,7 +16,7 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
     async def CreateCarrier(
         self, request: pb.CreateCarrierRequest, context: grpc.aio.ServicerContext
     ) -> pb.Carrier:
-        return self._m.create_carrier(request)
+        return await self._m.create_carrier(request)
 
     async def GetCarrier(
         self, request: pb.GetCarrierRequest, context: grpc.aio.ServicerContext
@@ -31,22 +31,22 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
     async def UpdateCarrier(
         self, request: pb.UpdateCarrierRequest, context: grpc.aio.ServicerContext
     ) -> pb.Carrier:
-        return self._m.update_carrier(request)
+        return await self._m.update_carrier(request)
 
     async def SuspendCarrier(
         self, request: pb.SuspendCarrierRequest, context: grpc.aio.ServicerContext
     ) -> pb.Carrier:
-        return self._m.suspend_carrier(request)
+        return await self._m.suspend_carrier(request)
 
     async def LeaveAlliance(
         self, request: pb.LeaveAllianceRequest, context: grpc.aio.ServicerContext
     ) -> pb.Carrier:
-        return self._m.leave_alliance(request)
+        return await self._m.leave_alliance(request)
 
     async def CreateStartup(
         self, request: pb.CreateStartupRequest, context: grpc.aio.ServicerContext
     ) -> pb.Startup:
-        return self._m.create_startup(request)
+        return await self._m.create_startup(request)
 
     async def GetStartup(
         self, request: pb.GetStartupRequest, context: grpc.aio.ServicerContext
@@ -61,4 +61,4 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
     async def UpdateStartup(
         self, request: pb.UpdateStartupRequest, context: grpc.aio.ServicerContext
     ) -> pb.Startup:
-        return self._m.update_startup(request)
+        return await self._m.update_startup(request)
