@@ -1,6 +1,7 @@
 """Baseline servers measured beside the real service, each in its own process:
 
-  echo   a bare grpc.aio unary handler that returns its request (the ceiling of any RPC here)
+  echo   a bare grpc.aio unary handler; the request is a decimal byte count and the reply that
+         many bytes, so each measured call is compared with moving the same reply size
   naive  the write path the outbox replaces: one durable SQLite commit, then one awaited
          JetStream publish-ack, inside the handler
 
@@ -30,8 +31,13 @@ def _identity(data: bytes) -> bytes:
 
 
 async def echo(port: int) -> None:
+    replies: dict[bytes, bytes] = {}
+
     async def handle(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-        return request
+        reply = replies.get(request)
+        if reply is None:
+            reply = replies[request] = b"x" * int(request)
+        return reply
 
     handler = grpc.unary_unary_rpc_method_handler(handle, _identity, _identity)
     await _serve(port, grpc.method_handlers_generic_handler("bench.Echo", {"Echo": handler}))
