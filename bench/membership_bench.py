@@ -258,7 +258,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=5.0, help="measuring time per path")
+    parser.add_argument("--seconds", type=float, default=5.0, help="measuring time per call")
     args = parser.parse_args()
     lines = asyncio.run(run(args.seconds))
     print("\n".join(lines))

@@ -166,6 +166,27 @@ def status(base_dir: BaseDir = DEFAULT_BASE) -> None:
 
 
 @app.command()
+def probe(
+    target: Annotated[str, typer.Argument(help="host:port of a service")] = "127.0.0.1:50051",
+    timeout: float = 3.0,
+) -> None:
+    """Exit 0 when the service's gRPC health check answers SERVING (for container healthchecks)."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(target) as channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=timeout
+            )
+        except grpc.RpcError as error:
+            raise typer.Exit(code=_fail(f"{target}: {error.code().name}")) from None  # type: ignore[attr-defined]
+    if reply.status != health_pb2.HealthCheckResponse.SERVING:
+        status = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+        raise typer.Exit(code=_fail(f"{target}: {status}"))
+
+
+@app.command()
 def seed(base_dir: BaseDir = DEFAULT_BASE) -> None:
     """Load the demo data into the running local federation (idempotent)."""
     path = base_dir / "state.json"

@@ -1,0 +1,129 @@
+"""No Docker engine runs here, so the compose file and Dockerfile are checked against the code:
+every command, variable, file, port and healthcheck they name must be real."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kernel.procs import NatsServer
+from membership.app import MembershipSettings
+from tests.conftest import Membership
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SETTINGS_BY_PREFIX = {"MEMBERSHIP_": MembershipSettings}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def _scripts() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return set(project["project"]["scripts"]) | {"nats-server", "python"}
+
+
+def test_every_command_is_a_real_program(compose: dict[str, Any]) -> None:
+    scripts = _scripts()
+    for name, service in compose["services"].items():
+        assert service["command"][0] in scripts, f"{name}: unknown command {service['command']}"
+        assert (BIN / service["command"][0]).exists() or service["command"][0] == "python"
+
+
+def test_every_variable_is_a_real_setting_and_secrets_come_from_outside(
+    compose: dict[str, Any],
+) -> None:
+    for name, service in compose["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            prefix = next(p for p in SETTINGS_BY_PREFIX if key.startswith(p))
+            field = key.removeprefix(prefix).lower()
+            assert field in SETTINGS_BY_PREFIX[prefix].model_fields, f"{name}: {key} is no setting"
+            if re.search("SECRET|PASSWORD", key):
+                assert str(value).startswith("${"), f"{name}: {key} must come from the environment"
+
+
+def test_each_region_profile_has_nats_and_its_services(compose: dict[str, Any]) -> None:
+    for region in ("sh", "hz", "zjg"):
+        names = {n for n, s in compose["services"].items() if region in s.get("profiles", [])}
+        assert names == {"nats", f"membership-{region}"}
+        service = compose["services"][f"membership-{region}"]
+        assert service["environment"]["MEMBERSHIP_REGION"] == region
+    everything = {n for n, s in compose["services"].items() if "all" in s.get("profiles", [])}
+    assert everything == set(compose["services"])
+
+
+def test_host_ports_do_not_collide(compose: dict[str, Any]) -> None:
+    host_ports = [p.split(":")[0] for s in compose["services"].values() for p in s.get("ports", [])]
+    assert len(host_ports) == len(set(host_ports)), host_ports
+
+
+def test_builds_and_mounts_refer_to_real_files(compose: dict[str, Any]) -> None:
+    for name, service in compose["services"].items():
+        build = service["build"]
+        assert (ROOT / build["context"] / build["dockerfile"]).is_file(), name
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith((".", "/")):
+                assert (ROOT / source).exists(), f"{name}: {source} is missing"
+            else:
+                assert source in compose["volumes"], f"{name}: volume {source} is not declared"
+
+
+def test_dockerfile_is_multi_stage_non_root_and_copies_real_files() -> None:
+    text = (ROOT / "deploy" / "Dockerfile").read_text()
+    assert len(re.findall(r"^FROM ", text, re.M)) >= 2
+    users = re.findall(r"^USER (\S+)", text, re.M)
+    assert users and users[-1] not in ("root", "0")
+    for line in re.findall(r"^COPY (?!--from)(.+)$", text, re.M):
+        *sources, _target = line.split()
+        for source in sources:
+            assert (ROOT / source).exists(), f"COPY {source}: no such file"
+    assert re.search(r'^CMD \["alliance-membership"\]', text, re.M)
+
+
+def test_nats_server_accepts_every_config() -> None:
+    configs = sorted((ROOT / "deploy" / "nats").glob("*.conf"))
+    assert configs
+    for config in configs:
+        result = subprocess.run(
+            [str(BIN / "nats-server"), "-t", "-c", str(config)], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "sync_interval: always" in config.read_text()
+
+
+async def test_service_healthcheck_command_works(
+    membership: Membership, compose: dict[str, Any]
+) -> None:
+    test = compose["services"]["membership-sh"]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "alliance", "probe"]
+
+    # the service runs on this test's event loop: the probe must not block it
+    async def probe(*args: str) -> int:
+        process = await asyncio.create_subprocess_exec(str(BIN / "alliance"), "probe", *args)
+        return await process.wait()
+
+    assert await probe(f"127.0.0.1:{membership.host.port}") == 0
+    assert await probe("127.0.0.1:1", "--timeout", "0.5") != 0
+
+
+def test_nats_healthcheck_command_works(nats_server: NatsServer, compose: dict[str, Any]) -> None:
+    test = compose["services"]["nats"]["healthcheck"]["test"]
+    assert test[:2] == ["CMD", "python"]
+    command = [
+        sys.executable,
+        *[arg.replace("8222", str(nats_server.monitor_port)) for arg in test[2:]],
+    ]
+    assert subprocess.run(command, capture_output=True).returncode == 0
+    wrong = [sys.executable, *[arg.replace("8222", "1") for arg in test[2:]]]
+    assert subprocess.run(wrong, capture_output=True).returncode != 0
