@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 import yaml
-
 from kernel.procs import NatsServer
 from membership.app import MembershipSettings
+
 from tests.conftest import Membership
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -84,7 +84,7 @@ class AllianceInterceptor(grpc.aio.ServerInterceptor):
         wrapped = grpc.unary_unary_rpc_method_handler(
             self._wrap(method, handler.unary_unary),
             request_deserializer=_tolerant(handler.request_deserializer),
-            response_serializer=handler.response_serializer,
+            response_serializer=_passing_bytes(handler.response_serializer),
         )
         self._wrapped[method_path] = wrapped
         return wrapped
@@ -112,6 +112,18 @@ class AllianceInterceptor(grpc.aio.ServerInterceptor):
                 await context.abort(grpc.StatusCode.INTERNAL, "internal error; it has been logged")
 
         return wrapped
+
+
+def _passing_bytes(serializer: Callable[[Any], bytes] | None) -> Callable[[Any], bytes]:
+    """Responses a use case already serialized (see kernel.paging.page_of) go out as they are."""
+
+    def serialize(response: Any) -> bytes:
+        if isinstance(response, bytes):
+            return response
+        assert serializer is not None
+        return serializer(response)
+
+    return serialize
 
 
 def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any]:

@@ -97,7 +97,9 @@ class OutboxRelay:
         self._wake.set()
 
     def pending(self) -> int:
-        row = self._db.reader.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()
+        row = self._db.reader.execute(
+            "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
+        ).fetchone()
         return int(row[0])
 
     async def stop(self, flush_timeout_s: float = 5.0) -> None:

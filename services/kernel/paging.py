@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 from collections.abc import Sequence
-from typing import TypeVar
 
 from google.protobuf.message import Message
 
@@ -62,17 +61,21 @@ def _digest(query: str) -> str:
     return hashlib.sha256(query.encode()).hexdigest()[:16]
 
 
-M = TypeVar("M", bound=Message)
-
-
-def page_of(response_type: type[M], field: str, blobs: Sequence[bytes], next_page_token: str) -> M:
-    """A list response built from stored message bytes in one parse: the wire form of a repeated
-    message field is each element's bytes behind its tag and length."""
-    number = response_type.DESCRIPTOR.fields_by_name[field].number
-    tag = _varint(number << 3 | 2)
-    response = response_type.FromString(b"".join(tag + _varint(len(b)) + b for b in blobs))
-    response.next_page_token = next_page_token  # type: ignore[attr-defined]
-    return response
+def page_of(
+    response_type: type[Message], field: str, blobs: Sequence[bytes], next_page_token: str
+) -> bytes:
+    """A list response, already serialized, built from the stored bytes of its items: the wire
+    form of a repeated message field is each element's bytes behind its tag and length, so the
+    page is never parsed and serialized again. The interceptor sends bytes as they are."""
+    fields = response_type.DESCRIPTOR.fields_by_name
+    tag = _varint(fields[field].number << 3 | 2)
+    parts = [tag + _varint(len(blob)) + blob for blob in blobs]
+    if next_page_token:
+        token = next_page_token.encode()
+        parts.append(
+            _varint(fields["next_page_token"].number << 3 | 2) + _varint(len(token)) + token
+        )
+    return b"".join(parts)
 
 
 def _varint(value: int) -> bytes:

@@ -65,7 +65,8 @@ class Membership:
         ids = self._parse(CARRIER, "name", request.name)
         return self._carrier(self._rt.db.reader, ids)[0]
 
-    def list_carriers(self, request: pb.ListCarriersRequest) -> pb.ListCarriersResponse:
+    def list_carriers(self, request: pb.ListCarriersRequest) -> bytes:
+        """A serialized ListCarriersResponse."""
         v = Violations()
         region = (
             "-"
@@ -209,7 +210,8 @@ class Membership:
         ids = self._parse(STARTUP, "name", request.name)
         return self._startup(self._rt.db.reader, ids)[0]
 
-    def list_startups(self, request: pb.ListStartupsRequest) -> pb.ListStartupsResponse:
+    def list_startups(self, request: pb.ListStartupsRequest) -> bytes:
+        """A serialized ListStartupsResponse."""
         v = Violations()
         ids = CARRIER.parse(v, "parent", request.parent)
         check.enum(v, "legal_need", request.legal_need, rules._LEGAL_AREA, required=False)

@@ -1,4 +1,7 @@
-"""The gRPC face of membership: routes each RPC to its use case."""
+"""The gRPC face of membership: routes each RPC to its use case.
+
+List methods return their response already serialized (kernel.paging.page_of).
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
 
     async def ListCarriers(
         self, request: pb.ListCarriersRequest, context: grpc.aio.ServicerContext
-    ) -> pb.ListCarriersResponse:
+    ) -> bytes:
         return self._m.list_carriers(request)
 
     async def UpdateCarrier(
@@ -55,7 +58,7 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
 
     async def ListStartups(
         self, request: pb.ListStartupsRequest, context: grpc.aio.ServicerContext
-    ) -> pb.ListStartupsResponse:
+    ) -> bytes:
         return self._m.list_startups(request)
 
     async def UpdateStartup(
