@@ -27,7 +27,7 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check services tests bench protos
 	$(BIN)/lint-imports
-	cd protos && ../$(BIN)/buf lint
+	cd protos && ../$(BIN)/buf lint && ../$(BIN)/buf breaking --against '../.git#branch=main,subdir=protos'
 	$(BIN)/mypy
 
 protos: install

@@ -20,7 +20,7 @@ from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from kernel.auth import Role, issue_token
 from kernel.events import Event
-from kernel.procs import NatsServer
+from kernel.procs import NatsServer, docker_engine_reachable
 from kernel.server import ServiceHost
 from kernel.streams import events_stream_name
 from membership.app import DEFINITION, MembershipSettings
@@ -32,8 +32,35 @@ def new_region() -> str:
     return "t" + secrets.token_hex(4)
 
 
+class ContainerNats:
+    """nats-server in a container, for hosts with a Docker engine; same face as NatsServer."""
+
+    IMAGE = "nats:2.11-alpine"
+
+    def __init__(self) -> None:
+        from testcontainers.core.container import DockerContainer
+        from testcontainers.core.waiting_utils import wait_for_logs
+
+        self._container = DockerContainer(self.IMAGE).with_command("-js -m 8222")
+        self._container.with_exposed_ports(4222, 8222).start()
+        wait_for_logs(self._container, "Server is ready", timeout=30)
+        host = self._container.get_container_host_ip()
+        self.url = f"nats://{host}:{self._container.get_exposed_port(4222)}"
+        self.monitor_port = int(self._container.get_exposed_port(8222))
+
+    def stop(self) -> None:
+        self._container.stop()
+
+
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """The session's NATS: a container where a Docker engine answers, else the wheel's binary.
+    Tests that stop and restart NATS start their own NatsServer process instead."""
+    if docker_engine_reachable():
+        container = ContainerNats()
+        yield container  # type: ignore[misc]
+        container.stop()
+        return
     store = tmp_path_factory.mktemp("nats")
     server = NatsServer(store / "js", log_path=store / "nats.log")
     server.start()

@@ -15,7 +15,3 @@ def to_timestamp(value: datetime) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(value)
     return stamp
-
-
-def from_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text)

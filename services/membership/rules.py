@@ -24,8 +24,8 @@ CARRIER_OPERATOR_ONLY = frozenset({"level", "lead_member"})
 STARTUP_UPDATABLE = ("display_name", "legal_needs", "industrial_chains", "headcount")
 MAX_HEADCOUNT = 1_000_000
 
-_CHAIN = types_pb2.IndustrialChain.DESCRIPTOR
-_LEGAL_AREA = types_pb2.LegalArea.DESCRIPTOR
+CHAIN = types_pb2.IndustrialChain.DESCRIPTOR
+LEGAL_AREA = types_pb2.LegalArea.DESCRIPTOR
 
 
 def check_carrier(v: Violations, carrier: pb.Carrier, prefix: str = "carrier") -> None:
@@ -33,7 +33,7 @@ def check_carrier(v: Violations, carrier: pb.Carrier, prefix: str = "carrier") -
     check.enum(v, f"{prefix}.level", carrier.level, pb.CarrierLevel.DESCRIPTOR, required=True)
     check.enum(v, f"{prefix}.kind", carrier.kind, pb.CarrierKind.DESCRIPTOR, required=True)
     check.enum_list(
-        v, f"{prefix}.industrial_chains", carrier.industrial_chains, _CHAIN, max_items=8
+        v, f"{prefix}.industrial_chains", carrier.industrial_chains, CHAIN, max_items=8
     )
     check.text(v, f"{prefix}.city", carrier.city, required=True, max_len=100)
     check.text(v, f"{prefix}.address", carrier.address, max_len=300)
@@ -44,9 +44,9 @@ def check_carrier(v: Violations, carrier: pb.Carrier, prefix: str = "carrier") -
 
 def check_startup(v: Violations, startup: pb.Startup, prefix: str = "startup") -> None:
     check.text(v, f"{prefix}.display_name", startup.display_name, required=True)
-    check.enum_list(v, f"{prefix}.legal_needs", startup.legal_needs, _LEGAL_AREA, max_items=8)
+    check.enum_list(v, f"{prefix}.legal_needs", startup.legal_needs, LEGAL_AREA, max_items=8)
     check.enum_list(
-        v, f"{prefix}.industrial_chains", startup.industrial_chains, _CHAIN, max_items=8
+        v, f"{prefix}.industrial_chains", startup.industrial_chains, CHAIN, max_items=8
     )
     if not 0 <= startup.headcount <= MAX_HEADCOUNT:
         v.add(f"{prefix}.headcount", f"must be between 0 and {MAX_HEADCOUNT}")

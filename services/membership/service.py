@@ -75,7 +75,7 @@ class Membership:
         )
         check.enum(v, "level", request.level, pb.CarrierLevel.DESCRIPTOR, required=False)
         check.enum(v, "kind", request.kind, pb.CarrierKind.DESCRIPTOR, required=False)
-        check.enum(v, "industrial_chain", request.industrial_chain, rules._CHAIN, required=False)
+        check.enum(v, "industrial_chain", request.industrial_chain, rules.CHAIN, required=False)
         check.enum(v, "state", request.state, pb.CarrierState.DESCRIPTOR, required=False)
         v.raise_if_any()
         size = page_size(request.page_size)
@@ -214,7 +214,7 @@ class Membership:
         """A serialized ListStartupsResponse."""
         v = Violations()
         ids = CARRIER.parse(v, "parent", request.parent)
-        check.enum(v, "legal_need", request.legal_need, rules._LEGAL_AREA, required=False)
+        check.enum(v, "legal_need", request.legal_need, rules.LEGAL_AREA, required=False)
         v.raise_if_any()
         assert ids is not None
         size = page_size(request.page_size)
