@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.type.v1 import types_pb2
@@ -32,9 +33,7 @@ def check_carrier(v: Violations, carrier: pb.Carrier, prefix: str = "carrier") -
     check.text(v, f"{prefix}.display_name", carrier.display_name, required=True)
     check.enum(v, f"{prefix}.level", carrier.level, pb.CarrierLevel.DESCRIPTOR, required=True)
     check.enum(v, f"{prefix}.kind", carrier.kind, pb.CarrierKind.DESCRIPTOR, required=True)
-    check.enum_list(
-        v, f"{prefix}.industrial_chains", carrier.industrial_chains, CHAIN, max_items=8
-    )
+    check.enum_list(v, f"{prefix}.industrial_chains", carrier.industrial_chains, CHAIN, max_items=8)
     check.text(v, f"{prefix}.city", carrier.city, required=True, max_len=100)
     check.text(v, f"{prefix}.address", carrier.address, max_len=300)
     check.text(v, f"{prefix}.contact.person", carrier.contact.person, max_len=100)
@@ -45,9 +44,7 @@ def check_carrier(v: Violations, carrier: pb.Carrier, prefix: str = "carrier") -
 def check_startup(v: Violations, startup: pb.Startup, prefix: str = "startup") -> None:
     check.text(v, f"{prefix}.display_name", startup.display_name, required=True)
     check.enum_list(v, f"{prefix}.legal_needs", startup.legal_needs, LEGAL_AREA, max_items=8)
-    check.enum_list(
-        v, f"{prefix}.industrial_chains", startup.industrial_chains, CHAIN, max_items=8
-    )
+    check.enum_list(v, f"{prefix}.industrial_chains", startup.industrial_chains, CHAIN, max_items=8)
     if not 0 <= startup.headcount <= MAX_HEADCOUNT:
         v.add(f"{prefix}.headcount", f"must be between 0 and {MAX_HEADCOUNT}")
 
@@ -63,6 +60,23 @@ def mask_paths(v: Violations, paths: Sequence[str], updatable: Sequence[str]) ->
         if path not in updatable:
             v.add("update_mask", f"{path!r} cannot be updated; updatable: {', '.join(updatable)}")
     return sorted(set(paths), key=list(updatable).index) if not v else []
+
+
+R = TypeVar("R", pb.Carrier, pb.Startup)
+
+
+def merge_update(
+    current: R, change: R, paths: Sequence[str], check: Callable[[Violations, R], None]
+) -> tuple[R, list[str]]:
+    """The resource after the update and the fields whose value changed; an invalid result is
+    INVALID_ARGUMENT, so an update can never store what a create would refuse."""
+    updated = type(current)()
+    updated.CopyFrom(current)
+    changed = apply_mask(updated, change, paths)
+    violations = Violations()
+    check(violations, updated)
+    violations.raise_if_any()
+    return updated, changed
 
 
 def apply_mask(

@@ -102,12 +102,9 @@ class Membership:
             self._authorize_carrier_change(current.name, paths)
             rules.ensure_can_change(current)
             _check_etag(request.carrier.etag, current.etag, "carrier.etag")
-            updated = pb.Carrier()
-            updated.CopyFrom(current)
-            changed = rules.apply_mask(updated, request.carrier, paths)
-            after = Violations()
-            rules.check_carrier(after, updated)
-            after.raise_if_any()
+            updated, changed = rules.merge_update(
+                current, request.carrier, paths, rules.check_carrier
+            )
             if not changed:
                 return current
             self._stamp(updated, version + 1)
@@ -243,12 +240,9 @@ class Membership:
             self._authorize_for_carrier(carrier.name)
             rules.ensure_active(carrier)
             _check_etag(request.startup.etag, current.etag, "startup.etag")
-            updated = pb.Startup()
-            updated.CopyFrom(current)
-            changed = rules.apply_mask(updated, request.startup, paths)
-            after = Violations()
-            rules.check_startup(after, updated)
-            after.raise_if_any()
+            updated, changed = rules.merge_update(
+                current, request.startup, paths, rules.check_startup
+            )
             if not changed:
                 return current
             self._stamp(updated, version + 1)
