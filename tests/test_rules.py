@@ -30,6 +30,8 @@ CARRIERS = st.builds(
 def test_update_changes_exactly_the_masked_fields(
     current: pb.Carrier, change: pb.Carrier, paths: list[str]
 ) -> None:
+    before = pb.Carrier()
+    before.CopyFrom(current)
     updated, changed = rules.merge_update(current, change, paths, rules.check_carrier)
     for field in rules.CARRIER_UPDATABLE:
         expected = getattr(change if field in paths else current, field)
