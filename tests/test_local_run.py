@@ -19,6 +19,7 @@ from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from cli import demo
 from kernel.auth import Role, issue_token
 from kernel.procs import free_port
+from kernel.topology import free_base_port
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -60,7 +61,7 @@ def _all_names(
 
 def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path: Path) -> None:
     base = tmp_path / "var"
-    nats_port, grpc_port = free_port(), free_port()
+    nats_port, grpc_port = free_base_port(3), free_port()
     command = [
         str(BIN / "alliance"),
         "up",
@@ -99,6 +100,7 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         )
         assert status.returncode == 0, status.stdout + status.stderr
         assert status.stdout.count("SERVING") == 3
+        assert "hz, zjg" in status.stdout, "the hub should list both spokes as leaf links"
 
         state = json.loads((base / "state.json").read_text())
         secret = (base / "jwt.secret").read_text().strip()
@@ -136,7 +138,7 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
             r: (len(cs), s) for r, (cs, s) in per_region.items()
         }, "seeding twice must change nothing"
         children = _children(proc.pid)
-        assert len(children) >= 4  # NATS and three services
+        assert len(children) >= 6  # a NATS server and a service per region
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -1,5 +1,6 @@
-"""The whole alliance on this host as local processes: one NATS server with JetStream and each
-region's services, on fixed loopback ports so printed commands stay valid between runs."""
+"""The whole alliance on this host as local processes: for each region a NATS server (its own
+JetStream domain, joined to the others by leaf connections) and the region's services, on fixed
+loopback ports derived from one topology, so printed commands stay valid between runs."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from kernel.procs import LOOPBACK, ManagedProcess, NatsServer, ServiceProcess
+from kernel.procs import LOOPBACK, ManagedProcess, ServiceProcess, region_nats
+from kernel.topology import Topology
 
 SERVICES = ("membership",)
 
@@ -22,9 +24,19 @@ class Endpoint:
 
 
 @dataclass
+class RegionNats:
+    region: str
+    url: str
+    monitor: str
+
+
+@dataclass
 class LocalState:
-    nats_url: str
+    nats: list[RegionNats] = field(default_factory=list)
     endpoints: list[Endpoint] = field(default_factory=list)
+
+    def nats_of(self, region: str) -> RegionNats:
+        return next(n for n in self.nats if n.region == region)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2))
@@ -32,7 +44,9 @@ class LocalState:
     @classmethod
     def load(cls, path: Path) -> LocalState:
         data = json.loads(path.read_text())
-        return cls(data["nats_url"], [Endpoint(**e) for e in data["endpoints"]])
+        return cls(
+            [RegionNats(**n) for n in data["nats"]], [Endpoint(**e) for e in data["endpoints"]]
+        )
 
 
 def jwt_secret(base_dir: Path) -> str:
@@ -56,15 +70,11 @@ def _ensure_free(port: int, what: str) -> None:
 
 
 class LocalFederation:
-    def __init__(
-        self, base_dir: Path, regions: list[str], *, nats_port: int, grpc_base_port: int
-    ) -> None:
+    def __init__(self, base_dir: Path, topology: Topology, *, grpc_base_port: int) -> None:
         self.base_dir = base_dir
-        self.regions = regions
-        self.nats_port = nats_port
+        self.topology = topology
         self.grpc_base_port = grpc_base_port
         self.processes: list[ManagedProcess] = []
-        self.state: LocalState | None = None
 
     @property
     def state_path(self) -> Path:
@@ -74,37 +84,44 @@ class LocalFederation:
         logs = self.base_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         secret = jwt_secret(self.base_dir)
-        _ensure_free(self.nats_port, "NATS")
-        nats = NatsServer(
-            self.base_dir / "nats",
-            port=self.nats_port,
-            name="alliance-nats",
-            log_path=logs / "nats.log",
-        )
-        self._launch(nats)
-        state = LocalState(nats.url)
+        state = LocalState()
+        for node in self.topology.regions:
+            for port, what in (
+                (node.client_port, "NATS"),
+                (node.leaf_port, "NATS leaf"),
+                (node.monitor_port, "NATS monitor"),
+            ):
+                _ensure_free(port, f"{what} of {node.name}")
+            nats = region_nats(
+                self.topology, node.name, self.base_dir / "nats", logs / f"nats-{node.name}.log"
+            )
+            self._launch(nats)
+            state.nats.append(
+                RegionNats(node.name, nats.url, f"http://{LOOPBACK}:{nats.monitor_port}")
+            )
         port = self.grpc_base_port
-        for region in self.regions:
+        federation = ",".join(self.topology.names)
+        for node in self.topology.regions:
             for service in SERVICES:
-                _ensure_free(port, f"{service} in {region}")
+                _ensure_free(port, f"{service} in {node.name}")
                 prefix = service.upper()
                 process = ServiceProcess(
-                    f"{service}-{region}",
+                    f"{service}-{node.name}",
                     f"alliance-{service}",
                     port=port,
                     env={
-                        f"{prefix}_REGION": region,
-                        f"{prefix}_DB_PATH": str(self.base_dir / region / f"{service}.db"),
-                        f"{prefix}_NATS_URL": nats.url,
+                        f"{prefix}_REGION": node.name,
+                        f"{prefix}_FEDERATION": federation,
+                        f"{prefix}_DB_PATH": str(self.base_dir / node.name / f"{service}.db"),
+                        f"{prefix}_NATS_URL": state.nats_of(node.name).url,
                         f"{prefix}_JWT_SECRET": secret,
                     },
-                    log_path=logs / f"{service}-{region}.log",
+                    log_path=logs / f"{service}-{node.name}.log",
                 )
                 self._launch(process)
-                state.endpoints.append(Endpoint(region, service, process.target))
+                state.endpoints.append(Endpoint(node.name, service, process.target))
                 port += 1
         state.save(self.state_path)
-        self.state = state
         return state
 
     def _launch(self, process: ManagedProcess) -> None:

@@ -17,6 +17,8 @@ from typing import Annotated
 import nats.errors
 import typer
 from kernel.auth import Role, issue_token
+from kernel.streams import all_stream_name
+from kernel.topology import local_topology
 from rich.console import Console
 from rich.table import Table
 
@@ -55,7 +57,10 @@ def _secret(base_dir: Path) -> str:
 def up(
     base_dir: BaseDir = DEFAULT_BASE,
     regions: Annotated[str, typer.Option(help="Comma-separated regions to run")] = DEFAULT_REGIONS,
-    nats_port: int = 4222,
+    nats_port: Annotated[
+        int, typer.Option(help="First region's NATS port; leaf ports +3200, monitor ports +4000")
+    ] = 4222,
+    hub: Annotated[str, typer.Option(help="The hub region (default: the first)")] = "",
     grpc_port: Annotated[
         int, typer.Option(help="First gRPC port; each service takes the next")
     ] = 50051,
@@ -65,15 +70,18 @@ def up(
     ] = False,
 ) -> None:
     """Start NATS and every region's services on this host, load the demo data, wait for Ctrl-C."""
-    federation = LocalFederation(
-        base_dir,
-        [r.strip() for r in regions.split(",") if r.strip()],
-        nats_port=nats_port,
-        grpc_base_port=grpc_port,
-    )
+    names = [r.strip() for r in regions.split(",") if r.strip()]
+    try:
+        topology = local_topology(names, hub=hub or None, base_port=nats_port)
+    except ValueError as exc:
+        raise typer.Exit(code=_fail(str(exc))) from None
+    federation = LocalFederation(base_dir, topology, grpc_base_port=grpc_port)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    console.print(f"[bold]starting[/] NATS and {len(federation.regions)} region(s) in {base_dir} …")
+    console.print(
+        f"[bold]starting[/] {len(names)} region(s) ({', '.join(names)}; hub {topology.hub}) "
+        f"in {base_dir} …"
+    )
     state = federation.start()
     try:
         secret = _secret(base_dir)
@@ -111,7 +119,8 @@ def _print_endpoints(state: LocalState, secret: str) -> None:
     table.add_column("gRPC (plaintext, reflection on)")
     for endpoint in state.endpoints:
         table.add_row(endpoint.region, endpoint.service, endpoint.target)
-    table.add_row("*", "NATS JetStream", state.nats_url)
+    for server in state.nats:
+        table.add_row(server.region, "NATS JetStream", f"{server.url} (monitor {server.monitor})")
     console.print(table)
     first = state.endpoints[0]
     token = issue_token(
@@ -136,33 +145,28 @@ def _print_endpoints(state: LocalState, secret: str) -> None:
 
 @app.command()
 def status(base_dir: BaseDir = DEFAULT_BASE) -> None:
-    """Health of every service of the running local federation."""
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    """Every region: its services' health, its leaf links, and how far behind each source is."""
+    from cli.status import gather
 
     path = base_dir / "state.json"
     if not path.exists():
         raise typer.Exit(
             code=_fail(f"no local federation is running ({path} is missing); run `make run`")
         )
-    state = LocalState.load(path)
-    table = Table(title=f"alliance status (NATS {state.nats_url})")
+    report = asyncio.run(gather(LocalState.load(path)))
+    services = Table(title="services")
     for column in ("region", "service", "target", "health"):
-        table.add_column(column)
-    unhealthy = 0
-    for endpoint in state.endpoints:
-        with grpc.insecure_channel(endpoint.target) as channel:
-            try:
-                reply = health_pb2_grpc.HealthStub(channel).Check(
-                    health_pb2.HealthCheckRequest(), timeout=2
-                )
-                health = health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
-            except grpc.RpcError as error:
-                health = f"unreachable ({error.code().name})"  # type: ignore[attr-defined]
-        unhealthy += health != "SERVING"
-        table.add_row(endpoint.region, endpoint.service, endpoint.target, health)
-    console.print(table)
-    raise typer.Exit(code=1 if unhealthy else 0)
+        services.add_column(column)
+    for service_row in report.services:
+        services.add_row(*service_row)
+    links = Table(title="federation")
+    for column in ("region", "NATS", "leaf links", "ALL_<R> messages", "source lag"):
+        links.add_column(column)
+    for region_row in report.regions:
+        links.add_row(*region_row)
+    console.print(services)
+    console.print(links)
+    raise typer.Exit(code=0 if report.healthy else 1)
 
 
 @app.command()
@@ -235,10 +239,13 @@ def token_issue(
 
 @events_app.command("tail")
 def events_tail(
+    at: Annotated[
+        str, typer.Option(help="Read the alliance's events held by this region (ALL_<R>)")
+    ] = "sh",
     nats_url: Annotated[
-        str, typer.Option(help="NATS server; default: the local federation's")
+        str, typer.Option(help="That region's NATS; default: from the local federation")
     ] = "",
-    region: Annotated[str, typer.Option(help="Only this region's events")] = "*",
+    region: Annotated[str, typer.Option(help="Only events of this home region")] = "*",
     service: Annotated[str, typer.Option(help="Only this service's events")] = "*",
     event_type: Annotated[
         str, typer.Option("--type", help="Only this CloudEvents type, e.g. …CarrierRegistered")
@@ -250,16 +257,23 @@ def events_tail(
         str, typer.Option(help="Replay from this ISO time, e.g. 2026-11-01T00:00:00Z")
     ] = "",
     limit: Annotated[int, typer.Option(help="Stop after this many events (0: follow forever)")] = 0,
+    durable: Annotated[
+        str, typer.Option(help="Durable consumer name: a later run resumes where this one stopped")
+    ] = "",
     base_dir: BaseDir = DEFAULT_BASE,
 ) -> None:
-    """Print events as JSON lines: envelope plus decoded payload."""
+    """Print every region's events as JSON lines: envelope plus decoded payload."""
     from cli.tail import tail
 
-    url = nats_url or (
-        LocalState.load(base_dir / "state.json").nats_url
-        if (base_dir / "state.json").exists()
-        else "nats://127.0.0.1:4222"
-    )
+    url = nats_url
+    if not url:
+        path = base_dir / "state.json"
+        if not path.exists():
+            raise typer.Exit(code=_fail("no local federation is running; pass --nats-url"))
+        try:
+            url = LocalState.load(path).nats_of(at).url
+        except StopIteration:
+            raise typer.Exit(code=_fail(f"region {at!r} is not running locally")) from None
     start = None
     if since:
         try:
@@ -270,11 +284,13 @@ def events_tail(
         asyncio.run(
             tail(
                 url,
+                all_stream_name(at),
                 f"alliance.{region}.{service}.>",
                 event_type,
                 from_start,
                 start,
                 limit,
+                durable,
                 lambda line: typer.echo(line),
             )
         )

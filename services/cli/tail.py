@@ -1,8 +1,7 @@
-"""Follows the event streams with ordered consumers and prints each event as one JSON line."""
+"""Follows a region's copy of every region's events (ALL_<R>) and prints each as a JSON line."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable
 from datetime import datetime
@@ -10,10 +9,7 @@ from datetime import datetime
 import alliance.membership.v1.events_pb2  # noqa: F401  (registers the payload types for decoding)
 import nats
 from kernel.events import Event, event_to_json
-from nats.aio.msg import Msg
-from nats.js.api import ConsumerConfig, DeliverPolicy
-
-EVENT_STREAM_PREFIX = "EVENTS_"
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 
 async def _ignore(_error: Exception) -> None:
@@ -22,16 +18,18 @@ async def _ignore(_error: Exception) -> None:
 
 async def tail(
     url: str,
+    stream: str,
     subjects: str,
     event_type: str,
     from_start: bool,
     since: datetime | None,
     limit: int,
+    durable: str,
     emit: Callable[[str], None],
 ) -> int:
-    """Prints matching events of every region's stream until `limit` (0: forever)."""
+    """Prints matching events until `limit` (0: forever). A durable consumer acks what it
+    printed, so the next run with the same name goes on from there."""
     nc = await nats.connect(url, connect_timeout=3, allow_reconnect=False, error_cb=_ignore)
-    queue: asyncio.Queue[Event] = asyncio.Queue()
     try:
         js = nc.jetstream()
         policy = (
@@ -41,29 +39,30 @@ async def tail(
             if since
             else DeliverPolicy.NEW
         )
-        streams = [
-            info.config.name
-            for info in await js.streams_info()
-            if (info.config.name or "").startswith(EVENT_STREAM_PREFIX)
-        ]
-
-        async def forward(msg: Msg) -> None:
-            await queue.put(Event.from_nats(msg.subject, msg.headers, msg.data))
-
-        for stream in streams:
-            config = ConsumerConfig(
-                deliver_policy=policy, opt_start_time=since, filter_subject=subjects
+        config = ConsumerConfig(
+            deliver_policy=policy,
+            opt_start_time=since,
+            filter_subject=subjects,
+            ack_policy=AckPolicy.EXPLICIT if durable else AckPolicy.NONE,
+        )
+        if durable:
+            subscription = await js.subscribe(
+                subjects, stream=stream, durable=durable, config=config, manual_ack=True
             )
-            await js.subscribe(
-                subjects, stream=stream, cb=forward, ordered_consumer=True, config=config
+        else:
+            subscription = await js.subscribe(
+                subjects, stream=stream, ordered_consumer=True, config=config
             )
         shown = 0
-        while not limit or shown < limit:
-            event = await queue.get()
-            if event_type and event.type != event_type:
-                continue
-            emit(json.dumps(event_to_json(event), ensure_ascii=False))
-            shown += 1
+        async for message in subscription.messages:
+            event = Event.from_nats(message.subject, message.headers, message.data)
+            if not event_type or event.type == event_type:
+                emit(json.dumps(event_to_json(event), ensure_ascii=False))
+                shown += 1
+            if durable:
+                await message.ack()
+            if limit and shown >= limit:
+                break
         return shown
     finally:
         await nc.close()

@@ -17,6 +17,8 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from kernel.topology import Topology
+
 LOOPBACK = "127.0.0.1"
 
 
@@ -116,29 +118,33 @@ class NatsServer(ManagedProcess):
         store_dir: Path,
         *,
         port: int | None = None,
+        monitor_port: int | None = None,
         config: Path | None = None,
         name: str = "nats",
         log_path: Path | None = None,
     ) -> None:
+        """Without a config, flags choose free ports and the store. With one, the config says
+        everything and the ports given here must be the ones it names."""
         self.port = port or free_port()
-        self.monitor_port = free_port()
+        self.monitor_port = monitor_port or free_port()
         self.store_dir = store_dir
-        argv = [
-            venv_script("nats-server"),
-            "-a",
-            LOOPBACK,
-            "-p",
-            str(self.port),
-            "-m",
-            str(self.monitor_port),
-            "-js",
-            "-sd",
-            str(store_dir),
-            "-n",
-            name,
-        ]
         if config is not None:
-            argv += ["-c", str(config)]
+            argv = [venv_script("nats-server"), "-c", str(config)]
+        else:
+            argv = [
+                venv_script("nats-server"),
+                "-a",
+                LOOPBACK,
+                "-p",
+                str(self.port),
+                "-m",
+                str(self.monitor_port),
+                "-js",
+                "-sd",
+                str(store_dir),
+                "-n",
+                name,
+            ]
         super().__init__(name, argv, log_path=log_path)
 
     @property
@@ -208,3 +214,22 @@ def docker_engine_reachable() -> bool:
         return True
     except Exception:
         return False
+
+
+def region_nats(
+    topology: Topology, region: str, base_dir: Path, log_path: Path | None = None
+) -> NatsServer:
+    """The NATS server of one region, its configuration written from the topology."""
+    node = topology.region(region)
+    base_dir.mkdir(parents=True, exist_ok=True)
+    store = base_dir / f"{region}-js"
+    config = base_dir / f"{region}.conf"
+    config.write_text(topology.nats_config(region, store))
+    return NatsServer(
+        store,
+        port=node.client_port,
+        monitor_port=node.monitor_port,
+        config=config,
+        name=f"alliance-{region}",
+        log_path=log_path,
+    )

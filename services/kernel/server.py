@@ -30,7 +30,7 @@ from kernel.outbox import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.outbox import OutboxRelay
 from kernel.paging import PageTokens
 from kernel.settings import ConfigError, ServiceSettings, load_settings
-from kernel.streams import ensure_stream, events_stream_config
+from kernel.streams import all_stream_config, ensure_stream, events_stream_config
 from kernel.unit_of_work import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -76,15 +76,16 @@ class ServiceHost:
         db = Database(settings.db_path, sync_full=settings.sync_full)
         db.migrate([*KERNEL_MIGRATIONS, *self.definition.migrations])
 
-        async def ensure_region_stream(js: JetStreamContext) -> None:
+        async def ensure_region_streams(js: JetStreamContext) -> None:
             await ensure_stream(js, events_stream_config(settings.region))
+            await ensure_stream(js, all_stream_config(settings.region, settings.federation_regions))
 
         link = NatsLink(
             settings.nats_url,
             name=f"{self.definition.name}-{settings.region}",
             user=settings.nats_user,
             password=settings.nats_password.get_secret_value() if settings.nats_password else None,
-            on_connect=[ensure_region_stream],
+            on_connect=[ensure_region_streams],
         )
         relay = OutboxRelay(
             db,

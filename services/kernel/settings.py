@@ -22,6 +22,11 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     region: str = Field(description="Home region of this service, e.g. sh, hz, zjg")
+    federation: str = Field(
+        default="",
+        description="Comma-separated regions whose events this region holds, e.g. sh,hz,zjg "
+        "(default: only its own)",
+    )
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
     db_path: Path = Field(description="SQLite database file of this service")
@@ -45,6 +50,20 @@ class ServiceSettings(BaseSettings):
         if not REGION_PATTERN.match(value):
             raise ValueError("must be 2-10 lowercase letters or digits, starting with a letter")
         return value
+
+    @field_validator("federation")
+    @classmethod
+    def _federation_is_regions(cls, value: str) -> str:
+        for name in (part.strip() for part in value.split(",") if part.strip()):
+            if not REGION_PATTERN.match(name):
+                raise ValueError(f"{name!r} is not a region name")
+        return value
+
+    @property
+    def federation_regions(self) -> list[str]:
+        """Every region of the federation, this one included."""
+        names = [part.strip() for part in self.federation.split(",") if part.strip()]
+        return names if self.region in names else [self.region, *names]
 
     @field_validator("jwt_secret")
     @classmethod

@@ -1,9 +1,22 @@
-"""JetStream streams of a region, created idempotently at start."""
+"""JetStream streams of a region, created idempotently at start.
+
+EVENTS_<R> holds the region's own events (subjects alliance.<r>.>). ALL_<R> has no subjects: it
+sources EVENTS_<R> and every other region's EVENTS_<X> through that region's JetStream domain
+($JS.<x>.API, over the leaf connections), so a region holds every region's events and reads
+them while cut off. Event ids start with their region, so ALL_<R>'s dedupe never mixes regions.
+"""
 
 from __future__ import annotations
 
 from nats.js import JetStreamContext
-from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import (
+    DiscardPolicy,
+    ExternalStream,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+    StreamSource,
+)
 from nats.js.errors import BadRequestError, NotFoundError
 
 DUPLICATE_WINDOW_S = 120.0
@@ -22,6 +35,31 @@ def events_stream_config(region: str) -> StreamConfig:
     return StreamConfig(
         name=events_stream_name(region),
         subjects=[region_subjects(region)],
+        storage=StorageType.FILE,
+        retention=RetentionPolicy.LIMITS,
+        discard=DiscardPolicy.OLD,
+        max_age=RETENTION_S,
+        duplicate_window=DUPLICATE_WINDOW_S,
+        allow_direct=True,
+    )
+
+
+def all_stream_name(region: str) -> str:
+    return f"ALL_{region.upper()}"
+
+
+def all_stream_config(region: str, federation: list[str]) -> StreamConfig:
+    sources = [StreamSource(name=events_stream_name(region))]
+    sources += [
+        StreamSource(
+            name=events_stream_name(other), external=ExternalStream(api=f"$JS.{other}.API")
+        )
+        for other in federation
+        if other != region
+    ]
+    return StreamConfig(
+        name=all_stream_name(region),
+        sources=sources,
         storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS,
         discard=DiscardPolicy.OLD,

@@ -1,0 +1,129 @@
+"""The federation as data: its regions, the hub, and each region's NATS ports. Everything else
+— each region's NATS configuration, the local launcher, the compose file's NATS configs, the
+streams a region sources — is derived from one Topology, so adding a region is one entry.
+
+Shape (see DESIGN §5): every region runs its own NATS server with its own JetStream domain. The
+hub listens for leaf connections; every other region has one leaf remote whose URL list is the
+hub first, then the other spokes (not randomised), and also listens, so the spokes reach each
+other while the hub is down. `no_advertise` keeps servers from learning direct URLs around a
+proxy placed on a link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class RegionNode:
+    name: str
+    client_port: int
+    leaf_port: int
+    monitor_port: int
+    host: str = "127.0.0.1"  # where others reach this region's leaf listener
+
+    @property
+    def leaf_url(self) -> str:
+        return f"nats-leaf://{self.host}:{self.leaf_port}"
+
+
+@dataclass(frozen=True)
+class Topology:
+    hub: str
+    regions: tuple[RegionNode, ...]
+
+    def __post_init__(self) -> None:
+        names = [r.name for r in self.regions]
+        if len(set(names)) != len(names):
+            raise ValueError(f"region names repeat: {names}")
+        if self.hub not in names:
+            raise ValueError(f"the hub {self.hub!r} is not one of the regions {names}")
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.regions]
+
+    def region(self, name: str) -> RegionNode:
+        for node in self.regions:
+            if node.name == name:
+                return node
+        raise KeyError(f"no region {name!r} in the topology ({', '.join(self.names)})")
+
+    def leaf_remotes(self, name: str) -> list[str]:
+        """Where `name` connects as a leaf: nothing for the hub; hub first for a spoke."""
+        if name == self.hub:
+            return []
+        others = [r for r in self.regions if r.name not in (name, self.hub)]
+        return [self.region(self.hub).leaf_url, *(r.leaf_url for r in others)]
+
+    def with_hosts(self, host_of: dict[str, str]) -> Topology:
+        return replace(
+            self, regions=tuple(replace(r, host=host_of.get(r.name, r.host)) for r in self.regions)
+        )
+
+    def nats_config(
+        self, name: str, store_dir: Path | str, *, listen_host: str = "127.0.0.1"
+    ) -> str:
+        node = self.region(name)
+        remotes = self.leaf_remotes(name)
+        lines = [
+            f"# NATS of region {name}, derived from kernel.topology; do not edit by hand.",
+            f"server_name: alliance-{name}",
+            f"listen: {listen_host}:{node.client_port}",
+            f"http: {listen_host}:{node.monitor_port}",
+            "",
+            "jetstream {",
+            f'  store_dir: "{store_dir}"',
+            f"  domain: {name}",
+            "  # fsync every write before the publish is acked: an acked event survives power loss",
+            "  sync_interval: always",
+            "}",
+            "",
+            "leafnodes {",
+            f"  listen: {listen_host}:{node.leaf_port}",
+            "  no_advertise: true",
+        ]
+        if remotes:
+            urls = ", ".join(f'"{url}"' for url in remotes)
+            lines += [f"  remotes = [ {{ urls: [{urls}], dont_randomize: true }} ]"]
+        lines += ["}", ""]
+        return "\n".join(lines)
+
+
+def local_topology(names: list[str], *, hub: str | None = None, base_port: int = 4222) -> Topology:
+    """Every region on this host: client ports from base_port, leaf ports +3200, monitor +4000."""
+    return Topology(
+        hub=hub or names[0],
+        regions=tuple(
+            RegionNode(name, base_port + i, base_port + 3200 + i, base_port + 4000 + i)
+            for i, name in enumerate(names)
+        ),
+    )
+
+
+def free_base_port(regions: int, *, start: int = 20000, stop: int = 40000) -> int:
+    """A base port whose derived client, leaf and monitor ports are all free on loopback."""
+    import random
+    import socket
+
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(start, stop)
+        ports = [base + offset + i for offset in (0, 3200, 4000) for i in range(regions)]
+        try:
+            sockets = []
+            for port in ports:
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+        return base
+    raise RuntimeError("no free range of ports found")
+
+
+ALLIANCE = local_topology(["sh", "hz", "zjg"])
