@@ -53,6 +53,13 @@ class NatsLink:
         assert self._js is not None
         return self._js
 
+    async def request(self, subject: str, payload: bytes = b"", *, wait_s: float) -> bytes:
+        """A plain request over the link (e.g. to another region's JetStream API)."""
+        await self._ready.wait()
+        assert self._client is not None
+        reply = await self._client.request(subject, payload, timeout=wait_s)
+        return bytes(reply.data)
+
     async def _connect_forever(self) -> None:
         delay = 0.1
         while True:

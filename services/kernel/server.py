@@ -24,6 +24,7 @@ from nats.js import JetStreamContext
 from kernel.auth import MethodPolicy
 from kernel.consumer import EventConsumer
 from kernel.db import Database, Migration
+from kernel.federation import FederationSupervisor
 from kernel.interceptors import AllianceInterceptor
 from kernel.nats_link import NatsLink
 from kernel.outbox import MIGRATIONS as KERNEL_MIGRATIONS
@@ -120,6 +121,8 @@ class ServiceHost:
 
         link.start()
         relay.start()
+        self.supervisor = FederationSupervisor(link, settings.region, settings.federation_regions)
+        self.supervisor.start()
         self._consumers = self.definition.consumers(self.runtime)
         for consumer in self._consumers:
             consumer.start()
@@ -146,6 +149,7 @@ class ServiceHost:
         await self.runtime.relay.stop(flush_timeout_s=self.settings.shutdown_grace_s)
         for consumer in reversed(self._consumers):
             await consumer.stop()
+        await self.supervisor.stop()
         await self.runtime.link.close()
         self.runtime.db.close()
         self._server = None

@@ -2,11 +2,13 @@
 — each region's NATS configuration, the local launcher, the compose file's NATS configs, the
 streams a region sources — is derived from one Topology, so adding a region is one entry.
 
-Shape (see DESIGN §5): every region runs its own NATS server with its own JetStream domain. The
-hub listens for leaf connections; every other region has one leaf remote whose URL list is the
-hub first, then the other spokes (not randomised), and also listens, so the spokes reach each
-other while the hub is down. `no_advertise` keeps servers from learning direct URLs around a
-proxy placed on a link.
+Shape (see DESIGN §5): every region runs its own NATS server with its own JetStream domain and
+listens for leaf connections. The hub solicits nothing; every other region has one leaf remote
+whose URL list is the hub first, then the spokes listed before it (not randomised). While the
+hub is down the spokes reach each other through the first spoke, and no two regions ever
+solicit each other: two spokes that did (each listing the other) were both refused by loop
+detection, which then holds both off for 30 s, again and again. `no_advertise` keeps servers
+from learning direct URLs around a proxy placed on a link.
 """
 
 from __future__ import annotations
@@ -51,11 +53,13 @@ class Topology:
         raise KeyError(f"no region {name!r} in the topology ({', '.join(self.names)})")
 
     def leaf_remotes(self, name: str) -> list[str]:
-        """Where `name` connects as a leaf: nothing for the hub; hub first for a spoke."""
+        """Where `name` connects as a leaf: nothing for the hub; for a spoke the hub, then the
+        spokes before it."""
         if name == self.hub:
             return []
-        others = [r for r in self.regions if r.name not in (name, self.hub)]
-        return [self.region(self.hub).leaf_url, *(r.leaf_url for r in others)]
+        spokes = [r for r in self.regions if r.name != self.hub]
+        earlier = spokes[: [r.name for r in spokes].index(name)]
+        return [self.region(self.hub).leaf_url, *(r.leaf_url for r in earlier)]
 
     def with_hosts(self, host_of: dict[str, str]) -> Topology:
         return replace(

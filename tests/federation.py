@@ -1,0 +1,138 @@
+"""A local federation for tests: one real nats-server per region, configured from a topology
+(own JetStream domain, leaf links), and an in-process membership service per region."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+import nats
+from alliance.membership.v1 import membership_pb2 as pb
+from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
+from kernel.procs import NatsServer, region_nats
+from kernel.server import ServiceHost
+from kernel.streams import all_stream_name
+from kernel.topology import Topology, free_base_port, local_topology
+from membership.app import DEFINITION, MembershipSettings
+
+from tests.conftest import JWT_SECRET, Tokens, auth, sample_carrier
+
+
+@dataclass
+class Region:
+    name: str
+    nats: NatsServer
+    host: ServiceHost | None = None
+    channel: grpc.aio.Channel | None = None
+
+    @property
+    def stub(self) -> pb_grpc.MembershipServiceStub:
+        assert self.channel is not None
+        return pb_grpc.MembershipServiceStub(self.channel)
+
+
+@dataclass
+class Federation:
+    topology: Topology
+    folder: Path
+    regions: dict[str, Region] = field(default_factory=dict)
+
+    @classmethod
+    async def start(cls, names: list[str], folder: Path) -> Federation:
+        topology = local_topology(names, base_port=free_base_port(len(names)))
+        federation = cls(topology, folder)
+        for name in names:
+            server = region_nats(topology, name, folder / "nats", folder / f"nats-{name}.log")
+            server.start()
+            federation.regions[name] = Region(name, server)
+        for region in federation.regions.values():
+            await asyncio.to_thread(region.nats.wait_ready)
+        for name in names:
+            await federation.start_service(name)
+        return federation
+
+    async def start_service(self, name: str) -> None:
+        region = self.regions[name]
+        settings = MembershipSettings(
+            region=name,
+            federation=",".join(self.topology.names),
+            db_path=self.folder / f"{name}.db",
+            nats_url=region.nats.url,
+            jwt_secret=JWT_SECRET,
+            shutdown_grace_s=1.0,
+        )
+        region.host = ServiceHost(DEFINITION, settings)
+        port = await region.host.start()
+        region.channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+
+    async def create_carriers(self, name: str, count: int) -> list[str]:
+        md = auth(Tokens(name).operator())
+        stub = self.regions[name].stub
+        return [
+            (
+                await stub.CreateCarrier(
+                    pb.CreateCarrierRequest(parent=f"regions/{name}", carrier=sample_carrier()),
+                    metadata=md,
+                )
+            ).name
+            for _ in range(count)
+        ]
+
+    def restart_nats(self, name: str) -> None:
+        region = self.regions[name]
+        node = self.topology.region(name)
+        region.nats = region_nats(
+            self.topology, name, self.folder / "nats", self.folder / f"nats-{name}.log"
+        )
+        assert region.nats.port == node.client_port
+        region.nats.start()
+        region.nats.wait_ready()
+
+    async def stop(self) -> None:
+        for region in self.regions.values():
+            if region.channel is not None:
+                await region.channel.close()
+            if region.host is not None:
+                await region.host.stop()
+        for region in self.regions.values():
+            region.nats.stop()
+
+
+async def held_by(url: str, region: str) -> list[str]:
+    """The resource names of every event in the region's ALL_<R>, in stream order."""
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        stream = all_stream_name(region)
+        info = await js.stream_info(stream)
+        names = []
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            msg = await js.get_msg(stream, seq, direct=True)
+            names.append((msg.headers or {}).get("ce-subject", ""))
+        return names
+    finally:
+        await nc.close()
+
+
+async def wait_until_held(
+    federation: Federation, region: str, expected: set[str], within_s: float
+) -> float:
+    """Seconds until the region holds every expected event; fails with what is missing."""
+    started = time.monotonic()
+    url = federation.regions[region].nats.url
+    held: list[str] = []
+    while time.monotonic() - started < within_s:
+        try:
+            held = await held_by(url, region)
+        except Exception:
+            held = []
+        if expected <= set(held):
+            return time.monotonic() - started
+        await asyncio.sleep(0.1)
+    missing = expected - set(held)
+    raise AssertionError(
+        f"{region} lacks {len(missing)} of {len(expected)} events after {within_s}s"
+    )

@@ -1,0 +1,85 @@
+"""Three (and four) regions, each with its own nats-server and JetStream domain, joined by leaf
+links: every region holds every region's events, exactly once, and keeps exchanging them when
+the hub is down."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from kernel.topology import local_topology
+
+from tests.federation import Federation, held_by, wait_until_held
+
+REGIONS = ["sh", "hz", "zjg"]
+
+
+@pytest_asyncio.fixture
+async def federation(tmp_path: Path) -> AsyncIterator[Federation]:
+    running = await Federation.start(REGIONS, tmp_path)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def test_every_region_holds_every_event_exactly_once(federation: Federation) -> None:
+    created = set()
+    for name in REGIONS:
+        created |= set(await federation.create_carriers(name, 20))
+    for name in REGIONS:
+        await wait_until_held(federation, name, created, within_s=15)
+    for name in REGIONS:
+        held = await held_by(federation.regions[name].nats.url, name)
+        duplicates = [n for n, c in Counter(held).items() if c > 1]
+        assert not duplicates, f"{name} holds duplicates: {duplicates[:3]}"
+        assert set(held) == created
+
+
+@pytest.mark.slow
+async def test_spokes_keep_exchanging_while_the_hub_is_down(federation: Federation) -> None:
+    before = set(await federation.create_carriers("hz", 3))
+    await wait_until_held(federation, "zjg", before, within_s=15)
+    federation.regions["sh"].nats.stop()
+    during = set(await federation.create_carriers("hz", 5)) | set(
+        await federation.create_carriers("zjg", 5)
+    )
+    await wait_until_held(federation, "zjg", {n for n in during if "/hz/" in n}, within_s=30)
+    await wait_until_held(federation, "hz", {n for n in during if "/zjg/" in n}, within_s=30)
+    federation.restart_nats("sh")
+    seconds = await wait_until_held(federation, "sh", before | during, within_s=30)
+    assert seconds < 30
+
+
+def test_leaf_remotes_put_the_hub_first_and_never_form_a_loop() -> None:
+    topology = local_topology(["sh", "hz", "zjg", "sz"])
+    assert topology.leaf_remotes("sh") == []
+    url = {name: topology.region(name).leaf_url for name in topology.names}
+    assert topology.leaf_remotes("hz") == [url["sh"]]
+    assert topology.leaf_remotes("zjg") == [url["sh"], url["hz"]]
+    assert topology.leaf_remotes("sz") == [url["sh"], url["hz"], url["zjg"]]
+    solicits = {
+        (a, b) for a in topology.names for b in topology.names if url[b] in topology.leaf_remotes(a)
+    }
+    assert not {(b, a) for a, b in solicits} & solicits, "two regions soliciting each other loop"
+    config = topology.nats_config("hz", "/tmp/store")
+    assert (
+        "domain: hz" in config
+        and "no_advertise: true" in config
+        and "dont_randomize: true" in config
+    )
+
+
+async def test_a_fourth_region_is_one_entry(tmp_path: Path) -> None:
+    four = await Federation.start([*REGIONS, "sz"], tmp_path)
+    try:
+        created = set()
+        for name in four.topology.names:
+            created |= set(await four.create_carriers(name, 3))
+        for name in four.topology.names:
+            await wait_until_held(four, name, created, within_s=20)
+    finally:
+        await four.stop()
