@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from kernel.procs import NatsServer
+from kernel.topology import CONTAINERS, render_container_configs
 from membership.app import MembershipSettings
 
 from tests.conftest import Membership
@@ -52,12 +53,21 @@ def test_every_variable_is_a_real_setting_and_secrets_come_from_outside(
                 assert str(value).startswith("${"), f"{name}: {key} must come from the environment"
 
 
-def test_each_region_profile_has_nats_and_its_services(compose: dict[str, Any]) -> None:
-    for region in ("sh", "hz", "zjg"):
+def test_each_region_profile_has_its_nats_and_services_as_the_topology_says(
+    compose: dict[str, Any],
+) -> None:
+    for region in CONTAINERS.names:
         names = {n for n, s in compose["services"].items() if region in s.get("profiles", [])}
-        assert names == {"nats", f"membership-{region}"}
-        service = compose["services"][f"membership-{region}"]
-        assert service["environment"]["MEMBERSHIP_REGION"] == region
+        assert names == {f"nats-{region}", f"membership-{region}"}
+        nats = compose["services"][f"nats-{region}"]
+        assert nats["command"] == ["nats-server", "-c", f"/etc/nats/{region}.conf"]
+        env = compose["services"][f"membership-{region}"]["environment"]
+        assert env["MEMBERSHIP_REGION"] == region
+        assert (
+            env["MEMBERSHIP_NATS_URL"]
+            == f"nats://nats-{region}:{CONTAINERS.region(region).client_port}"
+        )
+        assert env["MEMBERSHIP_FEDERATION"].split(",") == CONTAINERS.names
     everything = {n for n, s in compose["services"].items() if "all" in s.get("profiles", [])}
     assert everything == set(compose["services"])
 
@@ -91,9 +101,15 @@ def test_dockerfile_is_multi_stage_non_root_and_copies_real_files() -> None:
     assert re.search(r'^CMD \["alliance-membership"\]', text, re.M)
 
 
+def test_nats_configs_are_rendered_from_the_topology(tmp_path: Path) -> None:
+    fresh = {p.name: p.read_text() for p in render_container_configs(tmp_path)}
+    committed = {p.name: p.read_text() for p in (ROOT / "deploy" / "nats").glob("*.conf")}
+    assert committed == fresh, "run `alliance render-nats`: deploy/nats is stale"
+
+
 def test_nats_server_accepts_every_config() -> None:
     configs = sorted((ROOT / "deploy" / "nats").glob("*.conf"))
-    assert configs
+    assert len(configs) == len(CONTAINERS.names)
     for config in configs:
         result = subprocess.run(
             [str(BIN / "nats-server"), "-t", "-c", str(config)], capture_output=True, text=True
@@ -118,7 +134,7 @@ async def test_service_healthcheck_command_works(
 
 
 def test_nats_healthcheck_command_works(nats_server: NatsServer, compose: dict[str, Any]) -> None:
-    test = compose["services"]["nats"]["healthcheck"]["test"]
+    test = compose["services"]["nats-sh"]["healthcheck"]["test"]
     assert test[:2] == ["CMD", "python"]
     command = [
         sys.executable,

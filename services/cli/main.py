@@ -18,7 +18,7 @@ import nats.errors
 import typer
 from kernel.auth import Role, issue_token
 from kernel.streams import all_stream_name
-from kernel.topology import local_topology
+from kernel.topology import local_topology, render_container_configs
 from rich.console import Console
 from rich.table import Table
 
@@ -167,6 +167,15 @@ def status(base_dir: BaseDir = DEFAULT_BASE) -> None:
     console.print(services)
     console.print(links)
     raise typer.Exit(code=0 if report.healthy else 1)
+
+
+@app.command("render-nats")
+def render_nats(
+    out: Annotated[Path, typer.Option(help="Where to write <region>.conf")] = Path("deploy/nats"),
+) -> None:
+    """Write each region's NATS configuration for docker-compose.yml from the topology."""
+    for path in render_container_configs(out):
+        console.print(f"wrote {path}")
 
 
 @app.command()

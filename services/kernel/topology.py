@@ -130,4 +130,26 @@ def free_base_port(regions: int, *, start: int = 20000, stop: int = 40000) -> in
     raise RuntimeError("no free range of ports found")
 
 
-ALLIANCE = local_topology(["sh", "hz", "zjg"])
+def container_topology(names: list[str], *, hub: str | None = None) -> Topology:
+    """One host per region (`nats-<region>`, as in docker-compose.yml), standard NATS ports."""
+    return Topology(
+        hub=hub or names[0],
+        regions=tuple(RegionNode(name, 4222, 7422, 8222, host=f"nats-{name}") for name in names),
+    )
+
+
+REGIONS = ["sh", "hz", "zjg"]
+ALLIANCE = local_topology(REGIONS)
+CONTAINERS = container_topology(REGIONS)
+CONTAINER_STORE = "/var/lib/nats"
+
+
+def render_container_configs(out_dir: Path) -> list[Path]:
+    """deploy/nats/<region>.conf for docker-compose.yml."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in CONTAINERS.names:
+        path = out_dir / f"{name}.conf"
+        path.write_text(CONTAINERS.nats_config(name, CONTAINER_STORE, listen_host="0.0.0.0"))
+        written.append(path)
+    return written
