@@ -19,6 +19,7 @@ from kernel.topology import Topology, free_base_port, local_topology
 from membership.app import DEFINITION, MembershipSettings
 
 from tests.conftest import JWT_SECRET, Tokens, auth, sample_carrier
+from tests.tcp_proxy import TcpProxy
 
 
 @dataclass
@@ -40,12 +41,29 @@ class Federation:
     folder: Path
     regions: dict[str, Region] = field(default_factory=dict)
 
+    proxy: TcpProxy | None = None
+
     @classmethod
-    async def start(cls, names: list[str], folder: Path) -> Federation:
+    async def start(
+        cls, names: list[str], folder: Path, *, proxy_link: tuple[str, str] | None = None
+    ) -> Federation:
+        """proxy_link=(spoke, hub) sends that spoke's leaf connection through a TcpProxy."""
         topology = local_topology(names, base_port=free_base_port(len(names)))
         federation = cls(topology, folder)
+        if proxy_link is not None:
+            federation.proxy = TcpProxy(topology.region(proxy_link[1]).leaf_port)
+            await federation.proxy.start()
         for name in names:
             server = region_nats(topology, name, folder / "nats", folder / f"nats-{name}.log")
+            if proxy_link is not None and name == proxy_link[0]:
+                config = folder / "nats" / f"{name}.conf"
+                direct = topology.region(proxy_link[1]).leaf_url
+                assert federation.proxy is not None
+                config.write_text(
+                    config.read_text().replace(
+                        direct, f"nats-leaf://127.0.0.1:{federation.proxy.port}"
+                    )
+                )
             server.start()
             federation.regions[name] = Region(name, server)
         for region in federation.regions.values():
@@ -99,6 +117,8 @@ class Federation:
                 await region.host.stop()
         for region in self.regions.values():
             region.nats.stop()
+        if self.proxy is not None:
+            await self.proxy.close()
 
 
 async def held_by(url: str, region: str) -> list[str]:
