@@ -4,6 +4,7 @@ the hub is down."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -83,3 +84,61 @@ async def test_a_fourth_region_is_one_entry(tmp_path: Path) -> None:
             await wait_until_held(four, name, created, within_s=20)
     finally:
         await four.stop()
+
+
+async def test_directory_lists_every_region_locally_and_refuses_foreign_writes(
+    federation: Federation,
+) -> None:
+    import grpc
+    from alliance.membership.v1 import membership_pb2 as pb
+    from google.protobuf.field_mask_pb2 import FieldMask
+
+    from tests.conftest import Tokens, auth
+    from tests.helpers import expect_error
+
+    created = {name: set(await federation.create_carriers(name, 2)) for name in REGIONS}
+    everyone = set().union(*created.values())
+    hz = federation.regions["hz"].stub
+    md = auth(Tokens("hz").operator())
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        listed = await hz.ListCarriers(pb.ListCarriersRequest(parent="regions/-"), metadata=md)
+        if {
+            c.name for c in listed.carriers
+        } == everyone or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    assert {c.name for c in listed.carriers} == everyone
+    only_sh = await hz.ListCarriers(pb.ListCarriersRequest(parent="regions/sh"), metadata=md)
+    assert {c.name for c in only_sh.carriers} == created["sh"]
+
+    sh_carrier = sorted(created["sh"])[0]
+    sh_md = auth(Tokens("sh").operator())
+    renamed = await federation.regions["sh"].stub.UpdateCarrier(
+        pb.UpdateCarrierRequest(
+            carrier=pb.Carrier(name=sh_carrier, city="苏州"), update_mask=FieldMask(paths=["city"])
+        ),
+        metadata=sh_md,
+    )
+    for _ in range(200):
+        seen = await hz.GetCarrier(pb.GetCarrierRequest(name=sh_carrier), metadata=md)
+        if seen == renamed:
+            break
+        await asyncio.sleep(0.05)
+    assert seen == renamed, "hz's copy did not follow the update"
+
+    foreign = pb.UpdateCarrierRequest(
+        carrier=pb.Carrier(name=sh_carrier, city="杭州"), update_mask=FieldMask(paths=["city"])
+    )
+    error = await expect_error(
+        hz.UpdateCarrier(foreign, metadata=auth(Tokens("sh").operator())),
+        grpc.StatusCode.FAILED_PRECONDITION,
+    )
+    assert "region sh" in (error.details() or "")
+    await expect_error(
+        hz.CreateStartup(
+            pb.CreateStartupRequest(parent=sh_carrier, startup=pb.Startup(display_name="A")),
+            metadata=md,
+        ),
+        grpc.StatusCode.FAILED_PRECONDITION,
+    )

@@ -13,7 +13,7 @@ import logging
 import signal
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -30,6 +30,7 @@ from kernel.nats_link import NatsLink
 from kernel.outbox import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.outbox import OutboxRelay
 from kernel.paging import PageTokens
+from kernel.projection import Projection
 from kernel.settings import ConfigError, ServiceSettings, load_settings
 from kernel.streams import all_stream_config, ensure_stream, events_stream_config
 from kernel.unit_of_work import UnitOfWork, unit_of_work
@@ -58,7 +59,8 @@ class ServiceDefinition:
     policy: MethodPolicy
     # Adds the service's servicers; returns their full names for health and reflection.
     add_servicers: Callable[[grpc.aio.Server, Runtime], Sequence[str]]
-    consumers: Callable[[Runtime], Sequence[EventConsumer]] = field(default=lambda _rt: ())
+    # Other regions' events this service keeps a read-only copy of, if any.
+    projection: Projection | None = None
 
 
 class ServiceHost:
@@ -123,7 +125,15 @@ class ServiceHost:
         relay.start()
         self.supervisor = FederationSupervisor(link, settings.region, settings.federation_regions)
         self.supervisor.start()
-        self._consumers = self.definition.consumers(self.runtime)
+        projection = self.definition.projection
+        consumer = projection and projection.consumer(
+            db,
+            link,
+            service=self.definition.name,
+            region=settings.region,
+            federation=settings.federation_regions,
+        )
+        self._consumers = [consumer] if consumer else []
         for consumer in self._consumers:
             consumer.start()
         await server.start()

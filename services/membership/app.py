@@ -12,7 +12,7 @@ from kernel.server import Runtime, ServiceDefinition, run_service
 from kernel.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
 
-from membership import store
+from membership import directory, store
 from membership.service import SERVICE, Membership
 from membership.servicer import MembershipServicer
 
@@ -49,6 +49,7 @@ DEFINITION = ServiceDefinition(
     migrations=store.MIGRATIONS,
     policy=POLICY,
     add_servicers=_add_servicers,
+    projection=directory.PROJECTION,
 )
 
 

@@ -1,0 +1,32 @@
+"""The alliance-wide carrier directory: other regions' carriers, kept read-only in this region's
+database from their events, so `ListCarriers(regions/-)` and `GetCarrier` of any region are
+answered locally. Each event carries the whole carrier; the stored version makes an older or
+repeated event a no-op. Startups stay in their home region."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from alliance.membership.v1 import events_pb2 as ev
+from alliance.membership.v1 import membership_pb2 as pb
+from kernel.events import TYPE_PREFIX, Event
+from kernel.projection import Projection
+
+from membership import store
+
+CARRIER_EVENTS = (ev.CarrierRegistered, ev.CarrierUpdated, ev.CarrierSuspended, ev.CarrierLeft)
+
+
+def apply_carrier_event(tx: sqlite3.Connection, event: Event) -> None:
+    carrier: pb.Carrier = getattr(event.decode(), "carrier")  # noqa: B009  (every carrier event has it)
+    _, region, _, carrier_id = carrier.name.split("/")
+    known = store.get_carrier(tx, carrier_id)
+    if known is not None and known[1] >= event.version:
+        return
+    store.put_carrier(tx, carrier_id, region, carrier, event.version)
+
+
+PROJECTION = Projection(
+    subjects=["alliance.{region}.membership.carrier.>"],
+    handlers={TYPE_PREFIX + e.DESCRIPTOR.full_name: apply_carrier_event for e in CARRIER_EVENTS},
+)
