@@ -79,6 +79,7 @@ async def test_cloudevents_headers_on_the_wire(membership: Membership) -> None:
     import nats
 
     carrier = await membership.create_carrier()
+    await read_events(membership.nats_url, membership.region, expected=1)  # the relay is async
     nc = await nats.connect(membership.nats_url)
     try:
         msg = await nc.jetstream().get_msg(f"EVENTS_{membership.region.upper()}", 1)

@@ -41,11 +41,12 @@ def _wait_for_line(
 
 
 def _all_names(
-    stub: pb_grpc.MembershipServiceStub, md: tuple[tuple[str, str], ...]
+    stub: pb_grpc.MembershipServiceStub, md: tuple[tuple[str, str], ...], region: str
 ) -> tuple[list[pb.Carrier], int]:
+    """The region's own carriers and their startups."""
     carriers = list(
         stub.ListCarriers(
-            pb.ListCarriersRequest(parent="regions/-", page_size=100), metadata=md
+            pb.ListCarriersRequest(parent=f"regions/{region}", page_size=100), metadata=md
         ).carriers
     )
     startups = sum(
@@ -110,8 +111,10 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
                 ("authorization", f"Bearer {issue_token(secret, subject='t', role=Role.PARTNER)}"),
             )
             with grpc.insecure_channel(endpoint["target"]) as channel:
-                carriers, startups = _all_names(pb_grpc.MembershipServiceStub(channel), md)
-                per_region[endpoint["region"]] = (carriers, startups)
+                stub = pb_grpc.MembershipServiceStub(channel)
+                per_region[endpoint["region"]] = _all_names(stub, md, endpoint["region"])
+                directory = _wait_for_directory(stub, md, 10)
+                assert len(directory) == 10, f"{endpoint['region']} lists {len(directory)} of 10"
         carriers = [c for cs, _ in per_region.values() for c in cs]
         assert len(carriers) == 10 and sum(s for _, s in per_region.values()) == 230
         assert all(
@@ -133,7 +136,8 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         again = {}
         for endpoint in state["endpoints"]:
             with grpc.insecure_channel(endpoint["target"]) as channel:
-                again[endpoint["region"]] = _all_names(pb_grpc.MembershipServiceStub(channel), md)
+                stub = pb_grpc.MembershipServiceStub(channel)
+                again[endpoint["region"]] = _all_names(stub, md, endpoint["region"])
         assert {r: (len(cs), s) for r, (cs, s) in again.items()} == {
             r: (len(cs), s) for r, (cs, s) in per_region.items()
         }, "seeding twice must change nothing"
@@ -149,6 +153,19 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
     assert code == 0, "".join(lines) + (proc.stdout.read() if proc.stdout else "")
     assert not [pid for pid in children if _alive(pid)], "`alliance up` left processes behind"
     assert not (base / "state.json").exists()
+
+
+def _wait_for_directory(
+    stub: pb_grpc.MembershipServiceStub, md: tuple[tuple[str, str], ...], expected: int
+) -> list[str]:
+    """Every region's carriers as this region lists them (its federated directory)."""
+    deadline = time.monotonic() + 15
+    while True:
+        reply = stub.ListCarriers(pb.ListCarriersRequest(parent="regions/-"), metadata=md)
+        names = [c.name for c in reply.carriers]
+        if len(names) >= expected or time.monotonic() > deadline:
+            return names
+        time.sleep(0.1)
 
 
 def _children(pid: int) -> list[int]:
