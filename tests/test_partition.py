@@ -29,13 +29,15 @@ async def _steady_writes(
     failures: list[str],
 ) -> None:
     md = auth(Tokens(region).operator())
-    stub = federation.regions[region].stub
     while not stop.is_set():
+        stub = federation.regions[region].stub  # the region's service may have been restarted
         request = pb.CreateCarrierRequest(parent=f"regions/{region}", carrier=sample_carrier())
         try:
             written.append((await stub.CreateCarrier(request, metadata=md, timeout=5)).name)
         except grpc.aio.AioRpcError as error:
             failures.append(f"{region}: {error.code().name}")
+        except grpc.aio.UsageError:
+            failures.append(f"{region}: service restarting")
         await asyncio.sleep(0.05)
 
 
@@ -87,5 +89,60 @@ async def test_cut_link_keeps_every_region_working_and_converges_after_heal(tmp_
             f"converged {converged_s:.2f} s after the heal"
         )
         assert converged_s <= CONVERGE_GOAL_S
+    finally:
+        await federation.stop()
+
+
+async def test_restarting_a_region_nats_and_a_region_service_mid_load_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    federation = await Federation.start(REGIONS, tmp_path)
+    try:
+        written: list[str] = []
+        failures: list[str] = []
+        stop = asyncio.Event()
+        writers = [
+            asyncio.create_task(_steady_writes(federation, r, stop, written, failures))
+            for r in REGIONS
+        ]
+        await asyncio.sleep(2)
+        federation.regions["hz"].nats.stop()  # hz's writes land in its outbox meanwhile
+        await asyncio.sleep(2)
+        await asyncio.to_thread(federation.restart_nats, "hz")
+        zjg = federation.regions["zjg"]
+        assert zjg.host is not None and zjg.channel is not None
+        await zjg.channel.close()
+        await zjg.host.stop()
+        await federation.start_service("zjg")
+        await asyncio.sleep(2)
+        stop.set()
+        await asyncio.gather(*writers)
+        expected = set(written)
+        assert {n.split("/")[1] for n in expected} == set(REGIONS)
+        for region in REGIONS:
+            await wait_until_held(federation, region, expected, within_s=30)
+            held = await held_by(federation.regions[region].nats.url, region)
+            assert not [n for n, c in Counter(held).items() if c > 1], f"{region} holds duplicates"
+        for region in REGIONS:
+            stub = federation.regions[region].stub
+            md = auth(Tokens(region).partner())
+            listed, token = set(), ""
+            deadline = time.monotonic() + 15
+            while True:
+                page = await stub.ListCarriers(
+                    pb.ListCarriersRequest(parent="regions/-", page_size=1000, page_token=token),
+                    metadata=md,
+                )
+                listed |= {c.name for c in page.carriers}
+                token = page.next_page_token
+                if token:
+                    continue
+                if expected <= listed or time.monotonic() > deadline:
+                    break
+                listed, token = set(), ""
+                await asyncio.sleep(0.2)
+            assert expected <= listed, (
+                f"{region}'s directory lacks {len(expected - listed)} carriers"
+            )
     finally:
         await federation.stop()
