@@ -156,5 +156,5 @@ current_principal: contextvars.ContextVar[Principal] = contextvars.ContextVar("c
 
 
 def caller() -> Principal:
-    """The authenticated caller of the RPC being served (set by the auth interceptor)."""
+    """The authenticated caller of the RPC being served (set by the guard, kernel.guard)."""
     return current_principal.get()

@@ -1,4 +1,4 @@
-"""The domain error hierarchy. One interceptor (kernel.interceptors) maps it to gRPC codes."""
+"""The domain error hierarchy. The guard (kernel.guard) maps it to gRPC codes."""
 
 from __future__ import annotations
 

@@ -66,7 +66,7 @@ def page_of(
 ) -> bytes:
     """A list response, already serialized, built from the stored bytes of its items: the wire
     form of a repeated message field is each element's bytes behind its tag and length, so the
-    page is never parsed and serialized again. The interceptor sends bytes as they are."""
+    page is never parsed and serialized again. The guard sends bytes as they are."""
     fields = response_type.DESCRIPTOR.fields_by_name
     tag = _varint(fields[field].number << 3 | 2)
     parts = [tag + _varint(len(blob)) + blob for blob in blobs]

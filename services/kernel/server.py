@@ -1,6 +1,6 @@
 """Service bootstrap: one place that wires a service's parts to the kernel and runs them.
 
-A service provides a ServiceDefinition; `ServiceHost` builds the gRPC server (interceptors,
+A service provides a ServiceDefinition; `ServiceHost` builds the gRPC server (the guard,
 health, reflection), the database with the kernel's and the service's migrations, the NATS
 link, the outbox relay and the service's consumers, and stops them in reverse order:
 health NOT_SERVING → drain in-flight RPCs → flush the outbox → stop consumers → close NATS → DB.
@@ -25,7 +25,7 @@ from kernel.auth import MethodPolicy
 from kernel.consumer import EventConsumer
 from kernel.db import Database, Migration
 from kernel.federation import FederationSupervisor
-from kernel.interceptors import AllianceInterceptor
+from kernel.guard import Guard, GuardedServer
 from kernel.nats_link import NatsLink
 from kernel.outbox import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.outbox import OutboxRelay
@@ -102,11 +102,9 @@ class ServiceHost:
             settings, db, link, relay, PageTokens(page_secret.get_secret_value().encode())
         )
 
-        server = grpc.aio.server(
-            interceptors=[AllianceInterceptor(secret, self.definition.policy)],
-            options=[("grpc.so_reuseport", 0)],
-        )
-        self._service_names = list(self.definition.add_servicers(server, self.runtime))
+        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        guarded = GuardedServer(server, Guard(secret, self.definition.policy))
+        self._service_names = list(self.definition.add_servicers(guarded, self.runtime))  # type: ignore[arg-type]
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             [

@@ -1,6 +1,5 @@
-"""Server interceptors: authentication + role policy, and domain errors → rich gRPC status.
-
-Every unary method of the services' own APIs goes through one wrapper that
+"""The guard around every method of the services' own APIs: authentication + role policy, and
+domain errors → rich gRPC status. Each unary method is wrapped once, at registration, so that
 1. decodes the request itself, so undecodable bytes are INVALID_ARGUMENT, not INTERNAL;
 2. verifies the bearer token and the method's role policy (deny by default);
 3. maps AllianceError subclasses to their codes with google.rpc details attached;
@@ -10,7 +9,7 @@ Every unary method of the services' own APIs goes through one wrapper that
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import grpc
@@ -24,8 +23,6 @@ from kernel.errors import AllianceError, FieldViolation, InvalidArgument
 log = logging.getLogger(__name__)
 
 ERROR_DOMAIN = "alliance.yrd.cn"
-# Standard gRPC services that any client may call without a token.
-PUBLIC_SERVICES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
 class _Undecodable:
@@ -33,6 +30,28 @@ class _Undecodable:
 
     def __init__(self, error: str) -> None:
         self.error = error
+
+
+class GuardedServer:
+    """What a service's generated `add_…Servicer_to_server` is given: it registers the service's
+    handlers on the real server, each wrapped by the guard. Health and reflection are added to
+    the real server directly and stay open to every caller."""
+
+    def __init__(self, server: grpc.aio.Server, guard: Guard) -> None:
+        self._server = server
+        self._guard = guard
+
+    def add_generic_rpc_handlers(self, handlers: Any) -> None:
+        """Ignored: generated code registers the same methods through the call below."""
+
+    def add_registered_method_handlers(
+        self, service: str, handlers: Mapping[str, grpc.RpcMethodHandler]
+    ) -> None:
+        wrapped = {name: self._guard.wrap(name, handler) for name, handler in handlers.items()}
+        self._server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(service, wrapped),)
+        )
+        self._server.add_registered_method_handlers(service, wrapped)
 
 
 def rich_status(error: AllianceError) -> tuple[grpc.StatusCode, str, tuple[tuple[str, bytes], ...]]:
@@ -60,34 +79,22 @@ def _pack(message: Any) -> any_pb2.Any:
     return packed
 
 
-class AllianceInterceptor(grpc.aio.ServerInterceptor):
+class Guard:
+    """Wraps each method handler of a service once, when it is registered (see GuardedServer),
+    instead of a grpc interceptor that runs for every call."""
+
     def __init__(self, jwt_secret: str, policy: MethodPolicy) -> None:
         self._tokens = TokenVerifier(jwt_secret)
         self._policy = policy
-        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        method_path: str = handler_call_details.method
-        wrapped = self._wrapped.get(method_path)
-        if wrapped is not None:
-            return wrapped
-        handler = await continuation(handler_call_details)
-        if handler is None or method_path.startswith(PUBLIC_SERVICES):
-            return handler
+    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         if handler.unary_unary is None:
-            raise TypeError(f"{method_path}: only unary methods are wrapped")
-        method = method_path.rsplit("/", 1)[-1]
-        wrapped = grpc.unary_unary_rpc_method_handler(
+            raise TypeError(f"{method}: only unary methods are supported")
+        return grpc.unary_unary_rpc_method_handler(
             self._wrap(method, handler.unary_unary),
             request_deserializer=_tolerant(handler.request_deserializer),
             response_serializer=_passing_bytes(handler.response_serializer),
         )
-        self._wrapped[method_path] = wrapped
-        return wrapped
 
     def _wrap(self, method: str, behaviour: Any) -> Any:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
