@@ -20,6 +20,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from kernel.db import Database
 from kernel.events import Event
 from kernel.nats_link import NatsLink
+from kernel.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +59,7 @@ class EventConsumer:
     async def stop(self) -> None:
         # The flag, not only cancel(): a cancelled fetch inside nats-py can surface as a timeout.
         self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await asyncio.wait_for(self._task, timeout=5)
-            except (asyncio.CancelledError, TimeoutError):
-                pass
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         backoff = 0.1

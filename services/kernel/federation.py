@@ -19,6 +19,7 @@ from nats.js import JetStreamContext
 
 from kernel.nats_link import NatsLink
 from kernel.streams import all_stream_config, all_stream_name
+from kernel.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +46,7 @@ class FederationSupervisor:
             self._task = asyncio.create_task(self._run(), name="federation-supervisor")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         js = await self._link.jetstream()

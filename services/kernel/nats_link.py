@@ -14,6 +14,8 @@ import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
+from kernel.tasks import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 OnConnect = Callable[[JetStreamContext], Awaitable[None]]
@@ -112,12 +114,8 @@ class NatsLink:
                 log.warning("set-up after reconnect failed: %s", exc)
 
     async def close(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._task)
+        await cancel_and_wait(self._resetup)
         if self._client is not None and not self._client.is_closed:
             try:
                 await asyncio.wait_for(self._client.drain(), timeout=2)

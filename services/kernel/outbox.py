@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from kernel.db import Database, Migration
 from kernel.events import Event
 from kernel.nats_link import NatsLink
+from kernel.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -110,12 +111,7 @@ class OutboxRelay:
                 self.wake()
                 await asyncio.sleep(0.01)
         self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         backoff = 0.05

@@ -31,17 +31,22 @@ def region_subjects(region: str) -> str:
     return f"alliance.{region}.>"
 
 
-def events_stream_config(region: str) -> StreamConfig:
+def _durable_stream(name: str, **kwargs: object) -> StreamConfig:
+    """File storage, kept for the retention period, deduplicated by Nats-Msg-Id."""
     return StreamConfig(
-        name=events_stream_name(region),
-        subjects=[region_subjects(region)],
+        name=name,
         storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS,
         discard=DiscardPolicy.OLD,
         max_age=RETENTION_S,
         duplicate_window=DUPLICATE_WINDOW_S,
         allow_direct=True,
+        **kwargs,  # type: ignore[arg-type]
     )
+
+
+def events_stream_config(region: str) -> StreamConfig:
+    return _durable_stream(events_stream_name(region), subjects=[region_subjects(region)])
 
 
 def all_stream_name(region: str) -> str:
@@ -57,16 +62,7 @@ def all_stream_config(region: str, federation: list[str]) -> StreamConfig:
         for other in federation
         if other != region
     ]
-    return StreamConfig(
-        name=all_stream_name(region),
-        sources=sources,
-        storage=StorageType.FILE,
-        retention=RetentionPolicy.LIMITS,
-        discard=DiscardPolicy.OLD,
-        max_age=RETENTION_S,
-        duplicate_window=DUPLICATE_WINDOW_S,
-        allow_direct=True,
-    )
+    return _durable_stream(all_stream_name(region), sources=sources)
 
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
