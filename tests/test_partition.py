@@ -21,37 +21,41 @@ CUT_S = 30.0
 CONVERGE_GOAL_S = 5.0
 
 
-async def _steady_writes(
-    federation: Federation,
-    region: str,
-    stop: asyncio.Event,
-    written: list[str],
-    failures: list[str],
-) -> None:
-    md = auth(Tokens(region).operator())
-    while not stop.is_set():
-        stub = federation.regions[region].stub  # the region's service may have been restarted
-        request = pb.CreateCarrierRequest(parent=f"regions/{region}", carrier=sample_carrier())
-        try:
-            written.append((await stub.CreateCarrier(request, metadata=md, timeout=5)).name)
-        except grpc.aio.AioRpcError as error:
-            failures.append(f"{region}: {error.code().name}")
-        except grpc.aio.UsageError:
-            failures.append(f"{region}: service restarting")
-        await asyncio.sleep(0.05)
+class SteadyLoad:
+    """A writer per region creating carriers every 50 ms until stopped."""
+
+    def __init__(self, federation: Federation) -> None:
+        self.federation = federation
+        self.written: list[str] = []
+        self.failures: list[str] = []
+        self._stop = asyncio.Event()
+        self._tasks = [asyncio.create_task(self._write(region)) for region in REGIONS]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.gather(*self._tasks)
+
+    async def _write(self, region: str) -> None:
+        md = auth(Tokens(region).operator())
+        while not self._stop.is_set():
+            stub = self.federation.regions[region].stub  # the service may have been restarted
+            request = pb.CreateCarrierRequest(parent=f"regions/{region}", carrier=sample_carrier())
+            try:
+                self.written.append(
+                    (await stub.CreateCarrier(request, metadata=md, timeout=5)).name
+                )
+            except grpc.aio.AioRpcError as error:
+                self.failures.append(f"{region}: {error.code().name}")
+            except grpc.aio.UsageError:
+                self.failures.append(f"{region}: service restarting")
+            await asyncio.sleep(0.05)
 
 
 async def test_cut_link_keeps_every_region_working_and_converges_after_heal(tmp_path: Path) -> None:
     federation = await Federation.start(REGIONS, tmp_path, proxy_link=("hz", "sh"))
     assert federation.proxy is not None
     try:
-        written: list[str] = []
-        failures: list[str] = []
-        stop = asyncio.Event()
-        writers = [
-            asyncio.create_task(_steady_writes(federation, r, stop, written, failures))
-            for r in REGIONS
-        ]
+        load = SteadyLoad(federation)
         await asyncio.sleep(2)
         federation.proxy.cut()
         cut_started = time.monotonic()
@@ -69,14 +73,13 @@ async def test_cut_link_keeps_every_region_working_and_converges_after_heal(tmp_
         hz_during_cut = set(await held_by(federation.regions["hz"].nats.url, "hz"))
         federation.proxy.heal()
         healed_at = time.monotonic()
-        stop.set()
-        await asyncio.gather(*writers)
-        expected = set(written)
+        await load.stop()
+        expected = set(load.written)
         assert any("/sh/" in n for n in expected - hz_during_cut), (
             "the cut did not hold sh's events back"
         )
-        success = len(written) / (len(written) + len(failures))
-        assert success >= 0.999, f"{len(failures)} failed writes: {failures[:5]}"
+        success = len(load.written) / (len(load.written) + len(load.failures))
+        assert success >= 0.999, f"{len(load.failures)} failed writes: {load.failures[:5]}"
         for region in REGIONS:
             await wait_until_held(federation, region, expected, within_s=60)
         converged_s = time.monotonic() - healed_at
@@ -85,7 +88,7 @@ async def test_cut_link_keeps_every_region_working_and_converges_after_heal(tmp_
             assert not [n for n, c in Counter(held).items() if c > 1], f"{region} holds duplicates"
             assert set(held) == expected
         print(
-            f"\n{len(written)} writes, {reads} reads during a {CUT_S:.0f} s cut; "
+            f"\n{len(load.written)} writes, {reads} reads during a {CUT_S:.0f} s cut; "
             f"converged {converged_s:.2f} s after the heal"
         )
         assert converged_s <= CONVERGE_GOAL_S
@@ -98,13 +101,7 @@ async def test_restarting_a_region_nats_and_a_region_service_mid_load_loses_noth
 ) -> None:
     federation = await Federation.start(REGIONS, tmp_path)
     try:
-        written: list[str] = []
-        failures: list[str] = []
-        stop = asyncio.Event()
-        writers = [
-            asyncio.create_task(_steady_writes(federation, r, stop, written, failures))
-            for r in REGIONS
-        ]
+        load = SteadyLoad(federation)
         await asyncio.sleep(2)
         federation.regions["hz"].nats.stop()  # hz's writes land in its outbox meanwhile
         await asyncio.sleep(2)
@@ -115,9 +112,8 @@ async def test_restarting_a_region_nats_and_a_region_service_mid_load_loses_noth
         await zjg.host.stop()
         await federation.start_service("zjg")
         await asyncio.sleep(2)
-        stop.set()
-        await asyncio.gather(*writers)
-        expected = set(written)
+        await load.stop()
+        expected = set(load.written)
         assert {n.split("/")[1] for n in expected} == set(REGIONS)
         for region in REGIONS:
             await wait_until_held(federation, region, expected, within_s=30)
