@@ -12,6 +12,7 @@ import grpc
 import nats
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
+from kernel.nats_auth import PARTNER_USER, SERVICE_USER, NatsSecrets
 from kernel.procs import NatsServer, region_nats
 from kernel.server import ServiceHost
 from kernel.streams import all_stream_name
@@ -42,6 +43,15 @@ class Federation:
     regions: dict[str, Region] = field(default_factory=dict)
 
     proxy: TcpProxy | None = None
+    keys: NatsSecrets = field(default_factory=NatsSecrets.generate)
+
+    def url(self, region: str, user: str = PARTNER_USER) -> str:
+        """The region's NATS URL with a user's credentials (partner: read-only)."""
+        password = {
+            SERVICE_USER: self.keys.service_password,
+            PARTNER_USER: self.keys.partner_password,
+        }
+        return self.regions[region].nats.url.replace("nats://", f"nats://{user}:{password[user]}@")
 
     @classmethod
     async def start(
@@ -54,7 +64,9 @@ class Federation:
             federation.proxy = TcpProxy(topology.region(proxy_link[1]).leaf_port)
             await federation.proxy.start()
         for name in names:
-            server = region_nats(topology, name, folder / "nats", folder / f"nats-{name}.log")
+            server = region_nats(
+                topology, name, folder / "nats", folder / f"nats-{name}.log", keys=federation.keys
+            )
             if proxy_link is not None and name == proxy_link[0]:
                 config = folder / "nats" / f"{name}.conf"
                 direct = topology.region(proxy_link[1]).leaf_url
@@ -79,6 +91,8 @@ class Federation:
             federation=",".join(self.topology.names),
             db_path=self.folder / f"{name}.db",
             nats_url=region.nats.url,
+            nats_user=SERVICE_USER,
+            nats_password=self.keys.service_password,
             jwt_secret=JWT_SECRET,
             shutdown_grace_s=1.0,
         )
@@ -103,7 +117,11 @@ class Federation:
         region = self.regions[name]
         node = self.topology.region(name)
         region.nats = region_nats(
-            self.topology, name, self.folder / "nats", self.folder / f"nats-{name}.log"
+            self.topology,
+            name,
+            self.folder / "nats",
+            self.folder / f"nats-{name}.log",
+            keys=self.keys,
         )
         assert region.nats.port == node.client_port
         region.nats.start()
@@ -142,7 +160,7 @@ async def wait_until_held(
 ) -> float:
     """Seconds until the region holds every expected event; fails with what is missing."""
     started = time.monotonic()
-    url = federation.regions[region].nats.url
+    url = federation.url(region)
     held: list[str] = []
     while time.monotonic() - started < within_s:
         try:

@@ -17,6 +17,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from kernel.nats_auth import NatsSecrets
 from kernel.topology import Topology
 
 LOOPBACK = "127.0.0.1"
@@ -217,14 +218,21 @@ def docker_engine_reachable() -> bool:
 
 
 def region_nats(
-    topology: Topology, region: str, base_dir: Path, log_path: Path | None = None
+    topology: Topology,
+    region: str,
+    base_dir: Path,
+    log_path: Path | None = None,
+    *,
+    keys: NatsSecrets | None = None,
 ) -> NatsServer:
-    """The NATS server of one region, its configuration written from the topology."""
+    """The NATS server of one region, its configuration written from the topology (mode 0600:
+    with keys it holds passwords)."""
     node = topology.region(region)
     base_dir.mkdir(parents=True, exist_ok=True)
     store = base_dir / f"{region}-js"
     config = base_dir / f"{region}.conf"
-    config.write_text(topology.nats_config(region, store))
+    config.touch(mode=0o600)
+    config.write_text(topology.nats_config(region, store, keys=keys))
     return NatsServer(
         store,
         port=node.client_port,

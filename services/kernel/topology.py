@@ -16,6 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from kernel.nats_auth import (
+    ACCOUNT,
+    NatsSecrets,
+    accounts_block,
+    leaf_authorization,
+    with_leaf_credentials,
+)
+
 
 @dataclass(frozen=True)
 class RegionNode:
@@ -67,10 +75,18 @@ class Topology:
         )
 
     def nats_config(
-        self, name: str, store_dir: Path | str, *, listen_host: str = "127.0.0.1"
+        self,
+        name: str,
+        store_dir: Path | str,
+        *,
+        listen_host: str = "127.0.0.1",
+        keys: NatsSecrets | None = None,
     ) -> str:
+        """With keys, the server requires the users of kernel.nats_auth; without, it is open."""
         node = self.region(name)
         remotes = self.leaf_remotes(name)
+        if keys is not None:
+            remotes = [with_leaf_credentials(url, keys) for url in remotes]
         lines = [
             f"# NATS of region {name}, derived from kernel.topology; do not edit by hand.",
             f"server_name: alliance-{name}",
@@ -84,13 +100,17 @@ class Topology:
             "  sync_interval: always",
             "}",
             "",
+            *(accounts_block(name, keys) if keys else []),
             "leafnodes {",
             f"  listen: {listen_host}:{node.leaf_port}",
             "  no_advertise: true",
         ]
+        if keys is not None:
+            lines.append(leaf_authorization(keys))
         if remotes:
             urls = ", ".join(f'"{url}"' for url in remotes)
-            lines += [f"  remotes = [ {{ urls: [{urls}], dont_randomize: true }} ]"]
+            account = f" account: {ACCOUNT}," if keys else ""
+            lines += [f"  remotes = [ {{ urls: [{urls}],{account} dont_randomize: true }} ]"]
         lines += ["}", ""]
         return "\n".join(lines)
 
