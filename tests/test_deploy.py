@@ -13,15 +13,16 @@ from typing import Any
 
 import pytest
 import yaml
+from kernel.nats_auth import NatsKeySettings, NatsSecrets
 from kernel.procs import NatsServer
-from kernel.topology import CONTAINERS, render_container_configs
+from kernel.topology import CONTAINERS, render_container_config
 from membership.app import MembershipSettings
 
 from tests.conftest import Membership
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-SETTINGS_BY_PREFIX = {"MEMBERSHIP_": MembershipSettings}
+SETTINGS_BY_PREFIX = {"MEMBERSHIP_": MembershipSettings, "ALLIANCE_NATS_": NatsKeySettings}
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,8 @@ def test_every_variable_is_a_real_setting_and_secrets_come_from_outside(
 ) -> None:
     for name, service in compose["services"].items():
         for key, value in (service.get("environment") or {}).items():
-            prefix = next(p for p in SETTINGS_BY_PREFIX if key.startswith(p))
+            prefix = next((p for p in SETTINGS_BY_PREFIX if key.startswith(p)), None)
+            assert prefix is not None, f"{name}: {key} is read by nothing"
             field = key.removeprefix(prefix).lower()
             assert field in SETTINGS_BY_PREFIX[prefix].model_fields, f"{name}: {key} is no setting"
             if re.search("SECRET|PASSWORD", key):
@@ -60,7 +62,7 @@ def test_each_region_profile_has_its_nats_and_services_as_the_topology_says(
         names = {n for n, s in compose["services"].items() if region in s.get("profiles", [])}
         assert names == {f"nats-{region}", f"membership-{region}"}
         nats = compose["services"][f"nats-{region}"]
-        assert nats["command"] == ["nats-server", "-c", f"/etc/nats/{region}.conf"]
+        assert nats["command"] == ["alliance", "nats", "--region", region]
         env = compose["services"][f"membership-{region}"]["environment"]
         assert env["MEMBERSHIP_REGION"] == region
         assert (
@@ -101,21 +103,30 @@ def test_dockerfile_is_multi_stage_non_root_and_copies_real_files() -> None:
     assert re.search(r'^CMD \["alliance-membership"\]', text, re.M)
 
 
-def test_nats_configs_are_rendered_from_the_topology(tmp_path: Path) -> None:
-    fresh = {p.name: p.read_text() for p in render_container_configs(tmp_path)}
-    committed = {p.name: p.read_text() for p in (ROOT / "deploy" / "nats").glob("*.conf")}
-    assert committed == fresh, "run `alliance render-nats`: deploy/nats is stale"
-
-
-def test_nats_server_accepts_every_config() -> None:
-    configs = sorted((ROOT / "deploy" / "nats").glob("*.conf"))
-    assert len(configs) == len(CONTAINERS.names)
-    for config in configs:
+def test_nats_server_accepts_every_region_config(tmp_path: Path) -> None:
+    """What `alliance nats --region R` renders in each container, checked by nats-server -t."""
+    keys = NatsSecrets.generate()
+    for region in CONTAINERS.names:
+        config = render_container_config(region, keys, tmp_path)
         result = subprocess.run(
             [str(BIN / "nats-server"), "-t", "-c", str(config)], capture_output=True, text=True
         )
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "sync_interval: always" in config.read_text()
+        text = config.read_text()
+        assert "sync_interval: always" in text and f"domain: {region}" in text
+
+
+def test_alliance_nats_refuses_to_start_without_passwords(tmp_path: Path) -> None:
+    env = {"PATH": str(BIN), "HOME": str(tmp_path)}
+    result = subprocess.run(
+        [str(BIN / "alliance"), "nats", "--region", "sh", "--config-dir", str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "ALLIANCE_NATS_LEAF_PASSWORD" in result.stdout + result.stderr
 
 
 async def test_service_healthcheck_command_works(

@@ -141,6 +141,29 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         assert {r: (len(cs), s) for r, (cs, s) in again.items()} == {
             r: (len(cs), s) for r, (cs, s) in per_region.items()
         }, "seeding twice must change nothing"
+        tail = subprocess.run(
+            [
+                str(BIN / "alliance"),
+                "events",
+                "tail",
+                "--at",
+                "hz",
+                "--region",
+                "zjg",
+                "--from-start",
+                "--limit",
+                "3",
+                "--base-dir",
+                str(base),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+        assert tail.returncode == 0, tail.stderr
+        events = [json.loads(line) for line in tail.stdout.splitlines()]
+        assert len(events) == 3 and all(e["source"] == "/alliance/zjg/membership" for e in events)
         children = _children(proc.pid)
         assert len(children) >= 6  # a NATS server and a service per region
     finally:

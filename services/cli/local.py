@@ -10,10 +10,12 @@ import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from kernel.nats_auth import PARTNER_USER, SERVICE_USER, NatsSecrets
 from kernel.procs import LOOPBACK, ManagedProcess, ServiceProcess, region_nats
 from kernel.topology import Topology
 
 SERVICES = ("membership",)
+NATS_SECRETS = "nats.secrets"
 
 
 @dataclass
@@ -26,7 +28,7 @@ class Endpoint:
 @dataclass
 class RegionNats:
     region: str
-    url: str
+    url: str  # no credentials; see LocalState.partner_url
     monitor: str
 
 
@@ -37,6 +39,12 @@ class LocalState:
 
     def nats_of(self, region: str) -> RegionNats:
         return next(n for n in self.nats if n.region == region)
+
+    def partner_url(self, region: str, base_dir: Path) -> str:
+        """The region's NATS URL with the read-only partner's credentials."""
+        keys = NatsSecrets.load_or_create(base_dir / NATS_SECRETS)
+        url = self.nats_of(region).url
+        return url.replace("nats://", f"nats://{PARTNER_USER}:{keys.partner_password}@")
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2))
@@ -84,6 +92,7 @@ class LocalFederation:
         logs = self.base_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         secret = jwt_secret(self.base_dir)
+        keys = NatsSecrets.load_or_create(self.base_dir / NATS_SECRETS)
         state = LocalState()
         for node in self.topology.regions:
             for port, what in (
@@ -93,7 +102,11 @@ class LocalFederation:
             ):
                 _ensure_free(port, f"{what} of {node.name}")
             nats = region_nats(
-                self.topology, node.name, self.base_dir / "nats", logs / f"nats-{node.name}.log"
+                self.topology,
+                node.name,
+                self.base_dir / "nats",
+                logs / f"nats-{node.name}.log",
+                keys=keys,
             )
             self._launch(nats)
             state.nats.append(
@@ -114,6 +127,8 @@ class LocalFederation:
                         f"{prefix}_FEDERATION": federation,
                         f"{prefix}_DB_PATH": str(self.base_dir / node.name / f"{service}.db"),
                         f"{prefix}_NATS_URL": state.nats_of(node.name).url,
+                        f"{prefix}_NATS_USER": SERVICE_USER,
+                        f"{prefix}_NATS_PASSWORD": keys.service_password,
                         f"{prefix}_JWT_SECRET": secret,
                     },
                     log_path=logs / f"{service}-{node.name}.log",

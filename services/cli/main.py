@@ -17,8 +17,11 @@ from typing import Annotated
 import nats.errors
 import typer
 from kernel.auth import Role, issue_token
+from kernel.nats_auth import NatsKeySettings
+from kernel.procs import venv_script
+from kernel.settings import ConfigError, load_settings
 from kernel.streams import all_stream_name
-from kernel.topology import local_topology, render_container_configs
+from kernel.topology import local_topology, render_container_config
 from rich.console import Console
 from rich.table import Table
 
@@ -153,7 +156,7 @@ def status(base_dir: BaseDir = DEFAULT_BASE) -> None:
         raise typer.Exit(
             code=_fail(f"no local federation is running ({path} is missing); run `make run`")
         )
-    report = asyncio.run(gather(LocalState.load(path)))
+    report = asyncio.run(gather(LocalState.load(path), base_dir))
     services = Table(title="services")
     for column in ("region", "service", "target", "health"):
         services.add_column(column)
@@ -169,13 +172,22 @@ def status(base_dir: BaseDir = DEFAULT_BASE) -> None:
     raise typer.Exit(code=0 if report.healthy else 1)
 
 
-@app.command("render-nats")
-def render_nats(
-    out: Annotated[Path, typer.Option(help="Where to write <region>.conf")] = Path("deploy/nats"),
+@app.command("nats")
+def run_nats(
+    region: Annotated[str, typer.Option(help="The region this NATS server serves")],
+    config_dir: Annotated[Path, typer.Option(help="Where to write its config")] = Path("/tmp/nats"),
 ) -> None:
-    """Write each region's NATS configuration for docker-compose.yml from the topology."""
-    for path in render_container_configs(out):
-        console.print(f"wrote {path}")
+    """Render a region's NATS config from the topology and $ALLIANCE_NATS_*_PASSWORD, then run
+    nats-server with it (the command of docker-compose.yml's nats-<region> containers)."""
+    try:
+        keys = load_settings(NatsKeySettings).keys()
+        config = render_container_config(region, keys, config_dir)
+    except (ConfigError, KeyError) as exc:
+        raise typer.Exit(
+            code=_fail(str(exc.code if isinstance(exc, ConfigError) else exc))
+        ) from None
+    binary = venv_script("nats-server")
+    os.execv(binary, [binary, "-c", str(config)])
 
 
 @app.command()
@@ -252,7 +264,8 @@ def events_tail(
         str, typer.Option(help="Read the alliance's events held by this region (ALL_<R>)")
     ] = "sh",
     nats_url: Annotated[
-        str, typer.Option(help="That region's NATS; default: from the local federation")
+        str,
+        typer.Option(help="That region's NATS, with credentials (nats://user:password@host:port)"),
     ] = "",
     region: Annotated[str, typer.Option(help="Only events of this home region")] = "*",
     service: Annotated[str, typer.Option(help="Only this service's events")] = "*",
@@ -280,7 +293,7 @@ def events_tail(
         if not path.exists():
             raise typer.Exit(code=_fail("no local federation is running; pass --nats-url"))
         try:
-            url = LocalState.load(path).nats_of(at).url
+            url = LocalState.load(path).partner_url(at, base_dir)
         except StopIteration:
             raise typer.Exit(code=_fail(f"region {at!r} is not running locally")) from None
     start = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import grpc
 import nats
@@ -21,7 +22,7 @@ class Report:
     healthy: bool = True
 
 
-async def gather(state: LocalState) -> Report:
+async def gather(state: LocalState, base_dir: Path) -> Report:
     report = Report()
     for endpoint in state.endpoints:
         health = _health(endpoint.target)
@@ -29,7 +30,7 @@ async def gather(state: LocalState) -> Report:
         report.services.append((endpoint.region, endpoint.service, endpoint.target, health))
     for region in state.nats:
         links = _leaf_links(region.monitor)
-        messages, lag = await _sources(region.url, region.region)
+        messages, lag = await _sources(state.partner_url(region.region, base_dir), region.region)
         report.regions.append((region.region, region.url, links, messages, lag))
     return report
 

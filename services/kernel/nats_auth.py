@@ -17,6 +17,9 @@ import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
 ACCOUNT = "ALLIANCE"
 SERVICE_USER = "service"
 PARTNER_USER = "partner"
@@ -77,6 +80,23 @@ class NatsSecrets:
             path.touch(mode=0o600)
             path.write_text(json.dumps(asdict(cls.generate())))
         return cls(**json.loads(path.read_text()))
+
+
+class NatsKeySettings(BaseSettings):
+    """The passwords of a deployment's NATS users, from the environment (ALLIANCE_NATS_…)."""
+
+    model_config = SettingsConfigDict(env_prefix="ALLIANCE_NATS_", frozen=True, extra="ignore")
+
+    service_password: SecretStr
+    partner_password: SecretStr
+    leaf_password: SecretStr
+
+    def keys(self) -> NatsSecrets:
+        return NatsSecrets(
+            self.service_password.get_secret_value(),
+            self.partner_password.get_secret_value(),
+            self.leaf_password.get_secret_value(),
+        )
 
 
 def _list(items: list[str]) -> str:

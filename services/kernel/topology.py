@@ -164,12 +164,12 @@ CONTAINERS = container_topology(REGIONS)
 CONTAINER_STORE = "/var/lib/nats"
 
 
-def render_container_configs(out_dir: Path) -> list[Path]:
-    """deploy/nats/<region>.conf for docker-compose.yml."""
+def render_container_config(region: str, keys: NatsSecrets, out_dir: Path) -> Path:
+    """A region's NATS config for docker-compose.yml, rendered when its container starts."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name in CONTAINERS.names:
-        path = out_dir / f"{name}.conf"
-        path.write_text(CONTAINERS.nats_config(name, CONTAINER_STORE, listen_host="0.0.0.0"))
-        written.append(path)
-    return written
+    path = out_dir / f"{region}.conf"
+    path.touch(mode=0o600)
+    path.write_text(
+        CONTAINERS.nats_config(region, CONTAINER_STORE, listen_host="0.0.0.0", keys=keys)
+    )
+    return path
