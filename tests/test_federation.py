@@ -142,3 +142,25 @@ async def test_directory_lists_every_region_locally_and_refuses_foreign_writes(
         ),
         grpc.StatusCode.FAILED_PRECONDITION,
     )
+
+
+async def test_replication_status_over_grpc(federation: Federation) -> None:
+    from alliance.federation.v1 import federation_pb2, federation_pb2_grpc
+
+    from tests.conftest import Tokens, auth
+
+    created = set(await federation.create_carriers("sh", 3))
+    await wait_until_held(federation, "hz", created, within_s=15)
+    channel = federation.regions["hz"].channel
+    assert channel is not None
+    stub = federation_pb2_grpc.FederationServiceStub(channel)
+    for _ in range(50):
+        status = await stub.GetReplicationStatus(
+            federation_pb2.GetReplicationStatusRequest(), metadata=auth(Tokens("hz").partner())
+        )
+        if all(s.lag == 0 and s.reachable for s in status.sources):
+            break
+        await asyncio.sleep(0.1)
+    assert status.region == "hz"
+    assert {s.region for s in status.sources} == {"sh", "zjg"}
+    assert all(s.lag == 0 and s.reachable for s in status.sources), status

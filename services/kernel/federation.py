@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 
+from alliance.federation.v1 import federation_pb2, federation_pb2_grpc
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 
@@ -39,7 +40,7 @@ class FederationSupervisor:
         self._last_reapply = 0.0
         self.reachable: dict[str, bool] = dict.fromkeys(self._others, True)
         self.lag: dict[str, int] = {}
-        self.reapplied = 0
+        self.restarts: dict[str, int] = dict.fromkeys(self._others, 0)
 
     def start(self) -> None:
         if self._others:
@@ -77,7 +78,8 @@ class FederationSupervisor:
         try:
             await js.update_stream(all_stream_config(self._region, without))
             await js.update_stream(all_stream_config(self._region, everyone))
-            self.reapplied += 1
+            for region in regions:
+                self.restarts[region] += 1
             log.info(
                 "restarted %s's sources from %s", all_stream_name(self._region), ", ".join(regions)
             )
@@ -101,3 +103,28 @@ class FederationSupervisor:
                 if self.reachable.get(region):
                     idle.append(region)
         return idle
+
+
+class FederationServicer(federation_pb2_grpc.FederationServiceServicer):
+    """Every service answers for its region's replication (FederationService)."""
+
+    def __init__(self, region: str, supervisor: FederationSupervisor) -> None:
+        self._region = region
+        self._supervisor = supervisor
+
+    async def GetReplicationStatus(
+        self, request: federation_pb2.GetReplicationStatusRequest, context: object
+    ) -> federation_pb2.ReplicationStatus:
+        s = self._supervisor
+        return federation_pb2.ReplicationStatus(
+            region=self._region,
+            sources=[
+                federation_pb2.SourceStatus(
+                    region=other,
+                    lag=s.lag.get(other, 0),
+                    reachable=s.reachable[other],
+                    restarts=s.restarts[other],
+                )
+                for other in s.reachable
+            ],
+        )

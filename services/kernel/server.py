@@ -16,15 +16,16 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 import grpc
+from alliance.federation.v1 import federation_pb2, federation_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from nats.js import JetStreamContext
 
-from kernel.auth import MethodPolicy
+from kernel.auth import ANY_ROLE, MethodPolicy
 from kernel.consumer import EventConsumer
 from kernel.db import Database, Migration
-from kernel.federation import FederationSupervisor
+from kernel.federation import FederationServicer, FederationSupervisor
 from kernel.guard import Guard, GuardedServer
 from kernel.nats_link import NatsLink
 from kernel.outbox import MIGRATIONS as KERNEL_MIGRATIONS
@@ -36,6 +37,9 @@ from kernel.streams import all_stream_config, ensure_stream, events_stream_confi
 from kernel.unit_of_work import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
+
+# Methods every service serves on behalf of the kernel.
+KERNEL_POLICY = {"GetReplicationStatus": ANY_ROLE}
 
 
 @dataclass
@@ -102,9 +106,18 @@ class ServiceHost:
             settings, db, link, relay, PageTokens(page_secret.get_secret_value().encode())
         )
 
+        self.supervisor = FederationSupervisor(link, settings.region, settings.federation_regions)
         server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
-        guarded = GuardedServer(server, Guard(secret, self.definition.policy))
+        policy = MethodPolicy({**KERNEL_POLICY, **self.definition.policy.roles_by_method})
+        guarded = GuardedServer(server, Guard(secret, policy))
         self._service_names = list(self.definition.add_servicers(guarded, self.runtime))  # type: ignore[arg-type]
+        federation_pb2_grpc.add_FederationServiceServicer_to_server(
+            FederationServicer(settings.region, self.supervisor),
+            guarded,  # type: ignore[arg-type]
+        )
+        self._service_names.append(
+            federation_pb2.DESCRIPTOR.services_by_name["FederationService"].full_name
+        )
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             [
@@ -121,7 +134,6 @@ class ServiceHost:
 
         link.start()
         relay.start()
-        self.supervisor = FederationSupervisor(link, settings.region, settings.federation_regions)
         self.supervisor.start()
         projection = self.definition.projection
         consumer = projection and projection.consumer(
