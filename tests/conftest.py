@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import nats
@@ -188,6 +189,18 @@ async def membership(nats_server: NatsServer, tmp_path: Path) -> AsyncIterator[M
     finally:
         await channel.close()
         await host.stop()
+
+
+@pytest_asyncio.fixture
+async def federation(tmp_path: Path) -> AsyncIterator[Any]:
+    """sh, hz and zjg, each with its own nats-server (NATS users on) and membership service."""
+    from tests.federation import Federation
+
+    running = await Federation.start(["sh", "hz", "zjg"], tmp_path)
+    try:
+        yield running
+    finally:
+        await running.stop()
 
 
 async def read_events(

@@ -6,25 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from kernel.topology import local_topology
 
 from tests.federation import Federation, held_by, wait_until_held
 
 REGIONS = ["sh", "hz", "zjg"]
-
-
-@pytest_asyncio.fixture
-async def federation(tmp_path: Path) -> AsyncIterator[Federation]:
-    running = await Federation.start(REGIONS, tmp_path)
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 async def test_every_region_holds_every_event_exactly_once(federation: Federation) -> None:

@@ -4,12 +4,9 @@ durable consumer on ALL_<R>, and every forbidden operation is refused with nothi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import nats
 import pytest
-import pytest_asyncio
 from kernel.nats_auth import SERVICE_USER
 from kernel.streams import all_stream_name, events_stream_name
 from nats.js.api import StreamConfig
@@ -18,15 +15,6 @@ from nats.js.errors import NotFoundError
 from tests.federation import Federation, wait_until_held
 
 REGIONS = ["sh", "hz", "zjg"]
-
-
-@pytest_asyncio.fixture
-async def federation(tmp_path: Path) -> AsyncIterator[Federation]:
-    running = await Federation.start(REGIONS, tmp_path)
-    try:
-        yield running
-    finally:
-        await running.stop()
 
 
 class Violations:
