@@ -60,6 +60,15 @@ class Federation:
         """proxy_link=(spoke, hub) sends that spoke's leaf connection through a TcpProxy."""
         topology = local_topology(names, base_port=free_base_port(len(names)))
         federation = cls(topology, folder)
+        try:
+            await federation._start(names, proxy_link)
+        except BaseException:
+            await federation.stop()  # nothing it started outlives a failed start
+            raise
+        return federation
+
+    async def _start(self, names: list[str], proxy_link: tuple[str, str] | None) -> None:
+        topology, folder, federation = self.topology, self.folder, self
         if proxy_link is not None:
             federation.proxy = TcpProxy(topology.region(proxy_link[1]).leaf_port)
             await federation.proxy.start()
@@ -82,7 +91,6 @@ class Federation:
             await asyncio.to_thread(region.nats.wait_ready)
         for name in names:
             await federation.start_service(name)
-        return federation
 
     async def start_service(self, name: str) -> None:
         region = self.regions[name]
@@ -128,15 +136,18 @@ class Federation:
         region.nats.wait_ready()
 
     async def stop(self) -> None:
-        for region in self.regions.values():
-            if region.channel is not None:
-                await region.channel.close()
-            if region.host is not None:
-                await region.host.stop()
-        for region in self.regions.values():
-            region.nats.stop()
-        if self.proxy is not None:
-            await self.proxy.close()
+        """Stops everything it started, the NATS servers even when a service fails to stop."""
+        try:
+            for region in self.regions.values():
+                if region.channel is not None:
+                    await region.channel.close()
+                if region.host is not None:
+                    await region.host.stop()
+        finally:
+            for region in self.regions.values():
+                region.nats.stop()
+            if self.proxy is not None:
+                await self.proxy.close()
 
 
 async def held_by(url: str, region: str) -> list[str]:

@@ -126,8 +126,10 @@ def local_topology(names: list[str], *, hub: str | None = None, base_port: int =
     )
 
 
-def free_base_port(regions: int, *, start: int = 20000, stop: int = 40000) -> int:
-    """A base port whose derived client, leaf and monitor ports are all free on loopback."""
+def free_base_port(regions: int, *, start: int = 20000, stop: int = 28000) -> int:
+    """A base port whose derived client, leaf and monitor ports are all free on loopback. The
+    range stays below Linux's ephemeral ports (32768+), which outgoing connections take at any
+    moment, so a port found free stays free until the server binds it."""
     import random
     import socket
 
