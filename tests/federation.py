@@ -68,29 +68,28 @@ class Federation:
         return federation
 
     async def _start(self, names: list[str], proxy_link: tuple[str, str] | None) -> None:
-        topology, folder, federation = self.topology, self.folder, self
         if proxy_link is not None:
-            federation.proxy = TcpProxy(topology.region(proxy_link[1]).leaf_port)
-            await federation.proxy.start()
+            self.proxy = TcpProxy(self.topology.region(proxy_link[1]).leaf_port)
+            await self.proxy.start()
         for name in names:
             server = region_nats(
-                topology, name, folder / "nats", folder / f"nats-{name}.log", keys=federation.keys
+                self.topology,
+                name,
+                self.folder / "nats",
+                self.folder / f"nats-{name}.log",
+                keys=self.keys,
             )
-            if proxy_link is not None and name == proxy_link[0]:
-                config = folder / "nats" / f"{name}.conf"
-                direct = topology.region(proxy_link[1]).leaf_url
-                assert federation.proxy is not None
-                config.write_text(
-                    config.read_text().replace(
-                        direct, f"nats-leaf://127.0.0.1:{federation.proxy.port}"
-                    )
-                )
+            if self.proxy is not None and proxy_link is not None and name == proxy_link[0]:
+                config = self.folder / "nats" / f"{name}.conf"
+                direct = self.topology.region(proxy_link[1]).leaf_url
+                proxied = f"nats-leaf://127.0.0.1:{self.proxy.port}"
+                config.write_text(config.read_text().replace(direct, proxied))
             server.start()
-            federation.regions[name] = Region(name, server)
-        for region in federation.regions.values():
+            self.regions[name] = Region(name, server)
+        for region in self.regions.values():
             await asyncio.to_thread(region.nats.wait_ready)
         for name in names:
-            await federation.start_service(name)
+            await self.start_service(name)
 
     async def start_service(self, name: str) -> None:
         region = self.regions[name]

@@ -25,6 +25,17 @@ pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 
 
+def _alliance(*args: str, base: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Runs the CLI as an operator would, against the local federation in `base`."""
+    return subprocess.run(
+        [str(BIN / "alliance"), *args, "--base-dir", str(base)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
 def _wait_for_line(
     proc: subprocess.Popen[str], text: str, lines: list[str], timeout: float = 90
 ) -> None:
@@ -92,13 +103,7 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         assert reply.returncode == 0, reply.stderr
         assert len(json.loads(reply.stdout)["carriers"]) == 3
 
-        status = subprocess.run(
-            [str(BIN / "alliance"), "status", "--base-dir", str(base)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-        )
+        status = _alliance("status", base=base, env=env)
         assert status.returncode == 0, status.stdout + status.stderr
         assert status.stdout.count("SERVING") == 3
         assert "hz, zjg" in status.stdout, "the hub should list both spokes as leaf links"
@@ -125,13 +130,7 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
             "杭州高新区科技创业服务中心",
         ]
 
-        seeded_again = subprocess.run(
-            [str(BIN / "alliance"), "seed", "--base-dir", str(base)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-        )
+        seeded_again = _alliance("seed", base=base, env=env)
         assert seeded_again.returncode == 0, seeded_again.stdout + seeded_again.stderr
         again = {}
         for endpoint in state["endpoints"]:
@@ -141,24 +140,17 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         assert {r: (len(cs), s) for r, (cs, s) in again.items()} == {
             r: (len(cs), s) for r, (cs, s) in per_region.items()
         }, "seeding twice must change nothing"
-        tail = subprocess.run(
-            [
-                str(BIN / "alliance"),
-                "events",
-                "tail",
-                "--at",
-                "hz",
-                "--region",
-                "zjg",
-                "--from-start",
-                "--limit",
-                "3",
-                "--base-dir",
-                str(base),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
+        tail = _alliance(
+            "events",
+            "tail",
+            "--at",
+            "hz",
+            "--region",
+            "zjg",
+            "--from-start",
+            "--limit",
+            "3",
+            base=base,
             env=env,
         )
         assert tail.returncode == 0, tail.stderr
