@@ -1,0 +1,81 @@
+"""The idempotent consumer on a real nats-server: an event delivered twice is applied once."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import nats
+from alliance.membership.v1 import events_pb2 as ev
+from alliance.membership.v1 import membership_pb2 as pb
+from kernel.consumer import EventConsumer
+from kernel.db import Database, Migration
+from kernel.events import Event, build_event
+from kernel.nats_link import NatsLink
+from kernel.outbox import MIGRATIONS as KERNEL_MIGRATIONS
+from kernel.procs import NatsServer
+from kernel.streams import ensure_stream, events_stream_config, events_stream_name
+
+from tests.conftest import new_region
+
+SEEN = Migration("seen", 1, "CREATE TABLE seen (event_id TEXT NOT NULL)")
+
+
+async def test_an_event_delivered_twice_is_applied_once(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    region = new_region()
+    events = [
+        build_event(
+            region=region,
+            service="membership",
+            entity="carrier",
+            verb="registered",
+            resource=f"regions/{region}/carriers/{i}",
+            version=1,
+            payload=ev.CarrierRegistered(carrier=pb.Carrier(display_name=f"c{i}")),
+        )
+        for i in range(5)
+    ]
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, events_stream_config(region))
+        for copy in ("first", "again"):  # a re-publish after the duplicate window: new Nats-Msg-Id
+            for event in events:
+                headers = {**event.headers(), "Nats-Msg-Id": f"{event.id}-{copy}"}
+                await js.publish(event.subject, event.payload, headers=headers)
+    finally:
+        await nc.close()
+
+    db = Database(tmp_path / "consumer.db")
+    db.migrate([*KERNEL_MIGRATIONS, SEEN])
+
+    def record(tx: sqlite3.Connection, event: Event) -> None:
+        tx.execute("INSERT INTO seen (event_id) VALUES (?)", (event.id,))
+
+    link = NatsLink(nats_server.url, name="consumer-test")
+    link.start()
+    consumer = EventConsumer(
+        db,
+        link,
+        stream=events_stream_name(region),
+        durable="audit",
+        handlers={events[0].type: record},
+    )
+    consumer.start()
+    try:
+        deadline = time.monotonic() + 10
+        while consumer.applied + consumer.skipped < 10 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        rows = [r[0] for r in db.reader.execute("SELECT event_id FROM seen")]
+        assert sorted(rows) == sorted(e.id for e in events), (
+            "each event must be applied exactly once"
+        )
+        assert consumer.skipped == 5
+    finally:
+        await consumer.stop()
+        await link.close()
+        db.close()
