@@ -80,7 +80,9 @@ def up(
         raise typer.Exit(code=_fail(str(exc))) from None
     federation = LocalFederation(base_dir, topology, grpc_base_port=grpc_port)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Set explicitly: a process started in the background may inherit SIGINT as ignored.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     console.print(
         f"[bold]starting[/] {len(names)} region(s) ({', '.join(names)}; hub {topology.hub}) "
         f"in {base_dir} …"
@@ -103,11 +105,7 @@ def up(
             federation.processes.clear()  # leave them running
             return
         console.print("[bold green]ready[/] — Ctrl-C stops everything")
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
+        stop.wait()
     finally:
         if federation.processes:
             console.print("stopping …")
