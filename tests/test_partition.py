@@ -108,7 +108,7 @@ async def test_restarting_a_region_nats_and_a_region_service_mid_load_loses_noth
         await asyncio.to_thread(federation.restart_nats, "hz")
         zjg = federation.regions["zjg"]
         assert zjg.host is not None and zjg.channel is not None
-        await zjg.channel.close()
+        await zjg.channel.close(grace=5)  # let the writer's call in flight finish first
         await zjg.host.stop()
         await federation.start_service("zjg")
         await asyncio.sleep(2)
