@@ -1,0 +1,1 @@
+"""Lawyer pairing: lawyers, optimal and stable pairing rounds, and legal check-ups."""
