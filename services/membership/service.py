@@ -12,12 +12,13 @@ from google.protobuf.message import Message
 from kernel import validation as check
 from kernel.auth import caller
 from kernel.clock import to_timestamp, utcnow
-from kernel.errors import EtagMismatch, FailedPrecondition, NotFound, PermissionDenied, Violations
+from kernel.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
 from kernel.events import build_event
 from kernel.names import REGION, NamePattern, etag, new_id
 from kernel.paging import page_of, page_size
 from kernel.server import Runtime
 from kernel.unit_of_work import UnitOfWork
+from kernel.updates import check_etag, mask_paths, merge_update
 
 from membership import rules, store
 
@@ -94,17 +95,15 @@ class Membership:
     async def update_carrier(self, request: pb.UpdateCarrierRequest) -> pb.Carrier:
         v = Violations()
         ids = CARRIER.parse(v, "carrier.name", request.carrier.name)
-        paths = rules.mask_paths(v, request.update_mask.paths, rules.CARRIER_UPDATABLE)
+        paths = mask_paths(v, request.update_mask.paths, rules.CARRIER_UPDATABLE)
         v.raise_if_any()
         assert ids is not None
         async with self._rt.unit_of_work() as uow:
             current, version = self._carrier(uow.tx, ids, for_write=True)
             self._authorize_carrier_change(current.name, paths)
             rules.ensure_can_change(current)
-            _check_etag(request.carrier.etag, current.etag, "carrier.etag")
-            updated, changed = rules.merge_update(
-                current, request.carrier, paths, rules.check_carrier
-            )
+            check_etag(request.carrier.etag, current.etag, "carrier.etag")
+            updated, changed = merge_update(current, request.carrier, paths, rules.check_carrier)
             if not changed:
                 return current
             self._stamp(updated, version + 1)
@@ -158,7 +157,7 @@ class Membership:
                 who.is_operator_of(self.region) or (carrier_may_ask and who.acts_for(current.name))
             ):
                 raise PermissionDenied(f"you may not mark {current.name} as {verb}")
-            _check_etag(etag_value, current.etag, "etag")
+            check_etag(etag_value, current.etag, "etag")
             if current.state not in allowed_from:
                 state = pb.CarrierState.Name(current.state)
                 raise FailedPrecondition(f"{current.name} is {state}; it cannot become {verb}")
@@ -231,7 +230,7 @@ class Membership:
     async def update_startup(self, request: pb.UpdateStartupRequest) -> pb.Startup:
         v = Violations()
         ids = STARTUP.parse(v, "startup.name", request.startup.name)
-        paths = rules.mask_paths(v, request.update_mask.paths, rules.STARTUP_UPDATABLE)
+        paths = mask_paths(v, request.update_mask.paths, rules.STARTUP_UPDATABLE)
         v.raise_if_any()
         assert ids is not None
         async with self._rt.unit_of_work() as uow:
@@ -239,10 +238,8 @@ class Membership:
             carrier, _ = self._carrier(uow.tx, ids)
             self._authorize_for_carrier(carrier.name)
             rules.ensure_active(carrier)
-            _check_etag(request.startup.etag, current.etag, "startup.etag")
-            updated, changed = rules.merge_update(
-                current, request.startup, paths, rules.check_startup
-            )
+            check_etag(request.startup.etag, current.etag, "startup.etag")
+            updated, changed = merge_update(current, request.startup, paths, rules.check_startup)
             if not changed:
                 return current
             self._stamp(updated, version + 1)
@@ -331,10 +328,3 @@ class Membership:
         if len(rows) <= size:
             return ""
         return self._rt.page_tokens.encode(rows[size - 1][0], key)
-
-
-def _check_etag(given: str, current: str, field: str) -> None:
-    if given and given != current:
-        raise EtagMismatch(
-            f"{field} is stale: the resource changed since you read it; read it again and retry"
-        )

@@ -190,9 +190,11 @@ def score_table(instance: Instance) -> ScoreTable:
     decay = w.decay ** np.arange(n_k)
     breadth = np.rint(w.breadth * coverage[:, :, None] * decay[None, None, :]).astype(np.int64)
 
-    lawyer_regions = np.array([x.region for x in lawyers], dtype=object)
-    carrier_regions = np.array([c.region for c in carriers], dtype=object)
-    same_region = (lawyer_regions[:, None] == carrier_regions[None, :]).reshape(n_l, n_c)
+    regions = sorted({x.region for x in lawyers} | {c.region for c in carriers})
+    codes = {r: n for n, r in enumerate(regions)}
+    lawyer_regions = np.array([codes[x.region] for x in lawyers], dtype=np.int64)
+    carrier_regions = np.array([codes[c.region] for c in carriers], dtype=np.int64)
+    same_region = lawyer_regions[:, None] == carrier_regions[None, :]
     region = np.where(same_region, w.region, 0).astype(np.int64)
     language = _language_points(lawyers, carriers, w.language)
     index = {c.id: j for j, c in enumerate(carriers)}

@@ -156,14 +156,14 @@ def _optimal(instance: Instance, table: ScoreTable, bonus: NDArray[np.int64]) ->
     # Filling a slot is worth more than any score difference: the plan fills as many as it
     # can first. Scores are whole points, so the sums stay exact in float64.
     fill = int(value.max(initial=0)) * (len(columns) + 1) + 1
-    gain = value[:, col_carrier, col_slot] + fill  # lawyers × columns
-    gain = np.where(table.allowed[:, col_carrier], gain, 0)
+    # columns × lawyers: slots as rows runs several times faster here, as many lawyers tie
+    gain = value[:, col_carrier, col_slot].T + fill
+    gain[~table.allowed[:, col_carrier].T] = 0
     if all(x.capacity == 1 for x in instance.lawyers):
-        # Slots as rows runs several times faster here than lawyers as rows: many lawyers tie.
-        cols, rows = linear_sum_assignment(-gain.T.astype(np.float64))
-        picked = [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if gain[r, c] > 0]
+        cols, rows = linear_sum_assignment(gain, maximize=True)
+        picked = [(int(r), int(c)) for c, r in zip(cols, rows, strict=True) if gain[c, r] > 0]
     else:
-        picked = _optimal_milp(instance, gain, col_carrier)
+        picked = _optimal_milp(instance, gain.T, col_carrier)
     return [(r, int(col_carrier[c]), int(col_slot[c])) for r, c in picked]
 
 

@@ -28,6 +28,7 @@ class LegalArea(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     LEGAL_AREA_COMPLIANCE: _ClassVar[LegalArea]
     LEGAL_AREA_DATA_PRIVACY: _ClassVar[LegalArea]
     LEGAL_AREA_TAX: _ClassVar[LegalArea]
+    LEGAL_AREA_DISPUTES: _ClassVar[LegalArea]
 INDUSTRIAL_CHAIN_UNSPECIFIED: IndustrialChain
 INDUSTRIAL_CHAIN_METALLURGY_NEW_MATERIALS: IndustrialChain
 INDUSTRIAL_CHAIN_BIOMEDICINE: IndustrialChain
@@ -46,6 +47,7 @@ LEGAL_AREA_CONTRACTS: LegalArea
 LEGAL_AREA_COMPLIANCE: LegalArea
 LEGAL_AREA_DATA_PRIVACY: LegalArea
 LEGAL_AREA_TAX: LegalArea
+LEGAL_AREA_DISPUTES: LegalArea
 
 class Contact(_message.Message):
     __slots__ = ("person", "phone", "email")
