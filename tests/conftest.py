@@ -86,8 +86,8 @@ class Tokens:
     def partner(self) -> str:
         return issue_token(self.secret, subject="partner", role=Role.PARTNER)
 
-    def lawyer(self) -> str:
-        return issue_token(self.secret, subject="lawyer", role=Role.LAWYER)
+    def lawyer(self, name: str = "regions/sh/lawyers/01JLAWYER0000000000000000000") -> str:
+        return issue_token(self.secret, subject="lawyer", role=Role.LAWYER, lawyer=name)
 
 
 def auth(token: str) -> tuple[tuple[str, str], ...]:

@@ -77,7 +77,9 @@ def _metadata(caller: str, region: str, carrier: str) -> tuple[tuple[str, str], 
             carrier=f"regions/{region}/carriers/01J0000000000000000000000Z",
         ),
         "partner": lambda: issue_token(JWT_SECRET, subject="p", role=Role.PARTNER),
-        "lawyer": lambda: issue_token(JWT_SECRET, subject="l", role=Role.LAWYER),
+        "lawyer": lambda: issue_token(
+            JWT_SECRET, subject="l", role=Role.LAWYER, lawyer="regions/sh/lawyers/x"
+        ),
     }
     return auth(tokens[caller]())
 

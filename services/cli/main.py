@@ -233,6 +233,9 @@ def token_issue(
     carrier: Annotated[
         str, typer.Option(help="Carriers: their resource name, regions/{r}/carriers/{id}")
     ] = "",
+    lawyer: Annotated[
+        str, typer.Option(help="Lawyers: their resource name, regions/{r}/lawyers/{id}")
+    ] = "",
     subject: Annotated[str, typer.Option(help="Who the token is for")] = "cli-user",
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 3600,
     base_dir: BaseDir = DEFAULT_BASE,
@@ -244,6 +247,8 @@ def token_issue(
         raise typer.Exit(
             code=_fail("a carrier token needs --carrier regions/{region}/carriers/{id}")
         )
+    if role is RoleName.lawyer and not lawyer:
+        raise typer.Exit(code=_fail("a lawyer token needs --lawyer regions/{region}/lawyers/{id}"))
     typer.echo(
         issue_token(
             _secret(base_dir),
@@ -251,6 +256,7 @@ def token_issue(
             role=Role(role.value),
             region=region,
             carrier=carrier,
+            lawyer=lawyer,
             ttl_s=ttl,
         )
     )

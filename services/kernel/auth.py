@@ -31,12 +31,16 @@ class Principal:
     role: Role
     region: str = ""  # operators: the region they run
     carrier: str = ""  # carriers: their carrier's resource name
+    lawyer: str = ""  # lawyers: their lawyer resource name
 
     def is_operator_of(self, region: str) -> bool:
         return self.role is Role.OPERATOR and self.region == region
 
     def acts_for(self, carrier_name: str) -> bool:
         return self.role is Role.CARRIER and self.carrier == carrier_name
+
+    def is_lawyer(self, lawyer_name: str) -> bool:
+        return self.role is Role.LAWYER and self.lawyer == lawyer_name
 
 
 def issue_token(
@@ -46,6 +50,7 @@ def issue_token(
     role: Role,
     region: str = "",
     carrier: str = "",
+    lawyer: str = "",
     ttl_s: float = 3600.0,
     now: float | None = None,
 ) -> str:
@@ -62,6 +67,8 @@ def issue_token(
         claims["region"] = region
     if carrier:
         claims["carrier"] = carrier
+    if lawyer:
+        claims["lawyer"] = lawyer
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -115,11 +122,14 @@ def verify_token(secret: str, token: str) -> Principal:
         role=role,
         region=str(claims.get("region", "")),
         carrier=str(claims.get("carrier", "")),
+        lawyer=str(claims.get("lawyer", "")),
     )
     if role is Role.OPERATOR and not principal.region:
         raise Unauthenticated("an operator token must name its region")
     if role is Role.CARRIER and not principal.carrier:
         raise Unauthenticated("a carrier token must name its carrier")
+    if role is Role.LAWYER and not principal.lawyer:
+        raise Unauthenticated("a lawyer token must name its lawyer")
     return principal
 
 

@@ -41,6 +41,14 @@ class NamePattern:
             return None
         return match.groupdict()
 
+    def require(self, field: str, name: str) -> dict[str, str]:
+        """The name's variables; INVALID_ARGUMENT naming the field if it does not match."""
+        v = Violations()
+        ids = self.parse(v, field, name)
+        v.raise_if_any()
+        assert ids is not None
+        return ids
+
     def format(self, **values: str) -> str:
         return self.template.format(**values)
 

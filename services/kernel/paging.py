@@ -35,6 +35,12 @@ class PageTokens:
         mac = hmac.new(self._key, body, hashlib.sha256).digest()[:16]
         return base64.urlsafe_b64encode(mac + body).decode().rstrip("=")
 
+    def after(self, rows: Sequence[tuple[str, bytes]], size: int, query: str) -> str:
+        """The token for the page after `rows` (fetched as size + 1 to know), or "" at the end."""
+        if len(rows) <= size:
+            return ""
+        return self.encode(rows[size - 1][0], query)
+
     def decode(self, token: str, query: str) -> str | None:
         """The last key of the previous page, or None for the first page."""
         if not token:

@@ -16,16 +16,22 @@ from kernel.streams import all_stream_name
 
 @dataclass(frozen=True)
 class Projection:
-    # subject templates, e.g. "alliance.{region}.membership.carrier.>"
+    # Subject templates of the events to keep from the *other* regions,
+    # e.g. "alliance.{region}.membership.carrier.>" (this service's own entities).
     subjects: Sequence[str]
     # CloudEvents type → applies one event inside the consumer's transaction
     handlers: Mapping[str, Handler]
+    # Subject templates to keep from *every* region, this one included: another service's
+    # entities, which live in this region's other databases.
+    subjects_of_every_region: Sequence[str] = ()
 
     def consumer(
         self, db: Database, link: NatsLink, *, service: str, region: str, federation: list[str]
     ) -> EventConsumer | None:
         others = [r for r in federation if r != region]
-        if not others:
+        filters = [s.format(region=r) for r in others for s in self.subjects]
+        filters += [s.format(region=r) for r in federation for s in self.subjects_of_every_region]
+        if not filters:
             return None
         return EventConsumer(
             db,
@@ -33,5 +39,5 @@ class Projection:
             stream=all_stream_name(region),
             durable=f"{service}-projection",
             handlers=self.handlers,
-            filter_subjects=[s.format(region=other) for other in others for s in self.subjects],
+            filter_subjects=filters,
         )

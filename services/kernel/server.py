@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import grpc
 from alliance.federation.v1 import federation_pb2, federation_pb2_grpc
+from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
@@ -25,6 +26,7 @@ from nats.js import JetStreamContext
 from kernel.auth import ANY_ROLE, MethodPolicy
 from kernel.consumer import EventConsumer
 from kernel.db import Database, Migration
+from kernel.events import Event, build_event
 from kernel.federation import FederationServicer, FederationSupervisor
 from kernel.guard import Guard, GuardedServer
 from kernel.nats_link import NatsLink
@@ -46,6 +48,7 @@ KERNEL_POLICY = {"GetReplicationStatus": ANY_ROLE}
 class Runtime:
     """What a service's servicers and consumers are built from."""
 
+    service: str
     settings: ServiceSettings
     db: Database
     link: NatsLink
@@ -54,6 +57,18 @@ class Runtime:
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
         return unit_of_work(self.db, self.relay)
+
+    def event(self, entity: str, verb: str, resource: str, version: int, payload: Message) -> Event:
+        """An event of this service in this region, ready for `uow.emit`."""
+        return build_event(
+            region=self.settings.region,
+            service=self.service,
+            entity=entity,
+            verb=verb,
+            resource=resource,
+            version=version,
+            payload=payload,
+        )
 
 
 @dataclass(frozen=True)
@@ -103,7 +118,12 @@ class ServiceHost:
         secret = settings.jwt_secret.get_secret_value()
         page_secret = settings.page_token_secret or settings.jwt_secret
         self.runtime = Runtime(
-            settings, db, link, relay, PageTokens(page_secret.get_secret_value().encode())
+            self.definition.name,
+            settings,
+            db,
+            link,
+            relay,
+            PageTokens(page_secret.get_secret_value().encode()),
         )
 
         self.supervisor = FederationSupervisor(link, settings.region, settings.federation_regions)

@@ -4,18 +4,16 @@ unit of work. Requests and results are the API's protobuf messages; the servicer
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 
 from alliance.membership.v1 import events_pb2 as ev
 from alliance.membership.v1 import membership_pb2 as pb
 from google.protobuf.message import Message
 from kernel import validation as check
 from kernel.auth import caller
-from kernel.clock import to_timestamp, utcnow
 from kernel.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
-from kernel.events import build_event
-from kernel.names import REGION, NamePattern, etag, new_id
+from kernel.names import REGION, NamePattern, new_id
 from kernel.paging import page_of, page_size
+from kernel.resources import ensure_home, stamp
 from kernel.server import Runtime
 from kernel.unit_of_work import UnitOfWork
 from kernel.updates import check_etag, mask_paths, merge_update
@@ -54,7 +52,7 @@ class Membership:
             carrier.CopyFrom(request.carrier)
             carrier.name = CARRIER.format(region=self.region, carrier=carrier_id)
             carrier.state = pb.CARRIER_STATE_ACTIVE
-            self._stamp(carrier, 1, created=True)
+            stamp(carrier, 1, created=True)
             store.put_carrier(uow.tx, carrier_id, self.region, carrier, 1)
             uow.remember_result(request.request_id, "CreateCarrier", carrier.name)
             self._emit(
@@ -63,7 +61,7 @@ class Membership:
         return carrier
 
     def get_carrier(self, request: pb.GetCarrierRequest) -> pb.Carrier:
-        ids = self._parse(CARRIER, "name", request.name)
+        ids = CARRIER.require("name", request.name)
         return self._carrier(self._rt.db.reader, ids)[0]
 
     def list_carriers(self, request: pb.ListCarriersRequest) -> bytes:
@@ -89,7 +87,7 @@ class Membership:
             pb.ListCarriersResponse,
             "carriers",
             [blob for _, blob in rows[:size]],
-            self._next_token(rows, size, query.key()),
+            self._rt.page_tokens.after(rows, size, query.key()),
         )
 
     async def update_carrier(self, request: pb.UpdateCarrierRequest) -> pb.Carrier:
@@ -106,7 +104,7 @@ class Membership:
             updated, changed = merge_update(current, request.carrier, paths, rules.check_carrier)
             if not changed:
                 return current
-            self._stamp(updated, version + 1)
+            stamp(updated, version + 1)
             store.put_carrier(uow.tx, ids["carrier"], self.region, updated, version + 1)
             payload = ev.CarrierUpdated(carrier=updated, changed_fields=changed)
             self._emit(uow, "carrier", "updated", updated.name, version + 1, payload)
@@ -164,7 +162,7 @@ class Membership:
             updated = pb.Carrier()
             updated.CopyFrom(current)
             updated.state = target  # type: ignore[assignment]
-            self._stamp(updated, version + 1)
+            stamp(updated, version + 1)
             store.put_carrier(uow.tx, ids["carrier"], self.region, updated, version + 1)
             payload: Message = (
                 ev.CarrierSuspended(carrier=updated, reason=reason)
@@ -193,7 +191,7 @@ class Membership:
             startup = pb.Startup()
             startup.CopyFrom(request.startup)
             startup.name = f"{carrier.name}/startups/{new_id()}"
-            self._stamp(startup, 1, created=True)
+            stamp(startup, 1, created=True)
             startup_id = startup.name.rsplit("/", 1)[-1]
             store.put_startup(uow.tx, startup_id, carrier.name, startup, 1)
             uow.remember_result(request.request_id, "CreateStartup", startup.name)
@@ -203,7 +201,7 @@ class Membership:
         return startup
 
     def get_startup(self, request: pb.GetStartupRequest) -> pb.Startup:
-        ids = self._parse(STARTUP, "name", request.name)
+        ids = STARTUP.require("name", request.name)
         return self._startup(self._rt.db.reader, ids)[0]
 
     def list_startups(self, request: pb.ListStartupsRequest) -> bytes:
@@ -224,7 +222,7 @@ class Membership:
             pb.ListStartupsResponse,
             "startups",
             [blob for _, blob in rows[:size]],
-            self._next_token(rows, size, key),
+            self._rt.page_tokens.after(rows, size, key),
         )
 
     async def update_startup(self, request: pb.UpdateStartupRequest) -> pb.Startup:
@@ -242,7 +240,7 @@ class Membership:
             updated, changed = merge_update(current, request.startup, paths, rules.check_startup)
             if not changed:
                 return current
-            self._stamp(updated, version + 1)
+            stamp(updated, version + 1)
             store.put_startup(uow.tx, ids["startup"], carrier.name, updated, version + 1)
             payload = ev.StartupUpdated(startup=updated, changed_fields=changed)
             self._emit(uow, "startup", "updated", updated.name, version + 1, payload)
@@ -251,18 +249,7 @@ class Membership:
     # -- helpers ----------------------------------------------------------------------------
 
     def _ensure_home(self, region: str) -> None:
-        if region != self.region:
-            raise FailedPrecondition(
-                f"region {region} is the home of this resource; send the call to {region}'s "
-                f"membership service (this one serves {self.region})"
-            )
-
-    def _parse(self, pattern: NamePattern, field: str, name: str) -> dict[str, str]:
-        v = Violations()
-        ids = pattern.parse(v, field, name)
-        v.raise_if_any()
-        assert ids is not None
-        return ids
+        ensure_home(SERVICE, self.region, region)
 
     def _carrier(
         self, conn: sqlite3.Connection, ids: dict[str, str], *, for_write: bool = False
@@ -300,31 +287,7 @@ class Membership:
             if operator_only:
                 raise PermissionDenied(f"only an operator may change {', '.join(operator_only)}")
 
-    def _stamp(
-        self, resource: pb.Carrier | pb.Startup, version: int, *, created: bool = False
-    ) -> None:
-        now = to_timestamp(utcnow())
-        if created:
-            resource.create_time.CopyFrom(now)
-        resource.update_time.CopyFrom(now)
-        resource.etag = etag(resource.name, version)
-
     def _emit(
         self, uow: UnitOfWork, entity: str, verb: str, resource: str, version: int, payload: Message
     ) -> None:
-        uow.emit(
-            build_event(
-                region=self.region,
-                service=SERVICE,
-                entity=entity,
-                verb=verb,
-                resource=resource,
-                version=version,
-                payload=payload,
-            )
-        )
-
-    def _next_token(self, rows: Sequence[tuple[str, bytes]], size: int, key: str) -> str:
-        if len(rows) <= size:
-            return ""
-        return self._rt.page_tokens.encode(rows[size - 1][0], key)
+        uow.emit(self._rt.event(entity, verb, resource, version, payload))
