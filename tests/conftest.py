@@ -19,10 +19,12 @@ import pytest
 import pytest_asyncio
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
+from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from kernel.auth import Role, issue_token
 from kernel.events import Event
 from kernel.procs import NatsServer, docker_engine_reachable
 from kernel.server import ServiceHost
+from kernel.settings import ServiceSettings
 from kernel.streams import events_stream_name
 from membership.app import DEFINITION, MembershipSettings
 
@@ -158,8 +160,14 @@ def sample_carrier(**fields: object) -> pb.Carrier:
     return pb.Carrier(**values)  # type: ignore[arg-type]
 
 
-def settings_for(region: str, db_path: Path, nats_url: str, port: int = 0) -> MembershipSettings:
-    return MembershipSettings(
+def settings_for(
+    region: str,
+    db_path: Path,
+    nats_url: str,
+    port: int = 0,
+    settings_class: type[ServiceSettings] = MembershipSettings,
+) -> Any:
+    return settings_class(
         region=region,
         db_path=db_path,
         nats_url=nats_url,
@@ -186,6 +194,47 @@ async def membership(nats_server: NatsServer, tmp_path: Path) -> AsyncIterator[M
             db_path,
             nats_server.url,
         )
+    finally:
+        await channel.close()
+        await host.stop()
+
+
+@dataclass
+class PairingRegion:
+    """A region running membership and pairing, as a pairing test needs both."""
+
+    members: Membership
+    host: ServiceHost
+    stub: pairing_grpc.PairingServiceStub
+    db_path: Path
+
+    @property
+    def region(self) -> str:
+        return self.members.region
+
+    @property
+    def tokens(self) -> Tokens:
+        return self.members.tokens
+
+    @property
+    def op(self) -> tuple[tuple[str, str], ...]:
+        return self.members.op
+
+
+@pytest_asyncio.fixture
+async def pairing(membership: Membership, tmp_path: Path) -> AsyncIterator[PairingRegion]:
+    from pairing.app import DEFINITION as PAIRING
+    from pairing.app import PairingSettings
+
+    db_path = tmp_path / "pairing.db"
+    settings = settings_for(
+        membership.region, db_path, membership.nats_url, settings_class=PairingSettings
+    )
+    host = ServiceHost(PAIRING, settings)
+    port = await host.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield PairingRegion(membership, host, pairing_grpc.PairingServiceStub(channel), db_path)
     finally:
         await channel.close()
         await host.stop()

@@ -41,6 +41,9 @@ class NamePattern:
             return None
         return match.groupdict()
 
+    def matches(self, name: str) -> bool:
+        return self._regex.match(name) is not None
+
     def require(self, field: str, name: str) -> dict[str, str]:
         """The name's variables; INVALID_ARGUMENT naming the field if it does not match."""
         v = Violations()

@@ -1,0 +1,66 @@
+"""Wires pairing to the kernel: its settings, role policy and service definition."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import grpc
+from alliance.pairing.v1 import pairing_pb2 as pb
+from alliance.pairing.v1 import pairing_pb2_grpc as pb_grpc
+from kernel.auth import ANY_ROLE, MethodPolicy, Role
+from kernel.server import Runtime, ServiceDefinition, run_service
+from kernel.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
+
+from pairing import directory, store
+from pairing.checkups import Checkups
+from pairing.service import SERVICE, Pairing
+from pairing.servicer import PairingServicer
+
+
+class PairingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="PAIRING_", frozen=True, extra="ignore")
+
+
+OPERATOR = frozenset({Role.OPERATOR})
+
+# The roles that may call each method at all; ownership (which region, which carrier, which
+# lawyer) is checked by the use case itself. A method missing here is denied to everyone.
+POLICY = MethodPolicy(
+    {
+        "CreateLawyer": OPERATOR,
+        "GetLawyer": ANY_ROLE,
+        "ListLawyers": ANY_ROLE,
+        "UpdateLawyer": frozenset({Role.OPERATOR, Role.LAWYER}),
+        "CreateRound": OPERATOR,
+        "GetRound": ANY_ROLE,
+        "ListRounds": ANY_ROLE,
+        "PublishRound": OPERATOR,
+        "ReplanRound": OPERATOR,
+        "ListAssignments": ANY_ROLE,
+        "BookCheckup": frozenset({Role.OPERATOR, Role.CARRIER}),
+        "RecordCheckupOutcome": frozenset({Role.LAWYER}),
+        "GetCheckup": ANY_ROLE,
+        "ListCheckups": ANY_ROLE,
+        "GetPairingStats": ANY_ROLE,
+    }
+)
+
+
+def _add_servicers(server: grpc.aio.Server, runtime: Runtime) -> Sequence[str]:
+    servicer = PairingServicer(Pairing(runtime), Checkups(runtime))
+    pb_grpc.add_PairingServiceServicer_to_server(servicer, server)
+    return [pb.DESCRIPTOR.services_by_name["PairingService"].full_name]
+
+
+DEFINITION = ServiceDefinition(
+    name=SERVICE,
+    migrations=store.MIGRATIONS,
+    policy=POLICY,
+    add_servicers=_add_servicers,
+    projection=directory.PROJECTION,
+)
+
+
+def main() -> None:
+    run_service(DEFINITION, PairingSettings)

@@ -1,0 +1,146 @@
+"""Between the round's protobuf world and the solver's: the solver's input from a round and what
+this region knows (lawyers, the carrier directory, startups' needs), and the plan back."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from alliance.pairing.v1 import pairing_pb2 as pb
+from kernel.errors import FailedPrecondition
+
+from pairing import rules, store
+from pairing.scoring import CarrierProfile, Instance, LawyerProfile
+from pairing.solver import Mode, Plan
+
+MODES = {pb.PAIRING_MODE_OPTIMAL: Mode.OPTIMAL, pb.PAIRING_MODE_STABLE: Mode.STABLE}
+
+
+@dataclass(frozen=True)
+class RoundInput:
+    instance: Instance
+    # Who took part before and is no longer available, with the reason (for replans).
+    unavailable: dict[str, str]
+
+
+def with_round_defaults(round_: pb.Round) -> pb.Round:
+    filled = pb.Round()
+    filled.CopyFrom(round_)
+    for entry in filled.carriers:
+        entry.slots = entry.slots or rules.DEFAULT_SLOTS
+        if not entry.languages:
+            entry.languages.extend(rules.DEFAULT_LANGUAGES)
+    return filled
+
+
+def round_input(
+    conn: sqlite3.Connection,
+    round_: pb.Round,
+    *,
+    strict: bool,
+    paired_lawyers: Iterable[str] = (),
+) -> RoundInput:
+    """The solver's input. `strict` (a new round): every named carrier and lawyer must be known
+    and active, or FAILED_PRECONDITION says which are not. Otherwise (a replan) those no longer
+    available, among them any of `paired_lawyers`, are left out and reported."""
+    unavailable: dict[str, str] = {}
+    known = store.get_carriers(conn, [c.carrier for c in round_.carriers])
+    carriers = []
+    for entry in round_.carriers:
+        carrier = known.get(entry.carrier)
+        if carrier is None or not carrier.active:
+            unavailable[entry.carrier] = (
+                "the carrier is not in this region's directory"
+                if carrier is None
+                else "the carrier is no longer active"
+            )
+            continue
+        carriers.append(
+            CarrierProfile(
+                carrier.name,
+                carrier.region,
+                store.startup_needs(conn, carrier.name),
+                frozenset(entry.languages),
+                slots=entry.slots,
+            )
+        )
+    taking_part = _round_lawyers(conn, round_.lawyers, unavailable)
+    gone = set(paired_lawyers) - {x.name for x in taking_part} - unavailable.keys()
+    _round_lawyers(conn, sorted(gone), unavailable)
+    lawyers = []
+    for lawyer in taking_part:
+        lawyers.append(
+            LawyerProfile(
+                lawyer.name,
+                lawyer.name.split("/")[1],
+                frozenset(lawyer.specialties),
+                frozenset(lawyer.languages),
+                capacity=lawyer.capacity,
+                conflicts=frozenset(c for c in lawyer.conflicts if rules.CARRIER.matches(c)),
+            )
+        )
+    if strict and unavailable:
+        listed = "; ".join(f"{name}: {why}" for name, why in sorted(unavailable.items())[:5])
+        raise FailedPrecondition(
+            f"{len(unavailable)} of the round's carriers or lawyers cannot take part ({listed}); "
+            "register them, wait for their events to arrive, or leave them out"
+        )
+    return RoundInput(Instance.of(lawyers, carriers), unavailable)
+
+
+def _round_lawyers(
+    conn: sqlite3.Connection, names: Iterable[str], unavailable: dict[str, str]
+) -> list[pb.Lawyer]:
+    names = list(names)
+    if not names:
+        return store.active_lawyers(conn)
+    found = []
+    for name in names:
+        row = store.get_lawyer(conn, name.rsplit("/", 1)[-1])
+        if row is None or row[0].name != name:
+            unavailable[name] = "the lawyer is not known in this region"
+        elif row[0].state != pb.LAWYER_STATE_ACTIVE:
+            state = pb.LawyerState.Name(row[0].state).removeprefix("LAWYER_STATE_").lower()
+            unavailable[name] = f"the lawyer is {state.replace('_', ' ')}"
+        else:
+            found.append(row[0])
+    return found
+
+
+def plan_to_proto(plan: Plan) -> pb.Plan:
+    return pb.Plan(
+        pairs=[
+            pb.PlannedPair(
+                lawyer=p.lawyer,
+                carrier=p.carrier,
+                slot=p.slot,
+                score=p.score,
+                breakdown=pb.ScoreBreakdown(
+                    focus=p.breakdown.focus,
+                    breadth=p.breakdown.breadth,
+                    region=p.breakdown.region,
+                    language=p.breakdown.language,
+                ),
+                covered_startups=p.covered_startups,
+                explanation=p.explanation,
+            )
+            for p in plan.pairs
+        ],
+        unmatched_lawyers=[
+            pb.OpenPlace(name=u.id, count=u.count, reason=u.reason) for u in plan.unmatched_lawyers
+        ],
+        unfilled_carriers=[
+            pb.OpenPlace(name=u.id, count=u.count, reason=u.reason) for u in plan.unfilled_carriers
+        ],
+        total_score=plan.total,
+        fairness=pb.Fairness(
+            blocking_pair_count=plan.fairness.blocking_count,
+            blocking_pairs=[
+                pb.BlockingPair(lawyer=x, carrier=c) for x, c in plan.fairness.blocking_examples
+            ],
+            lawyer_mean_rank=plan.fairness.lawyer_mean_rank,
+            carrier_mean_rank=plan.fairness.carrier_mean_rank,
+        ),
+        solve_ms=plan.solve_ms,
+    )

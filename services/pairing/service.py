@@ -1,0 +1,380 @@
+"""Pairing use cases for lawyers and rounds: each validates, authorises, changes state and emits
+its events in one unit of work. Solving runs in a worker thread, outside any transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+from alliance.pairing.v1 import events_pb2 as ev
+from alliance.pairing.v1 import pairing_pb2 as pb
+from kernel import validation as check
+from kernel.auth import Principal, Role, caller
+from kernel.clock import to_timestamp, utcnow
+from kernel.errors import (
+    EtagMismatch,
+    FailedPrecondition,
+    NotFound,
+    PermissionDenied,
+    Violations,
+)
+from kernel.names import REGION, new_id
+from kernel.paging import page_of, page_size
+from kernel.resources import ensure_home, stamp
+from kernel.server import Runtime
+from kernel.updates import check_etag, mask_paths, merge_update
+
+from pairing import plans, rules, store
+from pairing.rules import ASSIGNMENT, LAWYER, ROUND
+from pairing.solver import Infeasible, Plan, solve
+
+SERVICE = "pairing"
+ALL_REGIONS = "regions/-"
+
+
+class Pairing:
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+        self.region = runtime.settings.region
+
+    # -- lawyers ----------------------------------------------------------------------------
+
+    async def create_lawyer(self, request: pb.CreateLawyerRequest) -> pb.Lawyer:
+        v = Violations()
+        parent = REGION.parse(v, "parent", request.parent)
+        lawyer = rules.with_lawyer_defaults(request.lawyer)
+        rules.check_lawyer(v, lawyer)
+        check.request_id(v, request.request_id)
+        v.raise_if_any()
+        assert parent is not None
+        ensure_home(SERVICE, self.region, parent["region"])
+        self._require_operator("register lawyers")
+        async with self._rt.unit_of_work() as uow:
+            earlier = uow.earlier_result(request.request_id, "CreateLawyer")
+            if earlier:
+                return self._lawyer(uow.tx, LAWYER.require("name", earlier))[0]
+            lawyer_id = new_id()
+            lawyer.name = LAWYER.format(region=self.region, lawyer=lawyer_id)
+            stamp(lawyer, 1, created=True)
+            store.put_lawyer(uow.tx, lawyer_id, lawyer, 1)
+            uow.remember_result(request.request_id, "CreateLawyer", lawyer.name)
+            uow.emit(
+                self._rt.event(
+                    "lawyer", "registered", lawyer.name, 1, ev.LawyerRegistered(lawyer=lawyer)
+                )
+            )
+        return lawyer
+
+    def get_lawyer(self, request: pb.GetLawyerRequest) -> pb.Lawyer:
+        return self._lawyer(self._rt.db.reader, LAWYER.require("name", request.name))[0]
+
+    def list_lawyers(self, request: pb.ListLawyersRequest) -> bytes:
+        v = Violations()
+        region = (
+            "-"
+            if request.parent == ALL_REGIONS
+            else (REGION.parse(v, "parent", request.parent) or {}).get("region", "")
+        )
+        check.enum(v, "specialty", request.specialty, rules.LEGAL_AREA, required=False)
+        check.enum(v, "state", request.state, pb.LawyerState.DESCRIPTOR, required=False)
+        v.raise_if_any()
+        size = page_size(request.page_size)
+        query = store.LawyerFilter(region, request.specialty, request.state)
+        after = self._rt.page_tokens.decode(request.page_token, query.key())
+        rows = store.list_lawyers(self._rt.db.reader, query, after, size + 1)
+        return page_of(
+            pb.ListLawyersResponse,
+            "lawyers",
+            [blob for _, blob in rows[:size]],
+            self._rt.page_tokens.after(rows, size, query.key()),
+        )
+
+    async def update_lawyer(self, request: pb.UpdateLawyerRequest) -> pb.Lawyer:
+        v = Violations()
+        ids = LAWYER.parse(v, "lawyer.name", request.lawyer.name)
+        paths = mask_paths(v, request.update_mask.paths, rules.LAWYER_UPDATABLE)
+        v.raise_if_any()
+        assert ids is not None
+        ensure_home(SERVICE, self.region, ids["region"])
+        async with self._rt.unit_of_work() as uow:
+            current, version = self._lawyer(uow.tx, ids)
+            who = caller()
+            if not who.is_operator_of(self.region):
+                if not who.is_lawyer(current.name):
+                    raise PermissionDenied(
+                        f"only {current.name} itself or an operator of {self.region} may do this"
+                    )
+                operator_only = sorted(rules.LAWYER_OPERATOR_ONLY.intersection(paths))
+                if operator_only:
+                    raise PermissionDenied(
+                        f"only an operator may change {', '.join(operator_only)}"
+                    )
+            check_etag(request.lawyer.etag, current.etag, "lawyer.etag")
+            if "state" in paths:
+                rules.ensure_state_change(current.state, request.lawyer.state, current.name)
+            updated, changed = merge_update(current, request.lawyer, paths, rules.check_lawyer)
+            if not changed:
+                return current
+            stamp(updated, version + 1)
+            store.put_lawyer(uow.tx, ids["lawyer"], updated, version + 1)
+            payload = ev.LawyerUpdated(lawyer=updated, changed_fields=changed)
+            uow.emit(self._rt.event("lawyer", "updated", updated.name, version + 1, payload))
+        return updated
+
+    # -- rounds -----------------------------------------------------------------------------
+
+    async def create_round(self, request: pb.CreateRoundRequest) -> pb.Round:
+        v = Violations()
+        parent = REGION.parse(v, "parent", request.parent)
+        rules.check_round(v, request.round)
+        check.request_id(v, request.request_id)
+        v.raise_if_any()
+        assert parent is not None
+        ensure_home(SERVICE, self.region, parent["region"])
+        self._require_operator("open pairing rounds")
+        round_ = plans.with_round_defaults(request.round)
+        given = plans.round_input(self._rt.db.reader, round_, strict=True)
+        plan = await self._solve(round_, given.instance)
+        async with self._rt.unit_of_work() as uow:
+            earlier = uow.earlier_result(request.request_id, "CreateRound")
+            if earlier:
+                return self._round(uow.tx, ROUND.require("name", earlier))[0]
+            round_id = new_id()
+            round_.name = ROUND.format(region=self.region, round=round_id)
+            round_.state = pb.ROUND_STATE_DRAFT
+            round_.plan.CopyFrom(plans.plan_to_proto(plan))
+            stamp(round_, 1, created=True)
+            store.put_round(uow.tx, round_id, round_, 1)
+            uow.remember_result(request.request_id, "CreateRound", round_.name)
+        return round_
+
+    def get_round(self, request: pb.GetRoundRequest) -> pb.Round:
+        return self._round(self._rt.db.reader, ROUND.require("name", request.name))[0]
+
+    def list_rounds(self, request: pb.ListRoundsRequest) -> bytes:
+        REGION.require("parent", request.parent)
+        size = page_size(request.page_size)
+        key = f"rounds|{request.parent}"
+        after = self._rt.page_tokens.decode(request.page_token, key)
+        rows = store.list_rounds(self._rt.db.reader, after, size + 1)
+        if request.parent != REGION.format(region=self.region):
+            rows = []  # rounds are kept only in their home region
+        return page_of(
+            pb.ListRoundsResponse,
+            "rounds",
+            [blob for _, blob in rows[:size]],
+            self._rt.page_tokens.after(rows, size, key),
+        )
+
+    async def publish_round(self, request: pb.PublishRoundRequest) -> pb.Round:
+        ids = ROUND.require("name", request.name)
+        ensure_home(SERVICE, self.region, ids["region"])
+        self._require_operator("publish rounds")
+        async with self._rt.unit_of_work() as uow:
+            round_, version = self._round(uow.tx, ids)
+            check_etag(request.etag, round_.etag, "etag")
+            if round_.state != pb.ROUND_STATE_DRAFT:
+                raise FailedPrecondition(f"{round_.name} is already published")
+            now = to_timestamp(utcnow())
+            for pair in round_.plan.pairs:
+                assignment = self._new_assignment(round_.name, pair, now)
+                store.put_assignment(uow.tx, assignment.name.rsplit("/", 1)[-1], assignment, 1)
+                payload = ev.AssignmentStarted(assignment=assignment)
+                uow.emit(self._rt.event("assignment", "started", assignment.name, 1, payload))
+            round_.state = pb.ROUND_STATE_PUBLISHED
+            round_.publish_time.CopyFrom(now)
+            stamp(round_, version + 1)
+            store.put_round(uow.tx, ids["round"], round_, version + 1)
+            payload = ev.RoundPublished(round=round_)
+            uow.emit(self._rt.event("round", "published", round_.name, version + 1, payload))
+        return round_
+
+    async def replan_round(self, request: pb.ReplanRoundRequest) -> pb.ReplanRoundResponse:
+        ids = ROUND.require("name", request.name)
+        if request.min_gain < 0:
+            v = Violations()
+            v.add("min_gain", "must not be negative")
+            v.raise_if_any()
+        ensure_home(SERVICE, self.region, ids["region"])
+        self._require_operator("replan rounds")
+        reader = self._rt.db.reader
+        round_, version = self._round(reader, ids)
+        check_etag(request.etag, round_.etag, "etag")
+        if round_.state != pb.ROUND_STATE_PUBLISHED:
+            raise FailedPrecondition(f"{round_.name} is a draft: publish it, or open a new round")
+        current = store.active_assignments(reader, round_.name)
+        given = plans.round_input(
+            reader, round_, strict=False, paired_lawyers=[a.lawyer for a, _ in current]
+        )
+        min_gain = request.min_gain or rules.DEFAULT_MIN_GAIN
+        pairs_now = {(a.lawyer, a.carrier) for a, _ in current}
+        plan = await self._solve(round_, given.instance, pairs_now, min_gain)
+        pairs_after = {(p.lawyer, p.carrier) for p in plan.pairs}
+        changes = _changes(pairs_now, pairs_after, given.unavailable, min_gain)
+        replanned = pb.Round()
+        replanned.CopyFrom(round_)
+        replanned.plan.CopyFrom(plans.plan_to_proto(plan))
+        response = pb.ReplanRoundResponse(
+            changes=changes,
+            total_score_before=round_.plan.total_score,
+            total_score_after=plan.total,
+            kept_pairs=len(pairs_now & pairs_after),
+        )
+        if request.validate_only or not changes:
+            response.round.CopyFrom(round_ if not changes else replanned)
+            return response
+        async with self._rt.unit_of_work() as uow:
+            _, stored_version = self._round(uow.tx, ids)
+            if stored_version != version:
+                raise EtagMismatch(f"{round_.name} changed while it was replanned; replan again")
+            now = to_timestamp(utcnow())
+            ending = {(c.lawyer, c.carrier): c.reason for c in changes if c.kind == c.KIND_REMOVED}
+            for assignment, a_version in current:
+                reason = ending.get((assignment.lawyer, assignment.carrier))
+                if reason is None:
+                    continue
+                assignment.state = pb.ASSIGNMENT_STATE_ENDED
+                assignment.end_time.CopyFrom(now)
+                assignment.end_reason = reason
+                store.put_assignment(
+                    uow.tx, assignment.name.rsplit("/", 1)[-1], assignment, a_version + 1
+                )
+                payload_end = ev.AssignmentEnded(assignment=assignment)
+                uow.emit(
+                    self._rt.event(
+                        "assignment", "ended", assignment.name, a_version + 1, payload_end
+                    )
+                )
+            for pair in replanned.plan.pairs:
+                if (pair.lawyer, pair.carrier) in pairs_now:
+                    continue
+                assignment = self._new_assignment(round_.name, pair, now)
+                store.put_assignment(uow.tx, assignment.name.rsplit("/", 1)[-1], assignment, 1)
+                payload_start = ev.AssignmentStarted(assignment=assignment)
+                uow.emit(self._rt.event("assignment", "started", assignment.name, 1, payload_start))
+            stamp(replanned, version + 1)
+            store.put_round(uow.tx, ids["round"], replanned, version + 1)
+            payload = ev.RoundReplanned(round=replanned, changes=changes)
+            uow.emit(self._rt.event("round", "replanned", replanned.name, version + 1, payload))
+        response.round.CopyFrom(replanned)
+        return response
+
+    def list_assignments(self, request: pb.ListAssignmentsRequest) -> bytes:
+        v = Violations()
+        if not request.parent.endswith("/rounds/-"):
+            ROUND.parse(v, "parent", request.parent)
+        else:
+            REGION.parse(v, "parent", request.parent.removesuffix("/rounds/-"))
+        if request.carrier:
+            rules.CARRIER.parse(v, "carrier", request.carrier)
+        if request.lawyer:
+            LAWYER.parse(v, "lawyer", request.lawyer)
+        check.enum(v, "state", request.state, pb.AssignmentState.DESCRIPTOR, required=False)
+        v.raise_if_any()
+        carrier, lawyer = own_scope(caller(), request.carrier, request.lawyer)
+        size = page_size(request.page_size)
+        query = store.AssignmentFilter(request.parent, carrier, lawyer, request.state)
+        after = self._rt.page_tokens.decode(request.page_token, query.key())
+        rows = store.list_assignments(self._rt.db.reader, query, after, size + 1)
+        return page_of(
+            pb.ListAssignmentsResponse,
+            "assignments",
+            [blob for _, blob in rows[:size]],
+            self._rt.page_tokens.after(rows, size, query.key()),
+        )
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    async def _solve(
+        self,
+        round_: pb.Round,
+        instance: plans.Instance,
+        incumbents: set[tuple[str, str]] | None = None,
+        bonus: int = 0,
+    ) -> Plan:
+        try:
+            return await asyncio.to_thread(
+                solve,
+                instance,
+                plans.MODES[round_.mode],
+                require_full=round_.require_full,
+                incumbents=incumbents or set(),
+                incumbent_bonus=bonus,
+            )
+        except Infeasible as exc:
+            raise FailedPrecondition(f"the round cannot be planned: {exc}") from None
+
+    def _new_assignment(self, round_name: str, pair: pb.PlannedPair, now: object) -> pb.Assignment:
+        assignment = pb.Assignment(
+            name=f"{round_name}/assignments/{new_id()}",
+            lawyer=pair.lawyer,
+            carrier=pair.carrier,
+            state=pb.ASSIGNMENT_STATE_ACTIVE,
+            score=pair.score,
+            explanation=pair.explanation,
+        )
+        assignment.start_time.CopyFrom(now)  # type: ignore[arg-type]
+        ASSIGNMENT.require("name", assignment.name)
+        return assignment
+
+    def _require_operator(self, what: str) -> None:
+        if not caller().is_operator_of(self.region):
+            raise PermissionDenied(f"only an operator of region {self.region} may {what}")
+
+    def _lawyer(self, conn: sqlite3.Connection, ids: dict[str, str]) -> tuple[pb.Lawyer, int]:
+        name = LAWYER.format(**ids)
+        found = store.get_lawyer(conn, ids["lawyer"])
+        if found is None or found[0].name != name:
+            raise NotFound(f"lawyer {name} does not exist")
+        return found
+
+    def _round(self, conn: sqlite3.Connection, ids: dict[str, str]) -> tuple[pb.Round, int]:
+        name = ROUND.format(**ids)
+        found = store.get_round(conn, ids["round"]) if ids["region"] == self.region else None
+        if found is None or found[0].name != name:
+            raise NotFound(f"round {name} does not exist")
+        return found
+
+
+def own_scope(who: Principal, carrier: str, lawyer: str) -> tuple[str, str]:
+    """The carrier and lawyer filters a caller may use: a carrier sees only its own pairs and
+    check-ups, a lawyer only its own; operators and partners see all."""
+    if who.role is Role.CARRIER:
+        if carrier and carrier != who.carrier:
+            raise PermissionDenied(f"a carrier token sees only {who.carrier}'s records")
+        return who.carrier, lawyer
+    if who.role is Role.LAWYER:
+        if lawyer and lawyer != who.lawyer:
+            raise PermissionDenied(f"a lawyer token sees only {who.lawyer}'s records")
+        return carrier, who.lawyer
+    return carrier, lawyer
+
+
+def _changes(
+    before: set[tuple[str, str]],
+    after: set[tuple[str, str]],
+    unavailable: dict[str, str],
+    min_gain: int,
+) -> list[pb.PairChange]:
+    changes = []
+    for lawyer, carrier in sorted(before - after):
+        reason = unavailable.get(lawyer) or unavailable.get(carrier)
+        changes.append(
+            pb.PairChange(
+                kind=pb.PairChange.KIND_REMOVED,
+                lawyer=lawyer,
+                carrier=carrier,
+                reason=reason or f"replacing the pair gains more than {min_gain} points",
+            )
+        )
+    opened = {c for x, c in before - after}
+    for lawyer, carrier in sorted(after - before):
+        changes.append(
+            pb.PairChange(
+                kind=pb.PairChange.KIND_ADDED,
+                lawyer=lawyer,
+                carrier=carrier,
+                reason="fills a place left open" if carrier in opened else "a new pair",
+            )
+        )
+    return changes

@@ -1,0 +1,94 @@
+"""The gRPC face of pairing: routes each RPC to its use case.
+
+List methods return their response already serialized (kernel.paging.page_of).
+"""
+
+from __future__ import annotations
+
+import grpc
+from alliance.pairing.v1 import pairing_pb2 as pb
+from alliance.pairing.v1 import pairing_pb2_grpc as pb_grpc
+
+from pairing.checkups import Checkups
+from pairing.service import Pairing
+
+
+class PairingServicer(pb_grpc.PairingServiceServicer):
+    def __init__(self, pairing: Pairing, checkups: Checkups) -> None:
+        self._p = pairing
+        self._c = checkups
+
+    async def CreateLawyer(
+        self, request: pb.CreateLawyerRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Lawyer:
+        return await self._p.create_lawyer(request)
+
+    async def GetLawyer(
+        self, request: pb.GetLawyerRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Lawyer:
+        return self._p.get_lawyer(request)
+
+    async def ListLawyers(
+        self, request: pb.ListLawyersRequest, context: grpc.aio.ServicerContext
+    ) -> bytes:
+        return self._p.list_lawyers(request)
+
+    async def UpdateLawyer(
+        self, request: pb.UpdateLawyerRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Lawyer:
+        return await self._p.update_lawyer(request)
+
+    async def CreateRound(
+        self, request: pb.CreateRoundRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Round:
+        return await self._p.create_round(request)
+
+    async def GetRound(
+        self, request: pb.GetRoundRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Round:
+        return self._p.get_round(request)
+
+    async def ListRounds(
+        self, request: pb.ListRoundsRequest, context: grpc.aio.ServicerContext
+    ) -> bytes:
+        return self._p.list_rounds(request)
+
+    async def PublishRound(
+        self, request: pb.PublishRoundRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Round:
+        return await self._p.publish_round(request)
+
+    async def ReplanRound(
+        self, request: pb.ReplanRoundRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ReplanRoundResponse:
+        return await self._p.replan_round(request)
+
+    async def ListAssignments(
+        self, request: pb.ListAssignmentsRequest, context: grpc.aio.ServicerContext
+    ) -> bytes:
+        return self._p.list_assignments(request)
+
+    async def BookCheckup(
+        self, request: pb.BookCheckupRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Checkup:
+        return await self._c.book(request)
+
+    async def RecordCheckupOutcome(
+        self, request: pb.RecordCheckupOutcomeRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Checkup:
+        return await self._c.record_outcome(request)
+
+    async def GetCheckup(
+        self, request: pb.GetCheckupRequest, context: grpc.aio.ServicerContext
+    ) -> pb.Checkup:
+        return self._c.get(request)
+
+    async def ListCheckups(
+        self, request: pb.ListCheckupsRequest, context: grpc.aio.ServicerContext
+    ) -> bytes:
+        return self._c.list(request)
+
+    async def GetPairingStats(
+        self, request: pb.GetPairingStatsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PairingStats:
+        return self._c.stats(request)
