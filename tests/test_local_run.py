@@ -16,7 +16,9 @@ import grpc
 import pytest
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
-from cli import demo
+from alliance.pairing.v1 import pairing_pb2 as pairing_pb
+from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
+from cli import demo, pairing_demo
 from kernel.auth import Role, issue_token
 from kernel.procs import free_port
 from kernel.topology import free_base_port
@@ -98,6 +100,7 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         _wait_for_line(proc, "ready", lines)
         output = "".join(lines)
         assert "demo data: 10 carriers, 230 startups" in output
+        assert "demo pairing: 40 lawyer–carrier pairs, 230 check-ups" in output
         curl = next(line for line in lines if " curl " in line)
         reply = subprocess.run(shlex.split(curl), capture_output=True, text=True, timeout=60)
         assert reply.returncode == 0, reply.stderr
@@ -105,13 +108,14 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
 
         status = _alliance("status", base=base, env=env)
         assert status.returncode == 0, status.stdout + status.stderr
-        assert status.stdout.count("SERVING") == 3
+        assert status.stdout.count("SERVING") == 6  # membership and pairing in each region
         assert "hz, zjg" in status.stdout, "the hub should list both spokes as leaf links"
 
         state = json.loads((base / "state.json").read_text())
         secret = (base / "jwt.secret").read_text().strip()
+        members = [e for e in state["endpoints"] if e["service"] == "membership"]
         per_region = {}
-        for endpoint in state["endpoints"]:
+        for endpoint in members:
             md = (
                 ("authorization", f"Bearer {issue_token(secret, subject='t', role=Role.PARTNER)}"),
             )
@@ -133,13 +137,30 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         seeded_again = _alliance("seed", base=base, env=env)
         assert seeded_again.returncode == 0, seeded_again.stdout + seeded_again.stderr
         again = {}
-        for endpoint in state["endpoints"]:
+        for endpoint in members:
             with grpc.insecure_channel(endpoint["target"]) as channel:
                 stub = pb_grpc.MembershipServiceStub(channel)
                 again[endpoint["region"]] = _all_names(stub, md, endpoint["region"])
         assert {r: (len(cs), s) for r, (cs, s) in again.items()} == {
             r: (len(cs), s) for r, (cs, s) in per_region.items()
         }, "seeding twice must change nothing"
+        plan = _alliance("pair", base=base, env=env)
+        assert plan.returncode == 0, plan.stdout + plan.stderr
+        assert "40 pairs" in plan.stdout and "blocking pairs" in plan.stdout
+        assert plan.stdout.count("律师事务所") == 40, "one row per pair"
+        zjg_pairing = next(
+            e["target"]
+            for e in state["endpoints"]
+            if e["service"] == "pairing" and e["region"] == "zjg"
+        )
+        with grpc.insecure_channel(zjg_pairing) as channel:
+            stats = pairing_grpc.PairingServiceStub(channel).GetPairingStats(
+                pairing_pb.GetPairingStatsRequest(parent="regions/zjg"), metadata=md
+            )
+        assert (stats.checkups_booked, stats.startups_served) == (230, 230), (
+            "seeding twice must book no check-up twice"
+        )
+        assert len(stats.startups_served_by_carrier) == 10
         tail = _alliance(
             "events",
             "tail",
@@ -157,7 +178,7 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         events = [json.loads(line) for line in tail.stdout.splitlines()]
         assert len(events) == 3 and all(e["source"] == "/alliance/zjg/membership" for e in events)
         children = _children(proc.pid)
-        assert len(children) >= 6  # a NATS server and a service per region
+        assert len(children) >= 9  # a NATS server and two services per region
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -211,3 +232,11 @@ def test_demo_round_has_ten_carriers_and_230_startups() -> None:
     assert demo.startups_of(demo.CARRIERS[0]) == demo.startups_of(demo.CARRIERS[0]), (
         "must be deterministic"
     )
+
+
+def test_demo_lawyers_are_forty_across_the_regions_and_deterministic() -> None:
+    lawyers = pairing_demo.demo_lawyers()
+    assert len(lawyers) == 40 == 4 * len(demo.CARRIERS)
+    assert {region for region, _ in lawyers} == {"sh", "hz", "zjg"}
+    assert lawyers == pairing_demo.demo_lawyers()
+    assert all(x.specialties and x.firm for _, x in lawyers)

@@ -48,12 +48,12 @@ async def wait_for_directory(region: PairingRegion, carriers: int, startups: int
     """Until pairing has applied membership's events (they travel over NATS)."""
     deadline = time.monotonic() + 15
     while True:
-        with sqlite3.connect(region.db_path) as conn:
-            known = conn.execute("SELECT count(*) FROM directory_carriers").fetchone()[0]
-            known_startups = conn.execute("SELECT count(*) FROM directory_startups").fetchone()[0]
-        if known >= carriers and known_startups >= startups:
+        stats = await region.stub.GetPairingStats(
+            pb.GetPairingStatsRequest(parent=f"regions/{region.region}"), metadata=region.op
+        )
+        if stats.directory_carriers >= carriers and stats.directory_startups >= startups:
             return
-        assert time.monotonic() < deadline, f"directory holds {known} carriers, {known_startups}"
+        assert time.monotonic() < deadline, f"the directory holds only {stats}"
         await asyncio.sleep(0.05)
 
 

@@ -14,7 +14,10 @@ from kernel.nats_auth import PARTNER_USER, SERVICE_USER, NatsSecrets
 from kernel.procs import LOOPBACK, ManagedProcess, ServiceProcess, region_nats
 from kernel.topology import Topology
 
-SERVICES = ("membership",)
+SERVICES = ("membership", "pairing")
+# gRPC ports: each service a block of 10 from the base port, one port per region in the block,
+# so a service's port in a region stays the same when services are added.
+PORTS_PER_SERVICE = 10
 NATS_SECRETS = "nats.secrets"
 
 
@@ -36,6 +39,10 @@ class RegionNats:
 class LocalState:
     nats: list[RegionNats] = field(default_factory=list)
     endpoints: list[Endpoint] = field(default_factory=list)
+
+    def targets(self, service: str) -> dict[str, str]:
+        """region → host:port of that service."""
+        return {e.region: e.target for e in self.endpoints if e.service == service}
 
     def nats_of(self, region: str) -> RegionNats:
         return next(n for n in self.nats if n.region == region)
@@ -112,10 +119,10 @@ class LocalFederation:
             state.nats.append(
                 RegionNats(node.name, nats.url, f"http://{LOOPBACK}:{nats.monitor_port}")
             )
-        port = self.grpc_base_port
         federation = ",".join(self.topology.names)
-        for node in self.topology.regions:
-            for service in SERVICES:
+        for node_index, node in enumerate(self.topology.regions):
+            for service_index, service in enumerate(SERVICES):
+                port = self.grpc_base_port + service_index * PORTS_PER_SERVICE + node_index
                 _ensure_free(port, f"{service} in {node.name}")
                 prefix = service.upper()
                 process = ServiceProcess(
@@ -135,7 +142,6 @@ class LocalFederation:
                 )
                 self._launch(process)
                 state.endpoints.append(Endpoint(node.name, service, process.target))
-                port += 1
         state.save(self.state_path)
         return state
 

@@ -25,7 +25,7 @@ from kernel.topology import local_topology, render_container_config
 from rich.console import Console
 from rich.table import Table
 
-from cli import demo
+from cli import demo, pairing_demo
 from cli.local import LocalFederation, LocalState, jwt_secret
 
 app = typer.Typer(no_args_is_help=True, help="Operate the Yangtze River Delta incubator alliance.")
@@ -91,15 +91,7 @@ def up(
     try:
         secret = _secret(base_dir)
         if seed:
-            targets = {e.region: e.target for e in state.endpoints if e.service == "membership"}
-            carriers, startups = demo.load_all(
-                targets,
-                lambda region: issue_token(
-                    secret, subject="demo-loader", role=Role.OPERATOR, region=region
-                ),
-                progress=lambda line: console.print(f"  loaded {line}"),
-            )
-            console.print(f"demo data: {carriers} carriers, {startups} startups")
+            _load_demo(state, secret)
         _print_endpoints(state, secret)
         if detach:
             federation.processes.clear()  # leave them running
@@ -215,15 +207,58 @@ def seed(base_dir: BaseDir = DEFAULT_BASE) -> None:
     path = base_dir / "state.json"
     if not path.exists():
         raise typer.Exit(code=_fail(f"no local federation is running ({path} is missing)"))
-    state = LocalState.load(path)
-    secret = _secret(base_dir)
-    targets = {e.region: e.target for e in state.endpoints if e.service == "membership"}
+    _load_demo(LocalState.load(path), _secret(base_dir))
+
+
+def _load_demo(state: LocalState, secret: str) -> None:
+    """The article's data, idempotently: carriers and startups, lawyers, the round, check-ups."""
+
+    def operator(region: str) -> str:
+        return issue_token(secret, subject="demo-loader", role=Role.OPERATOR, region=region)
+
+    def lawyer(name: str) -> str:
+        return issue_token(secret, subject="demo-loader", role=Role.LAWYER, lawyer=name)
+
     carriers, startups = demo.load_all(
-        targets,
-        lambda r: issue_token(secret, subject="demo-loader", role=Role.OPERATOR, region=r),
-        progress=lambda line: console.print(f"  {line}"),
+        state.targets("membership"),
+        operator,
+        progress=lambda line: console.print(f"  loaded {line}"),
     )
-    console.print(f"demo data present: {carriers} carriers, {startups} startups")
+    console.print(f"demo data: {carriers} carriers, {startups} startups")
+    if set(pairing_demo.REGIONS) <= state.targets("pairing").keys():
+        pairs, checkups = pairing_demo.load(
+            pairing_demo.Targets(state.targets("membership"), state.targets("pairing")),
+            operator,
+            lawyer,
+            progress=lambda line: console.print(f"  loaded {line}"),
+        )
+        console.print(f"demo pairing: {pairs} lawyer–carrier pairs, {checkups} check-ups")
+
+
+@app.command()
+def pair(
+    at: Annotated[str, typer.Option(help="The region whose pairing service holds the round")] = (
+        pairing_demo.ROUND_REGION
+    ),
+    round_name: Annotated[
+        str, typer.Option("--round", help="regions/{r}/rounds/{id}; default: the latest")
+    ] = "",
+    base_dir: BaseDir = DEFAULT_BASE,
+) -> None:
+    """Print a pairing round's plan: who is paired with whom, the scores and why."""
+    from cli.pairing_table import print_round
+
+    path = base_dir / "state.json"
+    if not path.exists():
+        raise typer.Exit(code=_fail(f"no local federation is running ({path} is missing)"))
+    state = LocalState.load(path)
+    if at not in state.targets("pairing"):
+        raise typer.Exit(code=_fail(f"region {at} runs no pairing service here"))
+    token = issue_token(_secret(base_dir), subject="cli", role=Role.PARTNER)
+    try:
+        print_round(console, state, at, round_name, token)
+    except LookupError as exc:
+        raise typer.Exit(code=_fail(str(exc))) from None
 
 
 @token_app.command("issue")

@@ -151,7 +151,10 @@ class Checkups:
             by_lawyer.setdefault(checkup.lawyer, set()).add(checkup.startup)
             by_region.setdefault(checkup.carrier.split("/")[1], set()).add(checkup.startup)
             areas.update(types_pb2.LegalArea.Name(f.area) for f in checkup.findings)
+        carriers, startups = store.directory_size(reader)
         return pb.PairingStats(
+            directory_carriers=carriers,
+            directory_startups=startups,
             checkups_booked=sum(counts.values()),
             checkups_completed=counts.get(pb.CHECKUP_STATE_COMPLETED, 0),
             startups_served=len({c.startup for c in done}),

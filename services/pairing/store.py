@@ -188,6 +188,13 @@ def put_startup(
     )
 
 
+def directory_size(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(carriers, startups) this region's directory holds."""
+    carriers = conn.execute("SELECT count(*) FROM directory_carriers").fetchone()[0]
+    startups = conn.execute("SELECT count(*) FROM directory_startups").fetchone()[0]
+    return int(carriers), int(startups)
+
+
 def startup_needs(conn: sqlite3.Connection, carrier: str) -> tuple[frozenset[int], ...]:
     rows = conn.execute(
         "SELECT needs FROM directory_startups WHERE carrier = ? ORDER BY name", (carrier,)

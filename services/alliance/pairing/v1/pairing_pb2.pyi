@@ -499,7 +499,7 @@ class Count(_message.Message):
     def __init__(self, key: _Optional[str] = ..., count: _Optional[int] = ...) -> None: ...
 
 class PairingStats(_message.Message):
-    __slots__ = ("checkups_booked", "checkups_completed", "startups_served", "startups_served_by_carrier", "startups_served_by_lawyer", "startups_served_by_region", "findings_by_area")
+    __slots__ = ("checkups_booked", "checkups_completed", "startups_served", "startups_served_by_carrier", "startups_served_by_lawyer", "startups_served_by_region", "findings_by_area", "directory_carriers", "directory_startups")
     CHECKUPS_BOOKED_FIELD_NUMBER: _ClassVar[int]
     CHECKUPS_COMPLETED_FIELD_NUMBER: _ClassVar[int]
     STARTUPS_SERVED_FIELD_NUMBER: _ClassVar[int]
@@ -507,6 +507,8 @@ class PairingStats(_message.Message):
     STARTUPS_SERVED_BY_LAWYER_FIELD_NUMBER: _ClassVar[int]
     STARTUPS_SERVED_BY_REGION_FIELD_NUMBER: _ClassVar[int]
     FINDINGS_BY_AREA_FIELD_NUMBER: _ClassVar[int]
+    DIRECTORY_CARRIERS_FIELD_NUMBER: _ClassVar[int]
+    DIRECTORY_STARTUPS_FIELD_NUMBER: _ClassVar[int]
     checkups_booked: int
     checkups_completed: int
     startups_served: int
@@ -514,4 +516,6 @@ class PairingStats(_message.Message):
     startups_served_by_lawyer: _containers.RepeatedCompositeFieldContainer[Count]
     startups_served_by_region: _containers.RepeatedCompositeFieldContainer[Count]
     findings_by_area: _containers.RepeatedCompositeFieldContainer[Count]
-    def __init__(self, checkups_booked: _Optional[int] = ..., checkups_completed: _Optional[int] = ..., startups_served: _Optional[int] = ..., startups_served_by_carrier: _Optional[_Iterable[_Union[Count, _Mapping]]] = ..., startups_served_by_lawyer: _Optional[_Iterable[_Union[Count, _Mapping]]] = ..., startups_served_by_region: _Optional[_Iterable[_Union[Count, _Mapping]]] = ..., findings_by_area: _Optional[_Iterable[_Union[Count, _Mapping]]] = ...) -> None: ...
+    directory_carriers: int
+    directory_startups: int
+    def __init__(self, checkups_booked: _Optional[int] = ..., checkups_completed: _Optional[int] = ..., startups_served: _Optional[int] = ..., startups_served_by_carrier: _Optional[_Iterable[_Union[Count, _Mapping]]] = ..., startups_served_by_lawyer: _Optional[_Iterable[_Union[Count, _Mapping]]] = ..., startups_served_by_region: _Optional[_Iterable[_Union[Count, _Mapping]]] = ..., findings_by_area: _Optional[_Iterable[_Union[Count, _Mapping]]] = ..., directory_carriers: _Optional[int] = ..., directory_startups: _Optional[int] = ...) -> None: ...
