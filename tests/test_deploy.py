@@ -17,12 +17,18 @@ from kernel.nats_auth import NatsKeySettings, NatsSecrets
 from kernel.procs import NatsServer
 from kernel.topology import CONTAINERS, render_container_config
 from membership.app import MembershipSettings
+from pairing.app import PairingSettings
 
 from tests.conftest import Membership
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-SETTINGS_BY_PREFIX = {"MEMBERSHIP_": MembershipSettings, "ALLIANCE_NATS_": NatsKeySettings}
+SETTINGS_BY_PREFIX = {
+    "MEMBERSHIP_": MembershipSettings,
+    "PAIRING_": PairingSettings,
+    "ALLIANCE_NATS_": NatsKeySettings,
+}
+SERVICES = ("membership", "pairing")
 
 
 @pytest.fixture(scope="module")
@@ -60,16 +66,20 @@ def test_each_region_profile_has_its_nats_and_services_as_the_topology_says(
 ) -> None:
     for region in CONTAINERS.names:
         names = {n for n, s in compose["services"].items() if region in s.get("profiles", [])}
-        assert names == {f"nats-{region}", f"membership-{region}"}
+        assert names == {f"nats-{region}", *(f"{s}-{region}" for s in SERVICES)}
         nats = compose["services"][f"nats-{region}"]
         assert nats["command"] == ["alliance", "nats", "--region", region]
-        env = compose["services"][f"membership-{region}"]["environment"]
-        assert env["MEMBERSHIP_REGION"] == region
-        assert (
-            env["MEMBERSHIP_NATS_URL"]
-            == f"nats://nats-{region}:{CONTAINERS.region(region).client_port}"
-        )
-        assert env["MEMBERSHIP_FEDERATION"].split(",") == CONTAINERS.names
+        for service in SERVICES:
+            definition = compose["services"][f"{service}-{region}"]
+            assert definition["command"] == [f"alliance-{service}"]
+            env, prefix = definition["environment"], service.upper()
+            assert env[f"{prefix}_REGION"] == region
+            assert (
+                env[f"{prefix}_NATS_URL"]
+                == f"nats://nats-{region}:{CONTAINERS.region(region).client_port}"
+            )
+            assert env[f"{prefix}_FEDERATION"].split(",") == CONTAINERS.names
+            assert env[f"{prefix}_DB_PATH"].endswith(f"/{service}.db")
     everything = {n for n, s in compose["services"].items() if "all" in s.get("profiles", [])}
     assert everything == set(compose["services"])
 
@@ -134,6 +144,9 @@ async def test_service_healthcheck_command_works(
 ) -> None:
     test = compose["services"]["membership-sh"]["healthcheck"]["test"]
     assert test[:3] == ["CMD", "alliance", "probe"]
+    for name, service in compose["services"].items():
+        if not name.startswith("nats-"):
+            assert service["healthcheck"]["test"] == test, f"{name} probes something else"
 
     # the service runs on this test's event loop: the probe must not block it
     async def probe(*args: str) -> int:
