@@ -36,6 +36,7 @@ protos: install
 bench: install
 	$(BIN)/python -m bench.membership_bench
 	$(BIN)/python -m bench.federation_bench
+	$(BIN)/python -m bench.pairing_bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -54,8 +54,9 @@ def print_round(console: Console, state: LocalState, region: str, name: str, tok
     plan = round_.plan
     console.print(
         f"{len(plan.pairs)} pairs, total score {plan.total_score}, "
-        f"solved in {plan.solve_ms:.1f} ms; blocking pairs {plan.fairness.blocking_pair_count}; mean rank lawyers "
-        f"{plan.fairness.lawyer_mean_rank:.2f}, carriers {plan.fairness.carrier_mean_rank:.2f}"
+        f"solved in {plan.solve_ms:.1f} ms; blocking pairs {plan.fairness.blocking_pair_count}; "
+        f"mean rank lawyers {plan.fairness.lawyer_mean_rank:.2f}, "
+        f"carriers {plan.fairness.carrier_mean_rank:.2f}"
     )
     for open_place in (*plan.unfilled_carriers, *plan.unmatched_lawyers):
         console.print(f"  open: {open_place.name} ×{open_place.count}: {open_place.reason}")

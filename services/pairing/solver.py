@@ -145,7 +145,14 @@ Seats = list[tuple[int, int, int]]
 
 
 def _slot_columns(instance: Instance) -> list[tuple[int, int]]:
-    return [(j, k) for j, c in enumerate(instance.carriers) for k in range(c.slots)]
+    """(carrier, slot) columns, every carrier's first slot first: the assignment solver runs
+    2–3× faster in this order than carrier by carrier (measured at 2000 × 500 × 4)."""
+    return [
+        (j, k)
+        for k in range(instance.max_slots)
+        for j, c in enumerate(instance.carriers)
+        if k < c.slots
+    ]
 
 
 def _optimal(instance: Instance, table: ScoreTable, bonus: NDArray[np.int64]) -> Seats:
@@ -216,7 +223,7 @@ def _ranks(pair: NDArray[np.int64], allowed: NDArray[np.bool_], axis: int) -> ND
     return rank
 
 
-def _preferences(
+def preference_lists(
     table: ScoreTable, bonus: NDArray[np.int64]
 ) -> tuple[list[list[int]], NDArray[np.int64]]:
     """Each lawyer's acceptable carriers, best first; and each carrier's rank of every lawyer."""
@@ -228,7 +235,7 @@ def _preferences(
 
 
 def _stable(instance: Instance, table: ScoreTable, bonus: NDArray[np.int64]) -> Seats:
-    lists, rank = _preferences(table, bonus)
+    lists, rank = preference_lists(table, bonus)
     capacity = [x.capacity for x in instance.lawyers]
     slots = [c.slots for c in instance.carriers]
     held: list[list[tuple[int, int]]] = [[] for _ in instance.carriers]  # max-heap (-rank, l)
