@@ -196,7 +196,7 @@ def main() -> None:
     for f in figures:
         print(
             f"| {f.name} | {f.p50_ms:.2f} ms | {f.p99_ms:.2f} ms | {f.baseline} "
-            f"{f.baseline_ms:.2f} ms | {f.ratio:.2f}× | {f.note} |"
+            f"{f.baseline_ms:.2f} ms | {f.ratio:.3g}× | {f.note} |"
         )
     if not same:
         raise SystemExit("our STABLE matching differs from the peer's resident-optimal one")

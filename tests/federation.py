@@ -7,14 +7,17 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import grpc
 import nats
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
+from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from kernel.nats_auth import PARTNER_USER, SERVICE_USER, NatsSecrets
 from kernel.procs import NatsServer, region_nats
 from kernel.server import ServiceHost
+from kernel.settings import ServiceSettings
 from kernel.streams import all_stream_name
 from kernel.topology import Topology, free_base_port, local_topology
 from membership.app import DEFINITION, MembershipSettings
@@ -29,6 +32,8 @@ class Region:
     nats: NatsServer
     host: ServiceHost | None = None
     channel: grpc.aio.Channel | None = None
+    # Further services started by start_pairing and the like: (host, channel).
+    extra: list[tuple[ServiceHost, grpc.aio.Channel]] = field(default_factory=list)
 
     @property
     def stub(self) -> pb_grpc.MembershipServiceStub:
@@ -91,21 +96,35 @@ class Federation:
         for name in names:
             await self.start_service(name)
 
-    async def start_service(self, name: str) -> None:
-        region = self.regions[name]
-        settings = MembershipSettings(
+    def _settings(self, name: str, settings_class: type[ServiceSettings], db: str) -> Any:
+        return settings_class(
             region=name,
             federation=",".join(self.topology.names),
-            db_path=self.folder / f"{name}.db",
-            nats_url=region.nats.url,
+            db_path=self.folder / f"{name}-{db}.db",
+            nats_url=self.regions[name].nats.url,
             nats_user=SERVICE_USER,
             nats_password=self.keys.service_password,
             jwt_secret=JWT_SECRET,
             shutdown_grace_s=1.0,
         )
-        region.host = ServiceHost(DEFINITION, settings)
+
+    async def start_service(self, name: str) -> None:
+        region = self.regions[name]
+        region.host = ServiceHost(
+            DEFINITION, self._settings(name, MembershipSettings, "membership")
+        )
         port = await region.host.start()
         region.channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+
+    async def start_pairing(self, name: str) -> pairing_grpc.PairingServiceStub:
+        from pairing.app import DEFINITION as PAIRING
+        from pairing.app import PairingSettings
+
+        host = ServiceHost(PAIRING, self._settings(name, PairingSettings, "pairing"))
+        port = await host.start()
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+        self.regions[name].extra.append((host, channel))
+        return pairing_grpc.PairingServiceStub(channel)
 
     async def create_carriers(self, name: str, count: int) -> list[str]:
         md = auth(Tokens(name).operator())
@@ -138,6 +157,9 @@ class Federation:
         """Stops everything it started, the NATS servers even when a service fails to stop."""
         try:
             for region in self.regions.values():
+                for host, channel in region.extra:
+                    await channel.close()
+                    await host.stop()
                 if region.channel is not None:
                     await region.channel.close()
                 if region.host is not None:
