@@ -1,4 +1,4 @@
-"""A membership service in its own process, as production runs it, for tests that kill it."""
+"""A service in its own process, as production runs it, for tests that kill it or fuzz it."""
 
 from __future__ import annotations
 
@@ -11,22 +11,34 @@ from kernel.procs import ServiceProcess, free_port
 from tests.conftest import JWT_SECRET
 
 
-def membership_process(
-    region: str, db_path: Path, nats_url: str, log_path: Path, port: int | None = None
+def service_process(
+    service: str,
+    region: str,
+    db_path: Path,
+    nats_url: str,
+    log_path: Path,
+    port: int | None = None,
 ) -> ServiceProcess:
+    prefix = service.upper()
     return ServiceProcess(
-        f"membership-{region}",
-        "alliance-membership",
+        f"{service}-{region}",
+        f"alliance-{service}",
         port=port or free_port(),
         env={
-            "MEMBERSHIP_REGION": region,
-            "MEMBERSHIP_DB_PATH": str(db_path),
-            "MEMBERSHIP_NATS_URL": nats_url,
-            "MEMBERSHIP_JWT_SECRET": JWT_SECRET,
-            "MEMBERSHIP_SHUTDOWN_GRACE_S": "2",
+            f"{prefix}_REGION": region,
+            f"{prefix}_DB_PATH": str(db_path),
+            f"{prefix}_NATS_URL": nats_url,
+            f"{prefix}_JWT_SECRET": JWT_SECRET,
+            f"{prefix}_SHUTDOWN_GRACE_S": "2",
         },
         log_path=log_path,
     )
+
+
+def membership_process(
+    region: str, db_path: Path, nats_url: str, log_path: Path, port: int | None = None
+) -> ServiceProcess:
+    return service_process("membership", region, db_path, nats_url, log_path, port)
 
 
 @contextmanager

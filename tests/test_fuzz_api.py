@@ -1,5 +1,6 @@
-"""Random and malformed requests to every RPC never yield INTERNAL or UNKNOWN, and a refused
-request writes nothing. The service runs in its own process; hypothesis builds the requests."""
+"""Random and malformed requests to every RPC of every service never yield INTERNAL or UNKNOWN,
+and a refused request writes nothing. Each service runs in its own process; hypothesis builds
+the requests."""
 
 from __future__ import annotations
 
@@ -12,16 +13,17 @@ import grpc
 import pytest
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from alliance.pairing.v1 import pairing_pb2 as pairing_pb
+from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
+from google.protobuf.descriptor import Descriptor, FieldDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kernel.procs import NatsServer, ServiceProcess
 
 from tests.conftest import Tokens, auth, new_region, sample_carrier
-from tests.service_process import membership_process
+from tests.service_process import service_process
 
-SERVICE = pb.DESCRIPTOR.services_by_name["MembershipService"]
 FORBIDDEN = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 
 _INTS = st.one_of(st.integers(-5, 20), st.integers(-(2**31), 2**31 - 1))
@@ -60,6 +62,10 @@ def messages(
                     "contact",
                     "headcount",
                     "legal_needs",
+                    "firm",
+                    "specialties",
+                    "capacity",
+                    "conflicts",
                     "",
                     "x.y",
                 ]
@@ -95,29 +101,42 @@ def _value(
         return _TEXT
     if field.type == FieldDescriptor.TYPE_BOOL:
         return st.booleans()
-    if field.type in (FieldDescriptor.TYPE_ENUM, FieldDescriptor.TYPE_INT32):
+    if field.type in (
+        FieldDescriptor.TYPE_ENUM,
+        FieldDescriptor.TYPE_INT32,
+        FieldDescriptor.TYPE_INT64,
+    ):
         return _INTS
+    if field.type == FieldDescriptor.TYPE_DOUBLE:
+        return st.floats(allow_nan=True)
     raise AssertionError(f"no strategy for {field.full_name}")
 
 
 class Target:
     def __init__(
-        self, process: ServiceProcess, db_path: Path, tokens: Tokens, known: list[str]
+        self,
+        process: ServiceProcess,
+        service: ServiceDescriptor,
+        db_path: Path,
+        tables: tuple[str, ...],
+        tokens: Tokens,
+        known: list[str],
     ) -> None:
         self.channel = grpc.insecure_channel(process.target)
+        self.service = service
         self.db_path = db_path
+        self.tables = (*tables, "outbox", "idempotency_keys")
         self.tokens = tokens
         self.known = known
 
     def counts(self) -> tuple[int, ...]:
         with sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True) as conn:
             return tuple(
-                conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                for t in ("carriers", "startups", "outbox", "idempotency_keys")
+                conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in self.tables
             )
 
     def call(self, method: str, body: bytes) -> grpc.StatusCode:
-        rpc = self.channel.unary_unary(f"/{SERVICE.full_name}/{method}")
+        rpc = self.channel.unary_unary(f"/{self.service.full_name}/{method}")
         try:
             rpc(body, metadata=auth(self.tokens.operator()), timeout=10)
         except grpc.RpcError as error:
@@ -125,28 +144,51 @@ class Target:
         return grpc.StatusCode.OK
 
 
-@pytest.fixture(scope="module")
-def target(nats_server: NatsServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+@pytest.fixture(scope="module", params=["membership", "pairing"])
+def target(
+    request: pytest.FixtureRequest,
+    nats_server: NatsServer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Target]:
+    service: str = request.param
     region = new_region()
-    folder = tmp_path_factory.mktemp("fuzz")
-    process = membership_process(region, folder / "m.db", nats_server.url, folder / "m.log")
+    folder = tmp_path_factory.mktemp(f"fuzz-{service}")
+    process = service_process(service, region, folder / "s.db", nats_server.url, folder / "s.log")
     process.start()
     try:
         process.wait_ready()
         tokens = Tokens(region)
-        stub = pb_grpc.MembershipServiceStub(grpc.insecure_channel(process.target))
+        channel = grpc.insecure_channel(process.target)
         md = auth(tokens.operator())
-        carrier = stub.CreateCarrier(
-            pb.CreateCarrierRequest(
-                parent=f"regions/{region}", carrier=sample_carrier(), request_id=str(uuid.uuid4())
-            ),
-            metadata=md,
-        )
-        startup = stub.CreateStartup(
-            pb.CreateStartupRequest(parent=carrier.name, startup=pb.Startup(display_name="A")),
-            metadata=md,
-        )
-        yield Target(process, folder / "m.db", tokens, [carrier.name, startup.name])
+        if service == "membership":
+            stub = pb_grpc.MembershipServiceStub(channel)
+            carrier = stub.CreateCarrier(
+                pb.CreateCarrierRequest(
+                    parent=f"regions/{region}",
+                    carrier=sample_carrier(),
+                    request_id=str(uuid.uuid4()),
+                ),
+                metadata=md,
+            )
+            startup = stub.CreateStartup(
+                pb.CreateStartupRequest(parent=carrier.name, startup=pb.Startup(display_name="A")),
+                metadata=md,
+            )
+            descriptor = pb.DESCRIPTOR.services_by_name["MembershipService"]
+            tables: tuple[str, ...] = ("carriers", "startups")
+            known = [carrier.name, startup.name]
+        else:
+            lawyer = pairing_grpc.PairingServiceStub(channel).CreateLawyer(
+                pairing_pb.CreateLawyerRequest(
+                    parent=f"regions/{region}",
+                    lawyer=pairing_pb.Lawyer(display_name="王律师", firm="所", specialties=[1]),
+                ),
+                metadata=md,
+            )
+            descriptor = pairing_pb.DESCRIPTOR.services_by_name["PairingService"]
+            tables = ("lawyers", "rounds", "assignments", "checkups")
+            known = [lawyer.name, f"regions/{region}/carriers/01J0000000000000000000000Z"]
+        yield Target(process, descriptor, folder / "s.db", tables, tokens, known)
     finally:
         process.stop()
 
@@ -157,9 +199,10 @@ def _method_and_request(target: Target) -> st.SearchStrategy[tuple[str, bytes]]:
         st.tuples(
             st.just(m.name), messages(m.input_type, names).map(lambda msg: msg.SerializeToString())
         )
-        for m in SERVICE.methods
+        for m in target.service.methods
     ]
-    garbage = st.tuples(st.sampled_from([m.name for m in SERVICE.methods]), st.binary(max_size=64))
+    methods = [m.name for m in target.service.methods]
+    garbage = st.tuples(st.sampled_from(methods), st.binary(max_size=64))
     return st.one_of(*per_method, garbage)
 
 

@@ -346,6 +346,12 @@ async def test_rounds_that_cannot_be_planned_say_why(pairing: PairingRegion) -> 
         ("GetPairingStats", "partner", grpc.StatusCode.OK),
         ("BookCheckup", "partner", grpc.StatusCode.PERMISSION_DENIED),
         ("BookCheckup", "lawyer", grpc.StatusCode.PERMISSION_DENIED),
+        ("ListAssignments", "carrier", grpc.StatusCode.OK),
+        ("ListAssignments", "carrier-asks-for-another", grpc.StatusCode.PERMISSION_DENIED),
+        ("ListAssignments", "lawyer-asks-for-another", grpc.StatusCode.PERMISSION_DENIED),
+        ("RecordCheckupOutcome", "operator", grpc.StatusCode.PERMISSION_DENIED),
+        ("PublishRound", "carrier", grpc.StatusCode.PERMISSION_DENIED),
+        ("ReplanRound", "partner", grpc.StatusCode.PERMISSION_DENIED),
     ],
 )
 async def test_authorisation(
@@ -363,8 +369,14 @@ async def test_authorisation(
         "self-capacity": auth(tokens.lawyer(someone.name)),
         "other-lawyer": auth(tokens.lawyer(f"{parent}/lawyers/01JBBBBBBBBBBBBBBBBBBBBBBB")),
         "other-operator": auth(tokens.operator("elsewhere")),
+        "operator": pairing.op,
+        "carrier-asks-for-another": auth(tokens.carrier(carrier)),
+        "lawyer-asks-for-another": auth(tokens.lawyer(someone.name)),
         "none": (),
     }[role]
+    someone_else = f"{parent}/lawyers/01JBBBBBBBBBBBBBBBBBBBBBBB"
+    another_carrier = f"{parent}/carriers/01JDDDDDDDDDDDDDDDDDDDDDDD"
+    round_name = f"{parent}/rounds/01JEEEEEEEEEEEEEEEEEEEEEEE"
     field = "capacity" if role == "self-capacity" else "firm"
     calls = {
         "CreateLawyer": lambda: pairing.stub.CreateLawyer(
@@ -392,6 +404,26 @@ async def test_authorisation(
                 ),
             ),
             metadata=metadata,
+        ),
+    }
+    calls |= {
+        "ListAssignments": lambda: pairing.stub.ListAssignments(
+            pb.ListAssignmentsRequest(
+                parent=f"{parent}/rounds/-",
+                carrier=another_carrier if role == "carrier-asks-for-another" else "",
+                lawyer=someone_else if role == "lawyer-asks-for-another" else "",
+            ),
+            metadata=metadata,
+        ),
+        "RecordCheckupOutcome": lambda: pairing.stub.RecordCheckupOutcome(
+            pb.RecordCheckupOutcomeRequest(name=f"{parent}/checkups/01JFFFFFFFFFFFFFFFFFFFFFFF"),
+            metadata=metadata,
+        ),
+        "PublishRound": lambda: pairing.stub.PublishRound(
+            pb.PublishRoundRequest(name=round_name), metadata=metadata
+        ),
+        "ReplanRound": lambda: pairing.stub.ReplanRound(
+            pb.ReplanRoundRequest(name=round_name), metadata=metadata
         ),
     }
     if code == grpc.StatusCode.OK:
