@@ -39,6 +39,7 @@ class EventConsumer:
         filter_subjects: Sequence[str] = (),
         batch: int = 256,
         ack_wait_s: float = 30.0,
+        after_commit: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
         self._link = link
@@ -48,6 +49,7 @@ class EventConsumer:
         self._filter_subjects = list(filter_subjects)
         self._batch = batch
         self._ack_wait_s = ack_wait_s
+        self._after_commit = after_commit  # e.g. wake the outbox relay: handlers may emit
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.applied = 0
@@ -115,3 +117,4 @@ class EventConsumer:
                     (self._durable, event.id, time.time()),
                 )
                 self.applied += 1
+        self._after_commit()

@@ -5,7 +5,7 @@ database, also while cut off."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from kernel.consumer import EventConsumer, Handler
@@ -26,7 +26,14 @@ class Projection:
     subjects_of_every_region: Sequence[str] = ()
 
     def consumer(
-        self, db: Database, link: NatsLink, *, service: str, region: str, federation: list[str]
+        self,
+        db: Database,
+        link: NatsLink,
+        *,
+        service: str,
+        region: str,
+        federation: list[str],
+        after_commit: Callable[[], None] = lambda: None,
     ) -> EventConsumer | None:
         others = [r for r in federation if r != region]
         filters = [s.format(region=r) for r in others for s in self.subjects]
@@ -40,4 +47,5 @@ class Projection:
             durable=f"{service}-projection",
             handlers=self.handlers,
             filter_subjects=filters,
+            after_commit=after_commit,
         )

@@ -78,8 +78,9 @@ class ServiceDefinition:
     policy: MethodPolicy
     # Adds the service's servicers; returns their full names for health and reflection.
     add_servicers: Callable[[grpc.aio.Server, Runtime], Sequence[str]]
-    # Other regions' events this service keeps a read-only copy of, if any.
-    projection: Projection | None = None
+    # The events this service consumes, if any: a Projection, or a function of the runtime
+    # for handlers that need it (to emit events of their own, say).
+    projection: Projection | Callable[[Runtime], Projection] | None = None
 
 
 class ServiceHost:
@@ -156,12 +157,15 @@ class ServiceHost:
         relay.start()
         self.supervisor.start()
         projection = self.definition.projection
+        if callable(projection):
+            projection = projection(self.runtime)
         consumer = projection and projection.consumer(
             db,
             link,
             service=self.definition.name,
             region=settings.region,
             federation=settings.federation_regions,
+            after_commit=relay.wake,
         )
         self._consumers = [consumer] if consumer else []
         for consumer in self._consumers:

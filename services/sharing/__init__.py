@@ -1,0 +1,1 @@
+"""Resource sharing: the federated catalogue, search, and the request workflow."""
