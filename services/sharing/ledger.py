@@ -96,6 +96,13 @@ class Ledger:
         state = State.HELD if self.fits(units, start, end) else State.WAITLISTED
         return [self._put(Booking(request, units, start, end, state, seq))]
 
+    def refuse(self, request: str, units: int, start: int, end: int, reason: str) -> list[Booking]:
+        """Records a request the owner's region turns down at once (it occupies nothing)."""
+        if request in self.bookings:
+            return []
+        seq = max((b.seq for b in self.bookings.values()), default=0) + 1
+        return [self._put(Booking(request, units, start, end, State.DECLINED, seq, reason))]
+
     def approve(self, request: str) -> list[Booking]:
         booking = self._expect(request, {State.HELD}, "approve")
         return [self._put(replace(booking, state=State.APPROVED))]

@@ -1,0 +1,69 @@
+"""Wires sharing to the kernel: its settings, role policy and service definition."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import grpc
+from alliance.sharing.v1 import sharing_pb2 as pb
+from alliance.sharing.v1 import sharing_pb2_grpc as pb_grpc
+from kernel.auth import ANY_ROLE, WRITERS, MethodPolicy
+from kernel.projection import Projection
+from kernel.server import Runtime, ServiceDefinition, run_service
+from kernel.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
+
+from sharing import store
+from sharing.flow import Workflow
+from sharing.service import SERVICE, Sharing
+from sharing.servicer import SharingServicer
+
+
+class SharingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SHARING_", frozen=True, extra="ignore")
+
+
+# The roles that may call each method at all; ownership (which region, which carrier) is
+# checked by the use case itself. A method missing here is denied to everyone.
+POLICY = MethodPolicy(
+    {
+        "CreateResource": WRITERS,
+        "GetResource": ANY_ROLE,
+        "ListResources": ANY_ROLE,
+        "UpdateResource": WRITERS,
+        "SearchResources": ANY_ROLE,
+        "CreateRequest": WRITERS,
+        "GetRequest": ANY_ROLE,
+        "ListRequests": ANY_ROLE,
+        "CancelRequest": WRITERS,
+        "ListIncomingRequests": ANY_ROLE,
+        "ApproveRequest": WRITERS,
+        "DeclineRequest": WRITERS,
+        "FulfillRequest": WRITERS,
+        "GetSharingStats": ANY_ROLE,
+    }
+)
+
+
+def _add_servicers(server: grpc.aio.Server, runtime: Runtime) -> Sequence[str]:
+    pb_grpc.add_SharingServiceServicer_to_server(
+        SharingServicer(Sharing(runtime, Workflow(runtime))), server
+    )
+    return [pb.DESCRIPTOR.services_by_name["SharingService"].full_name]
+
+
+def _projection(runtime: Runtime) -> Projection:
+    return Workflow(runtime).projection()
+
+
+DEFINITION = ServiceDefinition(
+    name=SERVICE,
+    migrations=store.MIGRATIONS,
+    policy=POLICY,
+    add_servicers=_add_servicers,
+    projection=_projection,
+)
+
+
+def main() -> None:
+    run_service(DEFINITION, SharingSettings)

@@ -1,0 +1,124 @@
+"""Federated search over every region's published resources, from this region's database.
+
+Words of three or more characters go to the trigram full-text index (so 检测实验室 matches
+inside a Chinese title without a word segmenter); shorter words — most two-character Chinese
+words — are matched as substrings. Results come in relevance (bm25) or recency order with
+keyset paging on (order key, id), so a page never repeats or skips a result; facets count every
+match per category and per region.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+
+from alliance.sharing.v1 import sharing_pb2 as pb
+
+from sharing import store
+
+
+@dataclass(frozen=True)
+class Query:
+    here: str  # this region: REGION-visible resources of other regions are not shown
+    words: tuple[str, ...] = ()
+    category: int = 0
+    region: str = ""
+    chain: int = 0
+    owner: str = ""
+    window: tuple[int, int] | None = None
+    free_units: int = 0
+    relevance: bool = False
+
+    def key(self) -> str:
+        return "search|" + json.dumps(
+            [
+                self.words,
+                self.category,
+                self.region,
+                self.chain,
+                self.owner,
+                self.window,
+                self.free_units,
+                self.relevance,
+            ],
+            ensure_ascii=False,
+        )
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(w for w in text.split() if w))
+
+
+def _phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _where(conn: sqlite3.Connection, q: Query) -> tuple[str, list[object], bool]:
+    """The FROM/WHERE clause, its parameters, and whether bm25 is available."""
+    clauses = ["r.state = ?", "(r.visibility = ? OR r.region = ?)"]
+    params: list[object] = [pb.RESOURCE_STATE_PUBLISHED, pb.VISIBILITY_ALLIANCE, q.here]
+    long_words = [w for w in q.words if len(w) >= 3]
+    for word in (w for w in q.words if len(w) < 3):
+        clauses.append("instr(r.text, ?) > 0")
+        params.append(word)
+    for column, value in (("category", q.category), ("region", q.region), ("owner", q.owner)):
+        if value:
+            clauses.append(f"r.{column} = ?")
+            params.append(value)
+    if q.chain:
+        clauses.append("instr(r.chains, ?) > 0")
+        params.append(f",{q.chain},")
+    if q.window and q.free_units:
+        clauses.append("(r.capacity = 0 OR r.capacity >= ?)")
+        params.append(q.free_units)
+        short = store.short_of_units(conn, q.window[0], q.window[1], q.free_units)
+        if short:
+            ids = [name.rsplit("/", 1)[-1] for name in short]
+            clauses.append(f"r.id NOT IN ({','.join('?' * len(ids))})")
+            params.extend(ids)
+    source = "resources r"
+    if long_words:
+        source += " JOIN resources_fts f ON f.rowid = r.rowid"
+        clauses.append("resources_fts MATCH ?")
+        params.append(" AND ".join(_phrase(w) for w in long_words))
+    return f"FROM {source} WHERE {' AND '.join(clauses)}", params, bool(long_words)
+
+
+def search(
+    conn: sqlite3.Connection, q: Query, after: str | None, limit: int
+) -> tuple[list[tuple[str, bytes]], int, list[pb.Facet], list[pb.Facet]]:
+    """(page rows as (token key, data), total, category facets, region facets)."""
+    where, params, ranked = _where(conn, q)
+    order_key = "bm25(resources_fts)" if ranked and q.relevance else "-r.updated"
+    inner = f"SELECT r.id AS id, r.data AS data, {order_key} AS k {where}"
+    sql = f"SELECT id, data, k FROM ({inner})"
+    page_params = list(params)
+    if after:
+        last_key, last_id = json.loads(after)
+        sql += " WHERE k > ? OR (k = ? AND id > ?)"
+        page_params += [last_key, last_key, last_id]
+    rows = conn.execute(sql + " ORDER BY k, id LIMIT ?", (*page_params, limit)).fetchall()
+    facets = conn.execute(
+        f"SELECT r.category AS category, r.region AS region, count(*) AS n {where} "
+        "GROUP BY r.category, r.region",
+        params,
+    ).fetchall()
+    categories: dict[str, int] = {}
+    regions: dict[str, int] = {}
+    for row in facets:
+        category = pb.Category.Name(row["category"])
+        categories[category] = categories.get(category, 0) + row["n"]
+        regions[row["region"]] = regions.get(row["region"], 0) + row["n"]
+    return (
+        [(json.dumps([row["k"], row["id"]]), row["data"]) for row in rows],
+        sum(categories.values()),
+        _facets(categories),
+        _facets(regions),
+    )
+
+
+def _facets(counts: dict[str, int]) -> list[pb.Facet]:
+    return [
+        pb.Facet(key=k, count=n) for k, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))
+    ]
