@@ -14,6 +14,7 @@ import nats
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
+from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
 from kernel.nats_auth import PARTNER_USER, SERVICE_USER, NatsSecrets
 from kernel.procs import NatsServer, region_nats
 from kernel.server import ServiceHost
@@ -116,15 +117,26 @@ class Federation:
         port = await region.host.start()
         region.channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
 
-    async def start_pairing(self, name: str) -> pairing_grpc.PairingServiceStub:
-        from pairing.app import DEFINITION as PAIRING
-        from pairing.app import PairingSettings
-
-        host = ServiceHost(PAIRING, self._settings(name, PairingSettings, "pairing"))
+    async def _start_extra(
+        self, name: str, definition: Any, settings_class: type[ServiceSettings]
+    ) -> grpc.aio.Channel:
+        host = ServiceHost(definition, self._settings(name, settings_class, definition.name))
         port = await host.start()
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
         self.regions[name].extra.append((host, channel))
+        return channel
+
+    async def start_pairing(self, name: str) -> pairing_grpc.PairingServiceStub:
+        from pairing.app import DEFINITION, PairingSettings
+
+        channel = await self._start_extra(name, DEFINITION, PairingSettings)
         return pairing_grpc.PairingServiceStub(channel)
+
+    async def start_sharing(self, name: str) -> sharing_grpc.SharingServiceStub:
+        from sharing.app import DEFINITION, SharingSettings
+
+        channel = await self._start_extra(name, DEFINITION, SharingSettings)
+        return sharing_grpc.SharingServiceStub(channel)
 
     async def create_carriers(self, name: str, count: int) -> list[str]:
         md = auth(Tokens(name).operator())
