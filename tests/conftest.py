@@ -20,6 +20,7 @@ import pytest_asyncio
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
+from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
 from kernel.auth import Role, issue_token
 from kernel.events import Event
 from kernel.procs import NatsServer, docker_engine_reachable
@@ -235,6 +236,46 @@ async def pairing(membership: Membership, tmp_path: Path) -> AsyncIterator[Pairi
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     try:
         yield PairingRegion(membership, host, pairing_grpc.PairingServiceStub(channel), db_path)
+    finally:
+        await channel.close()
+        await host.stop()
+
+
+@dataclass
+class SharingRegion:
+    """A region running membership and sharing."""
+
+    members: Membership
+    stub: sharing_grpc.SharingServiceStub
+    db_path: Path
+
+    @property
+    def region(self) -> str:
+        return self.members.region
+
+    @property
+    def tokens(self) -> Tokens:
+        return self.members.tokens
+
+    @property
+    def op(self) -> tuple[tuple[str, str], ...]:
+        return self.members.op
+
+
+@pytest_asyncio.fixture
+async def sharing(membership: Membership, tmp_path: Path) -> AsyncIterator[SharingRegion]:
+    from sharing.app import DEFINITION as SHARING
+    from sharing.app import SharingSettings
+
+    db_path = tmp_path / "sharing.db"
+    settings = settings_for(
+        membership.region, db_path, membership.nats_url, settings_class=SharingSettings
+    )
+    host = ServiceHost(SHARING, settings)
+    port = await host.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield SharingRegion(membership, sharing_grpc.SharingServiceStub(channel), db_path)
     finally:
         await channel.close()
         await host.stop()
