@@ -87,9 +87,11 @@ class Federation:
             )
             if self.proxy is not None and proxy_link is not None and name == proxy_link[0]:
                 config = self.folder / "nats" / f"{name}.conf"
-                direct = self.topology.region(proxy_link[1]).leaf_url
-                proxied = f"nats-leaf://127.0.0.1:{self.proxy.port}"
-                config.write_text(config.read_text().replace(direct, proxied))
+                hub = self.topology.region(proxy_link[1])
+                direct = f"@{hub.host}:{hub.leaf_port}"  # the URL carries the leaf's credentials
+                text = config.read_text()
+                assert text.count(direct) == 1, f"{name}'s config has no single link to {hub}"
+                config.write_text(text.replace(direct, f"@127.0.0.1:{self.proxy.port}"))
             server.start()
             self.regions[name] = Region(name, server)
         for region in self.regions.values():
