@@ -18,6 +18,7 @@ from kernel.procs import NatsServer
 from kernel.topology import CONTAINERS, render_container_config
 from membership.app import MembershipSettings
 from pairing.app import PairingSettings
+from sharing.app import SharingSettings
 
 from tests.conftest import Membership
 
@@ -26,9 +27,10 @@ BIN = Path(sys.executable).parent
 SETTINGS_BY_PREFIX = {
     "MEMBERSHIP_": MembershipSettings,
     "PAIRING_": PairingSettings,
+    "SHARING_": SharingSettings,
     "ALLIANCE_NATS_": NatsKeySettings,
 }
-SERVICES = ("membership", "pairing")
+SERVICES = ("membership", "pairing", "sharing")
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2 as pairing_pb
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
+from alliance.sharing.v1 import sharing_pb2 as sharing_pb
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 from hypothesis import HealthCheck, given, settings
@@ -66,6 +67,9 @@ def messages(
                     "specialties",
                     "capacity",
                     "conflicts",
+                    "title",
+                    "availability",
+                    "terms",
                     "",
                     "x.y",
                 ]
@@ -144,7 +148,7 @@ class Target:
         return grpc.StatusCode.OK
 
 
-@pytest.fixture(scope="module", params=["membership", "pairing"])
+@pytest.fixture(scope="module", params=["membership", "pairing", "sharing"])
 def target(
     request: pytest.FixtureRequest,
     nats_server: NatsServer,
@@ -177,6 +181,14 @@ def target(
             descriptor = pb.DESCRIPTOR.services_by_name["MembershipService"]
             tables: tuple[str, ...] = ("carriers", "startups")
             known = [carrier.name, startup.name]
+        elif service == "sharing":
+            descriptor = sharing_pb.DESCRIPTOR.services_by_name["SharingService"]
+            tables = ("resources", "requests", "bookings", "carriers")
+            known = [
+                f"regions/{region}/carriers/01J0000000000000000000000Z",
+                f"regions/{region}/resources/01J0000000000000000000000Z",
+                f"regions/{region}/requests/01J0000000000000000000000Z",
+            ]
         else:
             lawyer = pairing_grpc.PairingServiceStub(channel).CreateLawyer(
                 pairing_pb.CreateLawyerRequest(

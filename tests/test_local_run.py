@@ -101,6 +101,7 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         output = "".join(lines)
         assert "demo data: 10 carriers, 230 startups" in output
         assert "demo pairing: 40 lawyer–carrier pairs, 230 check-ups" in output
+        assert "demo sharing: 498 service items" in output
         curl = next(line for line in lines if " curl " in line)
         reply = subprocess.run(shlex.split(curl), capture_output=True, text=True, timeout=60)
         assert reply.returncode == 0, reply.stderr
@@ -108,7 +109,7 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
 
         status = _alliance("status", base=base, env=env)
         assert status.returncode == 0, status.stdout + status.stderr
-        assert status.stdout.count("SERVING") == 6  # membership and pairing in each region
+        assert status.stdout.count("SERVING") == 9  # three services in each region
         assert "hz, zjg" in status.stdout, "the hub should list both spokes as leaf links"
 
         state = json.loads((base / "state.json").read_text())
@@ -178,7 +179,7 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         events = [json.loads(line) for line in tail.stdout.splitlines()]
         assert len(events) == 3 and all(e["source"] == "/alliance/zjg/membership" for e in events)
         children = _children(proc.pid)
-        assert len(children) >= 9  # a NATS server and two services per region
+        assert len(children) >= 12  # a NATS server and three services per region
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -14,7 +14,7 @@ from kernel.nats_auth import PARTNER_USER, SERVICE_USER, NatsSecrets
 from kernel.procs import LOOPBACK, ManagedProcess, ServiceProcess, region_nats
 from kernel.topology import Topology
 
-SERVICES = ("membership", "pairing")
+SERVICES = ("membership", "pairing", "sharing")
 # gRPC ports: each service a block of 10 from the base port, one port per region in the block,
 # so a service's port in a region stays the same when services are added.
 PORTS_PER_SERVICE = 10

@@ -25,7 +25,7 @@ from kernel.topology import local_topology, render_container_config
 from rich.console import Console
 from rich.table import Table
 
-from cli import demo, pairing_demo
+from cli import demo, pairing_demo, sharing_demo
 from cli.local import LocalFederation, LocalState, jwt_secret
 
 app = typer.Typer(no_args_is_help=True, help="Operate the Yangtze River Delta incubator alliance.")
@@ -225,6 +225,14 @@ def _load_demo(state: LocalState, secret: str) -> None:
         progress=lambda line: console.print(f"  loaded {line}"),
     )
     console.print(f"demo data: {carriers} carriers, {startups} startups")
+    if state.targets("sharing"):
+        items = sharing_demo.load(
+            state.targets("membership"),
+            state.targets("sharing"),
+            operator,
+            progress=lambda line: console.print(f"  loaded {line}"),
+        )
+        console.print(f"demo sharing: {items} service items")
     if set(pairing_demo.REGIONS) <= state.targets("pairing").keys():
         pairs, checkups = pairing_demo.load(
             pairing_demo.Targets(state.targets("membership"), state.targets("pairing")),
