@@ -28,15 +28,11 @@ from kernel.streams import all_stream_name
 from kernel.topology import free_base_port, local_topology
 from nats.js.api import DeliverPolicy
 
+from bench.harness import quantile
 from tests.tcp_proxy import TcpProxy
 
 SECRET = "bench-secret-" + "f" * 32
 REGIONS = ["sh", "hz", "zjg"]
-
-
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
 async def run(samples: int, backlog: int) -> list[str]:
@@ -88,14 +84,14 @@ async def run(samples: int, backlog: int) -> list[str]:
         for process in reversed(processes):
             process.stop()
         await proxy.close()
-    ratio = _quantile(service_path, 0.99) / _quantile(raw, 0.99)
+    ratio = quantile(service_path, 0.99) / quantile(raw, 0.99)
     return [
         f"| path ({samples} sequential samples) | p50 ms | p99 ms | p99 ratio to raw | goal |",
         "|---|---|---|---|---|",
-        f"| raw: JetStream publish in sh → consumer of ALL_HZ | {_quantile(raw, 0.5):.2f} "
-        f"| {_quantile(raw, 0.99):.2f} | baseline | |",
+        f"| raw: JetStream publish in sh → consumer of ALL_HZ | {quantile(raw, 0.5):.2f} "
+        f"| {quantile(raw, 0.99):.2f} | baseline | |",
         f"| service: CreateCarrier in sh returns → GetCarrier in hz finds it | "
-        f"{_quantile(service_path, 0.5):.2f} | {_quantile(service_path, 0.99):.2f} | "
+        f"{quantile(service_path, 0.5):.2f} | {quantile(service_path, 0.99):.2f} | "
         f"**{ratio:.1f}×** | p99 ≤ 25 ms and ≤ 3× raw |",
         "",
         f"catch-up: {backlog:,} events published in sh during a cut of the sh–hz link, all in "

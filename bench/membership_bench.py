@@ -17,8 +17,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -30,88 +29,16 @@ from kernel.procs import ManagedProcess, NatsServer, ServiceProcess, free_port
 from kernel.streams import events_stream_name
 
 from bench.baselines import ECHO_METHOD, NAIVE_METHOD
+from bench.harness import IN_FLIGHT, paired, quantile, row, start, wait_tcp
 
 SECRET = "bench-secret-" + "b" * 32
-IN_FLIGHT = 16
-
-
-@dataclass
-class Figure:
-    name: str
-    rate: float  # calls per second
-    p50_ms: float
-    p99_ms: float
-
-
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
-
-
-async def load(name: str, call: Callable[[], Awaitable[object]], seconds: float) -> Figure:
-    """Keeps IN_FLIGHT calls running for `seconds` after a short warm-up; rate and latency."""
-    latencies: list[float] = []
-    stop_at = time.monotonic() + 0.5 + seconds
-    measure_from = time.monotonic() + 0.5
-
-    async def worker() -> None:
-        while (start := time.monotonic()) < stop_at:
-            await call()
-            if start >= measure_from:
-                latencies.append(time.monotonic() - start)
-
-    await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
-    return Figure(
-        name, len(latencies) / seconds, _quantile(latencies, 0.5), _quantile(latencies, 0.99)
-    )
-
-
-async def paired(
-    call: tuple[str, Callable[[], Awaitable[object]]],
-    baseline: tuple[str, Callable[[], Awaitable[object]]],
-    seconds: float,
-    rounds: int,
-) -> tuple[Figure, Figure]:
-    """Alternates baseline and call `rounds` times and keeps each one's median round, so a burst
-    of noise from the shared machine hits both sides instead of one."""
-    calls, bases = [], []
-    for _ in range(rounds):
-        bases.append(await load(*baseline, seconds))
-        calls.append(await load(*call, seconds))
-    return _median(calls), _median(bases)
-
-
-def _median(figures: list[Figure]) -> Figure:
-    return sorted(figures, key=lambda f: f.rate)[len(figures) // 2]
-
-
-def _start(process: ManagedProcess, ready: Callable[[], None]) -> ManagedProcess:
-    process.start()
-    ready()
-    return process
-
-
-def _wait_tcp(port: int, process: ManagedProcess) -> Callable[[], None]:
-    def ready() -> None:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            process.fail_if_exited()
-            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-                try:
-                    grpc.channel_ready_future(channel).result(timeout=0.5)
-                    return
-                except grpc.FutureTimeoutError:
-                    continue
-        raise TimeoutError(f"{process.name} not ready")
-
-    return ready
 
 
 async def run(seconds: float, rounds: int) -> list[str]:
     work = Path(tempfile.mkdtemp(prefix="alliance-bench-"))
     region = "bench"
     nats_server = NatsServer(work / "js", log_path=work / "nats.log")
-    processes: list[ManagedProcess] = [_start(nats_server, nats_server.wait_ready)]
+    processes: list[ManagedProcess] = [start(nats_server, nats_server.wait_ready)]
     try:
         echo_port, naive_port, service_port = free_port(), free_port(), free_port()
         py = sys.executable
@@ -120,7 +47,7 @@ async def run(seconds: float, rounds: int) -> list[str]:
             [py, "-m", "bench.baselines", "echo", str(echo_port)],
             log_path=work / "echo.log",
         )
-        processes.append(_start(echo, _wait_tcp(echo_port, echo)))
+        processes.append(start(echo, wait_tcp(echo_port, echo)))
         naive = ManagedProcess(
             "naive",
             [
@@ -135,7 +62,7 @@ async def run(seconds: float, rounds: int) -> list[str]:
             ],
             log_path=work / "naive.log",
         )
-        processes.append(_start(naive, _wait_tcp(naive_port, naive)))
+        processes.append(start(naive, wait_tcp(naive_port, naive)))
         service = ServiceProcess(
             "membership",
             "alliance-membership",
@@ -149,7 +76,7 @@ async def run(seconds: float, rounds: int) -> list[str]:
             },
             log_path=work / "membership.log",
         )
-        processes.append(_start(service, service.wait_ready))
+        processes.append(start(service, service.wait_ready))
         return await _measure(
             region, echo_port, naive_port, service_port, nats_server.url, seconds, rounds
         )
@@ -214,7 +141,7 @@ async def _measure(
         for name, call in reads.items():
             size = str(len((await call()).SerializeToString())).encode()
             echo = (f"echo of {size.decode()} B", lambda s=size: echo_call(s, metadata=md))
-            rows.append(_row(*await paired((name, call), echo, seconds, rounds), "≥ 0.7"))
+            rows.append(row(*await paired((name, call), echo, seconds, rounds), "≥ 0.7"))
         create, naive = await paired(
             (
                 "CreateCarrier: commit + outbox",
@@ -224,7 +151,7 @@ async def _measure(
             seconds,
             rounds,
         )
-        rows.append(_row(create, naive, "≥ 1.0"))
+        rows.append(row(create, naive, "≥ 1.0"))
         lag = await _event_lag(stub, md, create_request, nats_url, region)
 
     return [
@@ -234,16 +161,8 @@ async def _measure(
         "|---|---|---|---|---|---|---|---|",
         *rows,
         f"| create returned → its event on a JetStream consumer ({len(lag)} creates, one at a "
-        f"time) | | {_quantile(lag, 0.5):.2f} | {_quantile(lag, 0.99):.2f} | | | | p99 ≤ 20 ms |",
+        f"time) | | {quantile(lag, 0.5):.2f} | {quantile(lag, 0.99):.2f} | | | | p99 ≤ 20 ms |",
     ]
-
-
-def _row(fig: Figure, base: Figure, goal: str) -> str:
-    return (
-        f"| {fig.name} | {fig.rate:,.0f}/s | {fig.p50_ms:.2f} | {fig.p99_ms:.2f} "
-        f"| {base.name}: {base.rate:,.0f}/s, p99 {base.p99_ms:.2f} ms "
-        f"| **{fig.rate / base.rate:.2f}×** | {fig.p99_ms / base.p99_ms:.2f}× | {goal} |"
-    )
 
 
 async def _event_lag(

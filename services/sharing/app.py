@@ -11,6 +11,7 @@ from kernel.auth import ANY_ROLE, WRITERS, MethodPolicy
 from kernel.projection import Projection
 from kernel.server import Runtime, ServiceDefinition, run_service
 from kernel.settings import ServiceSettings
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from sharing import store
@@ -21,6 +22,10 @@ from sharing.servicer import SharingServicer
 
 class SharingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SHARING_", frozen=True, extra="ignore")
+
+    search_cache_size: int = Field(
+        default=512, ge=0, description="Search replies kept until the data changes; 0: none"
+    )
 
 
 # The roles that may call each method at all; ownership (which region, which carrier) is
@@ -46,9 +51,9 @@ POLICY = MethodPolicy(
 
 
 def _add_servicers(server: grpc.aio.Server, runtime: Runtime) -> Sequence[str]:
-    pb_grpc.add_SharingServiceServicer_to_server(
-        SharingServicer(Sharing(runtime, Workflow(runtime))), server
-    )
+    cache_size = getattr(runtime.settings, "search_cache_size", 512)
+    sharing = Sharing(runtime, Workflow(runtime), search_cache_size=cache_size)
+    pb_grpc.add_SharingServiceServicer_to_server(SharingServicer(sharing), server)
     return [pb.DESCRIPTOR.services_by_name["SharingService"].full_name]
 
 

@@ -4,13 +4,14 @@ Words of three or more characters go to the trigram full-text index (so 检测�
 inside a Chinese title without a word segmenter); shorter words — most two-character Chinese
 words — are matched as substrings. Results come in relevance (bm25) or recency order with
 keyset paging on (order key, id), so a page never repeats or skips a result; facets count every
-match per category and per region.
+match per category and per region. Replies are cached until the database next changes.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from alliance.sharing.v1 import sharing_pb2 as pb
@@ -90,15 +91,23 @@ def search(
 ) -> tuple[list[tuple[str, bytes]], int, list[pb.Facet], list[pb.Facet]]:
     """(page rows as (token key, data), total, category facets, region facets)."""
     where, params, ranked = _where(conn, q)
-    order_key = "bm25(resources_fts)" if ranked and q.relevance else "-r.updated"
-    inner = f"SELECT r.id AS id, r.data AS data, {order_key} AS k {where}"
-    sql = f"SELECT id, data, k FROM ({inner})"
     page_params = list(params)
-    if after:
-        last_key, last_id = json.loads(after)
-        sql += " WHERE k > ? OR (k = ? AND id > ?)"
-        page_params += [last_key, last_key, last_id]
-    rows = conn.execute(sql + " ORDER BY k, id LIMIT ?", (*page_params, limit)).fetchall()
+    if ranked and q.relevance:  # bm25: lower is better; only usable in the select list
+        sql = f"SELECT id, k FROM (SELECT r.id AS id, bm25(resources_fts) AS k {where})"
+        if after:
+            last_key, last_id = json.loads(after)
+            sql += " WHERE k > ? OR (k = ? AND id > ?)"
+            page_params += [last_key, last_key, last_id]
+        sql += " ORDER BY k, id LIMIT ?"
+    else:  # newest first, walking the (state, updated, id) index
+        sql = f"SELECT r.id AS id, r.updated AS k {where}"
+        if after:
+            last_key, last_id = json.loads(after)
+            sql += " AND (r.updated < ? OR (r.updated = ? AND r.id < ?))"
+            page_params += [last_key, last_key, last_id]
+        sql += " ORDER BY r.updated DESC, r.id DESC LIMIT ?"
+    page = conn.execute(sql, (*page_params, limit)).fetchall()
+    data = _data(conn, [row["id"] for row in page])
     facets = conn.execute(
         f"SELECT r.category AS category, r.region AS region, count(*) AS n {where} "
         "GROUP BY r.category, r.region",
@@ -111,11 +120,52 @@ def search(
         categories[category] = categories.get(category, 0) + row["n"]
         regions[row["region"]] = regions.get(row["region"], 0) + row["n"]
     return (
-        [(json.dumps([row["k"], row["id"]]), row["data"]) for row in rows],
+        [(json.dumps([row["k"], row["id"]]), data[row["id"]]) for row in page],
         sum(categories.values()),
         _facets(categories),
         _facets(regions),
     )
+
+
+def _data(conn: sqlite3.Connection, ids: list[str]) -> dict[str, bytes]:
+    if not ids:
+        return {}
+    rows = conn.execute(
+        f"SELECT id, data FROM resources WHERE id IN ({','.join('?' * len(ids))})", ids
+    )
+    return {row["id"]: row["data"] for row in rows}
+
+
+class Cache:
+    """Finished search replies, kept until the database changes: `PRAGMA data_version` on the
+    read connection moves whenever another connection (this service's writer) commits, so a
+    cached reply is never older than the data."""
+
+    def __init__(self, conn: sqlite3.Connection, capacity: int = 512) -> None:
+        self._conn = conn
+        self._capacity = capacity
+        self._version = -1
+        self._replies: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
+
+    def get(self, key: tuple[str, str, int]) -> bytes | None:
+        if not self._capacity:
+            return None
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version:
+            self._replies.clear()
+            self._version = version
+            return None
+        reply = self._replies.get(key)
+        if reply is not None:
+            self._replies.move_to_end(key)
+        return reply
+
+    def put(self, key: tuple[str, str, int], reply: bytes) -> None:
+        if not self._capacity:
+            return
+        self._replies[key] = reply
+        if len(self._replies) > self._capacity:
+            self._replies.popitem(last=False)
 
 
 def _facets(counts: dict[str, int]) -> list[pb.Facet]:

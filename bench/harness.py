@@ -1,0 +1,94 @@
+"""What every service benchmark shares: a load of IN_FLIGHT concurrent calls, pairing a call
+with its baseline in alternating rounds, starting processes, and the README's table rows."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import grpc
+from kernel.procs import ManagedProcess
+
+IN_FLIGHT = 16
+
+
+@dataclass
+class Figure:
+    name: str
+    rate: float  # calls per second
+    p50_ms: float
+    p99_ms: float
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+async def load(name: str, call: Callable[[], Awaitable[object]], seconds: float) -> Figure:
+    """Keeps IN_FLIGHT calls running for `seconds` after a short warm-up; rate and latency."""
+    latencies: list[float] = []
+    stop_at = time.monotonic() + 0.5 + seconds
+    measure_from = time.monotonic() + 0.5
+
+    async def worker() -> None:
+        while (start := time.monotonic()) < stop_at:
+            await call()
+            if start >= measure_from:
+                latencies.append(time.monotonic() - start)
+
+    await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
+    return Figure(
+        name, len(latencies) / seconds, quantile(latencies, 0.5), quantile(latencies, 0.99)
+    )
+
+
+async def paired(
+    call: tuple[str, Callable[[], Awaitable[object]]],
+    baseline: tuple[str, Callable[[], Awaitable[object]]],
+    seconds: float,
+    rounds: int,
+) -> tuple[Figure, Figure]:
+    """Alternates baseline and call `rounds` times and keeps each one's median round, so a burst
+    of noise from the shared machine hits both sides instead of one."""
+    calls, bases = [], []
+    for _ in range(rounds):
+        bases.append(await load(*baseline, seconds))
+        calls.append(await load(*call, seconds))
+    return _median(calls), _median(bases)
+
+
+def _median(figures: list[Figure]) -> Figure:
+    return sorted(figures, key=lambda f: f.rate)[len(figures) // 2]
+
+
+def start(process: ManagedProcess, ready: Callable[[], None]) -> ManagedProcess:
+    process.start()
+    ready()
+    return process
+
+
+def wait_tcp(port: int, process: ManagedProcess) -> Callable[[], None]:
+    def ready() -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            process.fail_if_exited()
+            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+                try:
+                    grpc.channel_ready_future(channel).result(timeout=0.5)
+                    return
+                except grpc.FutureTimeoutError:
+                    continue
+        raise TimeoutError(f"{process.name} not ready")
+
+    return ready
+
+
+def row(fig: Figure, base: Figure, goal: str) -> str:
+    return (
+        f"| {fig.name} | {fig.rate:,.0f}/s | {fig.p50_ms:.2f} | {fig.p99_ms:.2f} "
+        f"| {base.name}: {base.rate:,.0f}/s, p99 {base.p99_ms:.2f} ms "
+        f"| **{fig.rate / base.rate:.2f}×** | {fig.p99_ms / base.p99_ms:.2f}× | {goal} |"
+    )
