@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python -m bench.membership_bench
 	$(BIN)/python -m bench.federation_bench
 	$(BIN)/python -m bench.pairing_bench
+	$(BIN)/python -m bench.sharing_bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
