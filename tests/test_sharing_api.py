@@ -10,7 +10,7 @@ import grpc
 import pytest
 from alliance.sharing.v1 import sharing_pb2 as pb
 
-from tests.conftest import SharingRegion, auth
+from tests.conftest import SharingRegion, auth, read_events
 from tests.helpers import expect_error, expect_invalid
 from tests.test_sharing_federation import (
     create_resource,
@@ -141,6 +141,16 @@ async def test_a_request_in_one_region_is_held_approved_cancelled_and_counted(
         lambda reply: lab.name in {r.name for r in reply.resources},
         "the units are free again",
     )
+    events = await read_events(sharing.members.nats_url, sharing.region, expected=14)
+    kinds = [e.subject.split(".", 2)[2] for e in events if e.source.endswith("/sharing")]
+    assert kinds.count("sharing.resource.created") == 6
+    assert [k for k in kinds if "resource" not in k] == [
+        "sharing.request.created",
+        "sharing.booking.held",
+        "sharing.booking.approved",
+        "sharing.request.cancelled",
+        "sharing.booking.released",
+    ]
     stats = await sharing.stub.GetSharingStats(
         pb.GetSharingStatsRequest(parent="regions/-"), metadata=auth(sharing.tokens.partner())
     )
@@ -261,3 +271,71 @@ async def test_a_withdrawn_resource_leaves_search_and_cannot_go_back_to_draft(
     reply = await sharing.stub.SearchResources(pb.SearchResourcesRequest(), metadata=sharing.op)
     assert not reply.resources, "a cached reply outlived the change"
     await expect_error(update(pb.RESOURCE_STATE_DRAFT), grpc.StatusCode.FAILED_PRECONDITION)
+
+
+@pytest.mark.parametrize(
+    ("method", "role", "code"),
+    [
+        ("CreateResource", "partner", grpc.StatusCode.PERMISSION_DENIED),
+        ("CreateResource", "lawyer", grpc.StatusCode.PERMISSION_DENIED),
+        ("CreateResource", "other-carrier", grpc.StatusCode.PERMISSION_DENIED),
+        ("CreateResource", "other-operator", grpc.StatusCode.PERMISSION_DENIED),
+        ("CreateRequest", "partner", grpc.StatusCode.PERMISSION_DENIED),
+        ("CreateRequest", "other-carrier", grpc.StatusCode.PERMISSION_DENIED),
+        ("ApproveRequest", "partner", grpc.StatusCode.PERMISSION_DENIED),
+        ("ApproveRequest", "lawyer", grpc.StatusCode.PERMISSION_DENIED),
+        ("ListRequests", "other-carrier", grpc.StatusCode.PERMISSION_DENIED),
+        ("ListIncomingRequests", "other-carrier", grpc.StatusCode.PERMISSION_DENIED),
+        ("ListIncomingRequests", "partner", grpc.StatusCode.OK),
+        ("SearchResources", "none", grpc.StatusCode.UNAUTHENTICATED),
+        ("SearchResources", "lawyer", grpc.StatusCode.OK),
+        ("GetSharingStats", "partner", grpc.StatusCode.OK),
+    ],
+)
+async def test_authorisation(
+    sharing: SharingRegion, method: str, role: str, code: grpc.StatusCode
+) -> None:
+    parent = f"regions/{sharing.region}"
+    owner = f"{parent}/carriers/01JAAAAAAAAAAAAAAAAAAAAAAA"
+    other = f"{parent}/carriers/01JBBBBBBBBBBBBBBBBBBBBBBB"
+    tokens = sharing.tokens
+    metadata: Any = {
+        "partner": auth(tokens.partner()),
+        "lawyer": auth(tokens.lawyer()),
+        "other-carrier": auth(tokens.carrier(other)),
+        "other-operator": auth(tokens.operator("elsewhere")),
+        "none": (),
+    }[role]
+    request = {
+        "CreateResource": pb.CreateResourceRequest(
+            parent=parent,
+            resource=pb.Resource(
+                owner=owner,
+                category=1,
+                title="实验室",
+                visibility=pb.VISIBILITY_ALLIANCE,
+            ),
+        ),
+        "CreateRequest": pb.CreateRequestRequest(
+            parent=parent,
+            request=pb.Request(
+                resource=f"{parent}/resources/01JCCCCCCCCCCCCCCCCCCCCCCC",
+                requester=owner,
+                units=1,
+                window=window(),
+                purpose="检测",
+            ),
+        ),
+        "ApproveRequest": pb.ApproveRequestRequest(
+            name=f"{parent}/requests/01JDDDDDDDDDDDDDDDDDDDDDDD"
+        ),
+        "ListRequests": pb.ListRequestsRequest(parent=parent, requester=owner),
+        "ListIncomingRequests": pb.ListIncomingRequestsRequest(parent=owner),
+        "SearchResources": pb.SearchResourcesRequest(query="实验室"),
+        "GetSharingStats": pb.GetSharingStatsRequest(parent="regions/-"),
+    }[method]
+    call = getattr(sharing.stub, method)(request, metadata=metadata)
+    if code == grpc.StatusCode.OK:
+        await call
+    else:
+        await expect_error(call, code)
