@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 import sqlite3
+import time
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 from alliance.sharing.v1 import sharing_pb2 as pb
+from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
+from kernel.server import ServiceHost
 
-from tests.conftest import SharingRegion, auth, read_events
+from tests.conftest import Membership, SharingRegion, auth, read_events, settings_for
 from tests.helpers import expect_error, expect_invalid
 from tests.test_sharing_federation import (
     create_resource,
@@ -339,3 +343,62 @@ async def test_authorisation(
         await call
     else:
         await expect_error(call, code)
+
+
+async def test_requests_whose_window_begins_undecided_expire(
+    membership: Membership, tmp_path: Path
+) -> None:
+    from sharing.app import DEFINITION, SharingSettings
+
+    settings = settings_for(
+        membership.region, tmp_path / "s.db", membership.nats_url, settings_class=SharingSettings
+    )
+    host = ServiceHost(DEFINITION, settings.model_copy(update={"expiry_interval_s": 0.2}))
+    port = await host.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        stub = sharing_grpc.SharingServiceStub(channel)
+        owner = (await membership.create_carrier()).name
+        requester = (await membership.create_carrier()).name
+        lab = await create_resource(stub, membership.region, owner, capacity=1)
+        await wait_for_carrier(stub, requester)
+        soon = pb.TimeWindow()
+        soon.start_time.seconds = int(time.time()) + 3
+        soon.end_time.seconds = soon.start_time.seconds + 3600
+        made = [
+            await stub.CreateRequest(
+                pb.CreateRequestRequest(
+                    parent=f"regions/{membership.region}",
+                    request=pb.Request(
+                        resource=lab.name, requester=requester, units=1, window=soon, purpose="x"
+                    ),
+                ),
+                metadata=membership.op,
+            )
+            for _ in range(2)
+        ]
+        for request in made:
+            expired = await eventually(
+                lambda r=request: request_state(stub, r.name),
+                lambda r: r.state == pb.REQUEST_STATE_EXPIRED,
+                "expired",
+            )
+            assert not expired.capacity_held and "window began" in expired.reason
+        late = pb.TimeWindow()
+        late.start_time.seconds = int(time.time()) - 60
+        late.end_time.seconds = late.start_time.seconds + 3600
+        await expect_error(
+            stub.CreateRequest(
+                pb.CreateRequestRequest(
+                    parent=f"regions/{membership.region}",
+                    request=pb.Request(
+                        resource=lab.name, requester=requester, units=1, window=late, purpose="x"
+                    ),
+                ),
+                metadata=membership.op,
+            ),
+            grpc.StatusCode.FAILED_PRECONDITION,
+        )
+    finally:
+        await channel.close()
+        await host.stop()

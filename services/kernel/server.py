@@ -11,9 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 from alliance.federation.v1 import federation_pb2, federation_pb2_grpc
@@ -36,6 +37,7 @@ from kernel.paging import PageTokens
 from kernel.projection import Projection
 from kernel.settings import ConfigError, ServiceSettings, load_settings
 from kernel.streams import all_stream_config, ensure_stream, events_stream_config
+from kernel.tasks import cancel_and_wait
 from kernel.unit_of_work import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -81,6 +83,8 @@ class ServiceDefinition:
     # The events this service consumes, if any: a Projection, or a function of the runtime
     # for handlers that need it (to emit events of their own, say).
     projection: Projection | Callable[[Runtime], Projection] | None = None
+    # Periodic housekeeping, if any: run as a task from start to stop (e.g. expiring requests).
+    background: Callable[[Runtime], Coroutine[Any, Any, None]] | None = None
 
 
 class ServiceHost:
@@ -93,6 +97,7 @@ class ServiceHost:
         self._health = HealthServicer()
         self._consumers: Sequence[EventConsumer] = ()
         self._service_names: list[str] = []
+        self._background: asyncio.Task[None] | None = None
 
     async def start(self) -> int:
         settings = self.settings
@@ -168,6 +173,10 @@ class ServiceHost:
             after_commit=relay.wake,
         )
         self._consumers = [consumer] if consumer else []
+        if self.definition.background is not None:
+            self._background = asyncio.create_task(
+                self.definition.background(self.runtime), name=f"{self.definition.name}-background"
+            )
         for consumer in self._consumers:
             consumer.start()
         await server.start()
@@ -191,6 +200,9 @@ class ServiceHost:
         await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
         await self._server.stop(self.settings.shutdown_grace_s)
         await self.runtime.relay.stop(flush_timeout_s=self.settings.shutdown_grace_s)
+        if self._background is not None:
+            await cancel_and_wait(self._background)
+            self._background = None
         for consumer in reversed(self._consumers):
             await consumer.stop()
         await self.supervisor.stop()

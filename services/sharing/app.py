@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 
 import grpc
@@ -19,12 +21,17 @@ from sharing.flow import Workflow
 from sharing.service import SERVICE, Sharing
 from sharing.servicer import SharingServicer
 
+log = logging.getLogger(__name__)
+
 
 class SharingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SHARING_", frozen=True, extra="ignore")
 
     search_cache_size: int = Field(
         default=512, ge=0, description="Search replies kept until the data changes; 0: none"
+    )
+    expiry_interval_s: float = Field(
+        default=30.0, gt=0, description="How often requests whose window has begun expire"
     )
 
 
@@ -61,12 +68,25 @@ def _projection(runtime: Runtime) -> Projection:
     return Workflow(runtime).projection()
 
 
+async def _expire_requests(runtime: Runtime) -> None:
+    """Held or waitlisted requests whose window has begun become EXPIRED, units released."""
+    workflow = Workflow(runtime)
+    interval = getattr(runtime.settings, "expiry_interval_s", 30.0)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            await workflow.expire_due()
+        except Exception:  # a failed sweep is retried at the next interval
+            log.exception("expiring requests failed")
+
+
 DEFINITION = ServiceDefinition(
     name=SERVICE,
     migrations=store.MIGRATIONS,
     policy=POLICY,
     add_servicers=_add_servicers,
     projection=_projection,
+    background=_expire_requests,
 )
 
 

@@ -140,6 +140,17 @@ class Workflow:
         found = store.get_resource(tx, resource_name.rsplit("/", 1)[-1])
         return None if found is None else found[0]
 
+    async def expire_due(self) -> int:
+        """Expires this region's held or waitlisted requests whose window has begun; returns
+        how many resources it touched."""
+        due = store.resources_with_due_bookings(self._rt.db.reader, self.region, int(time.time()))
+        for name in due:
+            async with self._rt.unit_of_work() as uow:
+                found = store.get_resource(uow.tx, name.rsplit("/", 1)[-1])
+                if found is not None:
+                    self.ledger(uow.tx, found[0], uow.emit)
+        return len(due)
+
     # -- every region: copies of the others, and the requester's side --------------------------
 
     def _on_booking_changed(self, tx: sqlite3.Connection, event: Event) -> None:

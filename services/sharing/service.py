@@ -4,6 +4,7 @@ of work. Decisions on capacity happen only in the resource's home region (flow.W
 from __future__ import annotations
 
 import sqlite3
+import time
 
 from alliance.sharing.v1 import events_pb2 as ev
 from alliance.sharing.v1 import sharing_pb2 as pb
@@ -202,6 +203,8 @@ class Sharing:
                 raise FailedPrecondition(f"{resource.name} is not published")
             start = rules.seconds(wanted.window.start_time)
             end = rules.seconds(wanted.window.end_time)
+            if start <= time.time():
+                raise FailedPrecondition("the window has already begun; ask for a later one")
             if not rules.within_availability(resource, start, end):
                 raise FailedPrecondition(
                     "the window is outside the resource's availability; see its availability"

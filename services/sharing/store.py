@@ -274,6 +274,16 @@ def put_booking(
     )
 
 
+def resources_with_due_bookings(conn: sqlite3.Connection, owner_region: str, now: int) -> list[str]:
+    """This region's resources with a held or waitlisted request whose window has begun."""
+    rows = conn.execute(
+        "SELECT DISTINCT resource FROM bookings WHERE state IN (?, ?) AND start <= ? "
+        "AND resource LIKE ?",
+        (State.HELD.value, State.WAITLISTED.value, now, f"regions/{owner_region}/resources/%"),
+    )
+    return [row["resource"] for row in rows]
+
+
 def list_bookings(
     conn: sqlite3.Connection, owner: str, resource: str, state: str, after: str | None, limit: int
 ) -> list[tuple[str, bytes]]:
