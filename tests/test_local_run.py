@@ -241,3 +241,26 @@ def test_demo_lawyers_are_forty_across_the_regions_and_deterministic() -> None:
     assert {region for region, _ in lawyers} == {"sh", "hz", "zjg"}
     assert lawyers == pairing_demo.demo_lawyers()
     assert all(x.specialties and x.firm for _, x in lawyers)
+
+
+def test_a_failed_start_stops_everything_it_had_started(tmp_path: Path) -> None:
+    import socket
+
+    from cli.local import PORTS_PER_SERVICE, LocalFederation
+    from kernel.topology import local_topology
+
+    topology = local_topology(["sh", "hz"], base_port=free_base_port(2))
+    grpc_port = free_port()
+    taken = grpc_port + PORTS_PER_SERVICE + 1  # pairing in hz: after sh's services started
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", taken))
+        blocker.listen()
+        federation = LocalFederation(tmp_path, topology, grpc_base_port=grpc_port)
+        with pytest.raises(SystemExit, match=f"port {taken}"):
+            federation.start()
+    assert not federation.processes
+    for port in (grpc_port, grpc_port + PORTS_PER_SERVICE, topology.region("sh").client_port):
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", port))  # free again: whoever held it was stopped
+    assert not (tmp_path / "state.json").exists()

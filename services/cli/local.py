@@ -76,6 +76,8 @@ def jwt_secret(base_dir: Path) -> str:
 
 def _ensure_free(port: int, what: str) -> None:
     with socket.socket() as sock:
+        # As the servers bind: a closed connection lingering in TIME_WAIT does not hold the port.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((LOOPBACK, port))
         except OSError:
@@ -96,6 +98,14 @@ class LocalFederation:
         return self.base_dir / "state.json"
 
     def start(self) -> LocalState:
+        """Starts everything, or, when any part fails, stops what it had started and raises."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> LocalState:
         logs = self.base_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         secret = jwt_secret(self.base_dir)
@@ -148,11 +158,7 @@ class LocalFederation:
     def _launch(self, process: ManagedProcess) -> None:
         process.start()
         self.processes.append(process)
-        try:
-            process.wait_ready()
-        except Exception:
-            self.stop()
-            raise
+        process.wait_ready()
 
     def stop(self) -> None:
         for process in reversed(self.processes):
