@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import signal
 import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -161,6 +162,10 @@ class LocalFederation:
         process.wait_ready()
 
     def stop(self) -> None:
+        # Services drain side by side (each takes a second or two), then NATS goes last.
+        for process in self.processes:
+            if isinstance(process, ServiceProcess) and process.running():
+                process.signal_group(signal.SIGTERM)
         for process in reversed(self.processes):
             process.stop()
         self.processes.clear()
