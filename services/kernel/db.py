@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -46,6 +47,10 @@ class Database:
         self._idle.set()
         self._names = count()
         self.commits = 0
+        # Held by the worker thread while it commits: close() must not pull the connection
+        # from under a COMMIT whose awaiting task was cancelled (that crashes the process).
+        self._commit_lock = threading.Lock()
+        self._closed = False
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[sqlite3.Connection]:
@@ -82,12 +87,17 @@ class Database:
         self._idle.clear()
         self._commit_task = asyncio.ensure_future(self._commit())
 
+    def _commit_in_thread(self) -> None:
+        with self._commit_lock:
+            if not self._closed:  # else close() has committed the transaction already
+                self.conn.execute("COMMIT")
+
     async def _commit(self) -> None:
         waiting, self._waiting = self._waiting, []
         try:
-            await asyncio.to_thread(self.conn.execute, "COMMIT")
+            await asyncio.to_thread(self._commit_in_thread)
         except sqlite3.Error as exc:
-            if self.conn.in_transaction:
+            if not self._closed and self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             _settle(waiting, exc)
         else:
@@ -129,11 +139,15 @@ class Database:
                 )
 
     def close(self) -> None:
-        if self.conn.in_transaction:
-            self.conn.execute("COMMIT")
-            _settle(self._waiting, None)
-        self.reader.close()
-        self.conn.close()
+        with self._commit_lock:  # waits for a COMMIT running in a worker thread
+            if self._closed:
+                return
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+                _settle(self._waiting, None)
+            self._closed = True
+            self.reader.close()
+            self.conn.close()
 
 
 def _connect(path: Path) -> sqlite3.Connection:
