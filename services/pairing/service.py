@@ -8,6 +8,7 @@ import sqlite3
 
 from alliance.pairing.v1 import events_pb2 as ev
 from alliance.pairing.v1 import pairing_pb2 as pb
+from google.protobuf.timestamp_pb2 import Timestamp
 from kernel import validation as check
 from kernel.auth import Principal, Role, caller
 from kernel.clock import to_timestamp, utcnow
@@ -304,7 +305,9 @@ class Pairing:
         except Infeasible as exc:
             raise FailedPrecondition(f"the round cannot be planned: {exc}") from None
 
-    def _new_assignment(self, round_name: str, pair: pb.PlannedPair, now: object) -> pb.Assignment:
+    def _new_assignment(
+        self, round_name: str, pair: pb.PlannedPair, now: Timestamp
+    ) -> pb.Assignment:
         assignment = pb.Assignment(
             name=f"{round_name}/assignments/{new_id()}",
             lawyer=pair.lawyer,
@@ -313,7 +316,7 @@ class Pairing:
             score=pair.score,
             explanation=pair.explanation,
         )
-        assignment.start_time.CopyFrom(now)  # type: ignore[arg-type]
+        assignment.start_time.CopyFrom(now)
         ASSIGNMENT.require("name", assignment.name)
         return assignment
 
