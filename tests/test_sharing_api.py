@@ -294,6 +294,13 @@ async def test_a_withdrawn_resource_leaves_search_and_cannot_go_back_to_draft(
         ("SearchResources", "none", grpc.StatusCode.UNAUTHENTICATED),
         ("SearchResources", "lawyer", grpc.StatusCode.OK),
         ("GetSharingStats", "partner", grpc.StatusCode.OK),
+        ("GetSharingStats", "none", grpc.StatusCode.UNAUTHENTICATED),
+        ("ListResources", "partner", grpc.StatusCode.OK),
+        ("UpdateResource", "partner", grpc.StatusCode.PERMISSION_DENIED),
+        ("CancelRequest", "partner", grpc.StatusCode.PERMISSION_DENIED),
+        ("CancelRequest", "lawyer", grpc.StatusCode.PERMISSION_DENIED),
+        ("DeclineRequest", "partner", grpc.StatusCode.PERMISSION_DENIED),
+        ("FulfillRequest", "lawyer", grpc.StatusCode.PERMISSION_DENIED),
     ],
 )
 async def test_authorisation(
@@ -337,6 +344,20 @@ async def test_authorisation(
         "ListIncomingRequests": pb.ListIncomingRequestsRequest(parent=owner),
         "SearchResources": pb.SearchResourcesRequest(query="实验室"),
         "GetSharingStats": pb.GetSharingStatsRequest(parent="regions/-"),
+        "ListResources": pb.ListResourcesRequest(parent=parent),
+        "UpdateResource": pb.UpdateResourceRequest(
+            resource=pb.Resource(name=f"{parent}/resources/01JCCCCCCCCCCCCCCCCCCCCCCC"),
+            update_mask={"paths": ["title"]},
+        ),
+        "CancelRequest": pb.CancelRequestRequest(
+            name=f"{parent}/requests/01JDDDDDDDDDDDDDDDDDDDDDDD"
+        ),
+        "DeclineRequest": pb.DeclineRequestRequest(
+            name=f"{parent}/requests/01JDDDDDDDDDDDDDDDDDDDDDDD", reason="已满"
+        ),
+        "FulfillRequest": pb.FulfillRequestRequest(
+            name=f"{parent}/requests/01JDDDDDDDDDDDDDDDDDDDDDDD"
+        ),
     }[method]
     call = getattr(sharing.stub, method)(request, metadata=metadata)
     if code == grpc.StatusCode.OK:
