@@ -10,7 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from google.protobuf.message import Message
 
@@ -40,6 +40,23 @@ class PageTokens:
         if len(rows) <= size:
             return ""
         return self.encode(rows[size - 1][0], query)
+
+    def page(
+        self,
+        response_type: type[Message],
+        field: str,
+        query: str,
+        requested_size: int,
+        page_token: str,
+        fetch: Callable[[str | None, int], Sequence[tuple[str, bytes]]],
+    ) -> bytes:
+        """A whole list response: checks the page size and token, fetches one row more than
+        the page (`fetch(after_key, limit)` → (key, bytes) rows) and serializes the page."""
+        size = page_size(requested_size)
+        rows = fetch(self.decode(page_token, query), size + 1)
+        return page_of(
+            response_type, field, [b for _, b in rows[:size]], self.after(rows, size, query)
+        )
 
     def decode(self, token: str, query: str) -> str | None:
         """The last key of the previous page, or None for the first page."""

@@ -12,7 +12,7 @@ from kernel import validation as check
 from kernel.auth import caller
 from kernel.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
 from kernel.names import REGION, NamePattern, new_id
-from kernel.paging import page_of, page_size
+from kernel.paging import page_size
 from kernel.resources import ensure_home, stamp
 from kernel.server import Runtime
 from kernel.unit_of_work import UnitOfWork
@@ -77,17 +77,16 @@ class Membership:
         check.enum(v, "industrial_chain", request.industrial_chain, rules.CHAIN, required=False)
         check.enum(v, "state", request.state, pb.CarrierState.DESCRIPTOR, required=False)
         v.raise_if_any()
-        size = page_size(request.page_size)
         query = store.CarrierFilter(
             region, request.level, request.kind, request.industrial_chain, request.state
         )
-        after = self._rt.page_tokens.decode(request.page_token, query.key())
-        rows = store.list_carriers(self._rt.db.reader, query, after, size + 1)
-        return page_of(
+        return self._rt.page_tokens.page(
             pb.ListCarriersResponse,
             "carriers",
-            [blob for _, blob in rows[:size]],
-            self._rt.page_tokens.after(rows, size, query.key()),
+            query.key(),
+            request.page_size,
+            request.page_token,
+            lambda after, limit: store.list_carriers(self._rt.db.reader, query, after, limit),
         )
 
     async def update_carrier(self, request: pb.UpdateCarrierRequest) -> pb.Carrier:
@@ -211,18 +210,17 @@ class Membership:
         check.enum(v, "legal_need", request.legal_need, rules.LEGAL_AREA, required=False)
         v.raise_if_any()
         assert ids is not None
-        size = page_size(request.page_size)
+        page_size(request.page_size)  # a bad size is reported before an unknown carrier
         carrier, _ = self._carrier(self._rt.db.reader, ids)
-        key = f"startups|{carrier.name}|{request.legal_need}"
-        after = self._rt.page_tokens.decode(request.page_token, key)
-        rows = store.list_startups(
-            self._rt.db.reader, carrier.name, request.legal_need, after, size + 1
-        )
-        return page_of(
+        return self._rt.page_tokens.page(
             pb.ListStartupsResponse,
             "startups",
-            [blob for _, blob in rows[:size]],
-            self._rt.page_tokens.after(rows, size, key),
+            f"startups|{carrier.name}|{request.legal_need}",
+            request.page_size,
+            request.page_token,
+            lambda after, limit: store.list_startups(
+                self._rt.db.reader, carrier.name, request.legal_need, after, limit
+            ),
         )
 
     async def update_startup(self, request: pb.UpdateStartupRequest) -> pb.Startup:

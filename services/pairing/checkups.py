@@ -14,7 +14,6 @@ from kernel.auth import caller
 from kernel.clock import to_timestamp, utcnow
 from kernel.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
 from kernel.names import REGION, new_id
-from kernel.paging import page_of, page_size
 from kernel.resources import ensure_home, stamp
 from kernel.server import Runtime
 from kernel.updates import check_etag
@@ -121,19 +120,17 @@ class Checkups:
         check.enum(v, "state", request.state, pb.CheckupState.DESCRIPTOR, required=False)
         v.raise_if_any()
         carrier, lawyer = own_scope(caller(), request.carrier, request.lawyer)
-        size = page_size(request.page_size)
         query = store.CheckupFilter(carrier, lawyer, request.state)
-        after = self._rt.page_tokens.decode(request.page_token, query.key())
-        rows = (
-            store.list_checkups(self._rt.db.reader, query, after, size + 1)
-            if request.parent == REGION.format(region=self.region)
-            else []
-        )
-        return page_of(
+        here = request.parent == REGION.format(region=self.region)  # check-ups stay home
+        return self._rt.page_tokens.page(
             pb.ListCheckupsResponse,
             "checkups",
-            [blob for _, blob in rows[:size]],
-            self._rt.page_tokens.after(rows, size, query.key()),
+            query.key(),
+            request.page_size,
+            request.page_token,
+            lambda after, limit: (
+                store.list_checkups(self._rt.db.reader, query, after, limit) if here else []
+            ),
         )
 
     def stats(self, request: pb.GetPairingStatsRequest) -> pb.PairingStats:

@@ -20,7 +20,6 @@ from kernel.errors import (
     Violations,
 )
 from kernel.names import REGION, new_id
-from kernel.paging import page_of, page_size
 from kernel.resources import ensure_home, stamp
 from kernel.server import Runtime
 from kernel.updates import check_etag, mask_paths, merge_update
@@ -79,15 +78,14 @@ class Pairing:
         check.enum(v, "specialty", request.specialty, rules.LEGAL_AREA, required=False)
         check.enum(v, "state", request.state, pb.LawyerState.DESCRIPTOR, required=False)
         v.raise_if_any()
-        size = page_size(request.page_size)
         query = store.LawyerFilter(region, request.specialty, request.state)
-        after = self._rt.page_tokens.decode(request.page_token, query.key())
-        rows = store.list_lawyers(self._rt.db.reader, query, after, size + 1)
-        return page_of(
+        return self._rt.page_tokens.page(
             pb.ListLawyersResponse,
             "lawyers",
-            [blob for _, blob in rows[:size]],
-            self._rt.page_tokens.after(rows, size, query.key()),
+            query.key(),
+            request.page_size,
+            request.page_token,
+            lambda after, limit: store.list_lawyers(self._rt.db.reader, query, after, limit),
         )
 
     async def update_lawyer(self, request: pb.UpdateLawyerRequest) -> pb.Lawyer:
@@ -154,17 +152,16 @@ class Pairing:
 
     def list_rounds(self, request: pb.ListRoundsRequest) -> bytes:
         REGION.require("parent", request.parent)
-        size = page_size(request.page_size)
-        key = f"rounds|{request.parent}"
-        after = self._rt.page_tokens.decode(request.page_token, key)
-        rows = store.list_rounds(self._rt.db.reader, after, size + 1)
-        if request.parent != REGION.format(region=self.region):
-            rows = []  # rounds are kept only in their home region
-        return page_of(
+        here = request.parent == REGION.format(region=self.region)  # rounds stay home
+        return self._rt.page_tokens.page(
             pb.ListRoundsResponse,
             "rounds",
-            [blob for _, blob in rows[:size]],
-            self._rt.page_tokens.after(rows, size, key),
+            f"rounds|{request.parent}",
+            request.page_size,
+            request.page_token,
+            lambda after, limit: (
+                store.list_rounds(self._rt.db.reader, after, limit) if here else []
+            ),
         )
 
     async def publish_round(self, request: pb.PublishRoundRequest) -> pb.Round:
@@ -273,15 +270,14 @@ class Pairing:
         check.enum(v, "state", request.state, pb.AssignmentState.DESCRIPTOR, required=False)
         v.raise_if_any()
         carrier, lawyer = own_scope(caller(), request.carrier, request.lawyer)
-        size = page_size(request.page_size)
         query = store.AssignmentFilter(request.parent, carrier, lawyer, request.state)
-        after = self._rt.page_tokens.decode(request.page_token, query.key())
-        rows = store.list_assignments(self._rt.db.reader, query, after, size + 1)
-        return page_of(
+        return self._rt.page_tokens.page(
             pb.ListAssignmentsResponse,
             "assignments",
-            [blob for _, blob in rows[:size]],
-            self._rt.page_tokens.after(rows, size, query.key()),
+            query.key(),
+            request.page_size,
+            request.page_token,
+            lambda after, limit: store.list_assignments(self._rt.db.reader, query, after, limit),
         )
 
     # -- helpers ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from kernel import validation as check
 from kernel.auth import Role, caller
 from kernel.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
 from kernel.names import REGION, new_id
-from kernel.paging import page_of, page_size
+from kernel.paging import page_of
 from kernel.resources import ensure_home, stamp
 from kernel.server import Runtime
 from kernel.updates import check_etag, mask_paths, merge_update
@@ -88,15 +88,14 @@ class Sharing:
         check.enum(v, "state", request.state, pb.ResourceState.DESCRIPTOR, required=False)
         v.raise_if_any()
         assert parent is not None
-        size = page_size(request.page_size)
         query = store.ResourceFilter(parent["region"], request.owner, request.state)
-        after = self._rt.page_tokens.decode(request.page_token, query.key())
-        rows = store.list_resources(self._rt.db.reader, query, after, size + 1)
-        return page_of(
+        return self._rt.page_tokens.page(
             pb.ListResourcesResponse,
             "resources",
-            [blob for _, blob in rows[:size]],
-            self._rt.page_tokens.after(rows, size, query.key()),
+            query.key(),
+            request.page_size,
+            request.page_token,
+            lambda after, limit: store.list_resources(self._rt.db.reader, query, after, limit),
         )
 
     async def update_resource(self, request: pb.UpdateResourceRequest) -> pb.Resource:
@@ -244,19 +243,18 @@ class Sharing:
             if requester and requester != who.carrier:
                 raise PermissionDenied(f"a carrier token sees only {who.carrier}'s requests")
             requester = who.carrier
-        size = page_size(request.page_size)
-        key = f"requests|{parent['region']}|{requester}|{request.state}"
-        after = self._rt.page_tokens.decode(request.page_token, key)
-        rows = (
-            store.list_requests(self._rt.db.reader, requester, request.state, after, size + 1)
-            if parent["region"] == self.region
-            else []
-        )
-        return page_of(
+        here = parent["region"] == self.region  # requests stay in the requester's region
+        return self._rt.page_tokens.page(
             pb.ListRequestsResponse,
             "requests",
-            [blob for _, blob in rows[:size]],
-            self._rt.page_tokens.after(rows, size, key),
+            f"requests|{parent['region']}|{requester}|{request.state}",
+            request.page_size,
+            request.page_token,
+            lambda after, limit: (
+                store.list_requests(self._rt.db.reader, requester, request.state, after, limit)
+                if here
+                else []
+            ),
         )
 
     async def cancel_request(self, request: pb.CancelRequestRequest) -> pb.Request:
@@ -296,17 +294,15 @@ class Sharing:
         state = ""
         if request.state:
             state = pb.BookingState.Name(request.state).removeprefix("BOOKING_STATE_").lower()
-        size = page_size(request.page_size)
-        key = f"incoming|{request.parent}|{request.resource}|{state}"
-        after = self._rt.page_tokens.decode(request.page_token, key)
-        rows = store.list_bookings(
-            self._rt.db.reader, request.parent, request.resource, state, after, size + 1
-        )
-        return page_of(
+        return self._rt.page_tokens.page(
             pb.ListIncomingRequestsResponse,
             "bookings",
-            [blob for _, blob in rows[:size]],
-            self._rt.page_tokens.after(rows, size, key),
+            f"incoming|{request.parent}|{request.resource}|{state}",
+            request.page_size,
+            request.page_token,
+            lambda after, limit: store.list_bookings(
+                self._rt.db.reader, request.parent, request.resource, state, after, limit
+            ),
         )
 
     async def approve(self, request: pb.ApproveRequestRequest) -> pb.Booking:
