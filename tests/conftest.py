@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import grpc
 import nats
@@ -24,12 +25,13 @@ from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
 from kernel.auth import Role, issue_token
 from kernel.events import Event
 from kernel.procs import NatsServer, docker_engine_reachable
-from kernel.server import ServiceHost
+from kernel.server import ServiceDefinition, ServiceHost
 from kernel.settings import ServiceSettings
 from kernel.streams import events_stream_name
 from membership.app import DEFINITION, MembershipSettings
 
 JWT_SECRET = "test-secret-" + "x" * 32
+S = TypeVar("S")
 
 
 def new_region() -> str:
@@ -201,12 +203,12 @@ async def membership(nats_server: NatsServer, tmp_path: Path) -> AsyncIterator[M
 
 
 @dataclass
-class PairingRegion:
-    """A region running membership and pairing, as a pairing test needs both."""
+class RegionWith(Generic[S]):
+    """A region running membership and one more service, which learns of membership's
+    carriers and startups from its events."""
 
     members: Membership
-    host: ServiceHost
-    stub: pairing_grpc.PairingServiceStub
+    stub: S
     db_path: Path
 
     @property
@@ -220,65 +222,51 @@ class PairingRegion:
     @property
     def op(self) -> tuple[tuple[str, str], ...]:
         return self.members.op
+
+
+PairingRegion = RegionWith[pairing_grpc.PairingServiceStub]
+SharingRegion = RegionWith[sharing_grpc.SharingServiceStub]
+
+
+@asynccontextmanager
+async def beside(
+    membership: Membership,
+    db_path: Path,
+    definition: ServiceDefinition,
+    settings_class: type[ServiceSettings],
+    stub_class: Callable[[grpc.aio.Channel], S],
+    **settings: Any,
+) -> AsyncIterator[RegionWith[S]]:
+    """Runs another service in membership's region, on the same NATS."""
+    base = settings_for(
+        membership.region, db_path, membership.nats_url, settings_class=settings_class
+    )
+    host = ServiceHost(definition, base.model_copy(update=settings))
+    port = await host.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield RegionWith(membership, stub_class(channel), db_path)
+    finally:
+        await channel.close()
+        await host.stop()
 
 
 @pytest_asyncio.fixture
 async def pairing(membership: Membership, tmp_path: Path) -> AsyncIterator[PairingRegion]:
-    from pairing.app import DEFINITION as PAIRING
-    from pairing.app import PairingSettings
+    from pairing.app import DEFINITION, PairingSettings
 
-    db_path = tmp_path / "pairing.db"
-    settings = settings_for(
-        membership.region, db_path, membership.nats_url, settings_class=PairingSettings
-    )
-    host = ServiceHost(PAIRING, settings)
-    port = await host.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    try:
-        yield PairingRegion(membership, host, pairing_grpc.PairingServiceStub(channel), db_path)
-    finally:
-        await channel.close()
-        await host.stop()
-
-
-@dataclass
-class SharingRegion:
-    """A region running membership and sharing."""
-
-    members: Membership
-    stub: sharing_grpc.SharingServiceStub
-    db_path: Path
-
-    @property
-    def region(self) -> str:
-        return self.members.region
-
-    @property
-    def tokens(self) -> Tokens:
-        return self.members.tokens
-
-    @property
-    def op(self) -> tuple[tuple[str, str], ...]:
-        return self.members.op
+    stub = pairing_grpc.PairingServiceStub
+    async with beside(membership, tmp_path / "pairing.db", DEFINITION, PairingSettings, stub) as r:
+        yield r
 
 
 @pytest_asyncio.fixture
 async def sharing(membership: Membership, tmp_path: Path) -> AsyncIterator[SharingRegion]:
-    from sharing.app import DEFINITION as SHARING
-    from sharing.app import SharingSettings
+    from sharing.app import DEFINITION, SharingSettings
 
-    db_path = tmp_path / "sharing.db"
-    settings = settings_for(
-        membership.region, db_path, membership.nats_url, settings_class=SharingSettings
-    )
-    host = ServiceHost(SHARING, settings)
-    port = await host.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    try:
-        yield SharingRegion(membership, sharing_grpc.SharingServiceStub(channel), db_path)
-    finally:
-        await channel.close()
-        await host.stop()
+    stub = sharing_grpc.SharingServiceStub
+    async with beside(membership, tmp_path / "sharing.db", DEFINITION, SharingSettings, stub) as r:
+        yield r
 
 
 @pytest_asyncio.fixture

@@ -12,9 +12,8 @@ import grpc
 import pytest
 from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
-from kernel.server import ServiceHost
 
-from tests.conftest import Membership, SharingRegion, auth, read_events, settings_for
+from tests.conftest import Membership, SharingRegion, auth, beside, read_events
 from tests.helpers import expect_error, expect_invalid
 from tests.test_sharing_federation import (
     create_resource,
@@ -371,14 +370,15 @@ async def test_requests_whose_window_begins_undecided_expire(
 ) -> None:
     from sharing.app import DEFINITION, SharingSettings
 
-    settings = settings_for(
-        membership.region, tmp_path / "s.db", membership.nats_url, settings_class=SharingSettings
-    )
-    host = ServiceHost(DEFINITION, settings.model_copy(update={"expiry_interval_s": 0.2}))
-    port = await host.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    try:
-        stub = sharing_grpc.SharingServiceStub(channel)
+    async with beside(
+        membership,
+        tmp_path / "s.db",
+        DEFINITION,
+        SharingSettings,
+        sharing_grpc.SharingServiceStub,
+        expiry_interval_s=0.2,
+    ) as region:
+        stub = region.stub
         owner = (await membership.create_carrier()).name
         requester = (await membership.create_carrier()).name
         lab = await create_resource(stub, membership.region, owner, capacity=1)
@@ -420,6 +420,3 @@ async def test_requests_whose_window_begins_undecided_expire(
             ),
             grpc.StatusCode.FAILED_PRECONDITION,
         )
-    finally:
-        await channel.close()
-        await host.stop()
