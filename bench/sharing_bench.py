@@ -38,6 +38,7 @@ from sharing import store
 
 from bench.baselines import ECHO_METHOD
 from bench.harness import paired, quantile, row, start, wait_tcp
+from tests.helpers import eventually
 
 SECRET = "bench-secret-" + "s" * 32
 RESOURCES = 50_000
@@ -199,19 +200,8 @@ async def workflow_figures(samples: int) -> list[str]:
     ]
 
 
-async def _poll(call, ok, interval: float = 0.001):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            answer = await call()
-            if ok(answer):
-                return answer
-        except grpc.aio.AioRpcError as error:
-            if error.code() not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION):
-                raise
-        if time.monotonic() > deadline:
-            raise TimeoutError("the workflow stalled")
-        await asyncio.sleep(interval)
+async def _soon(call, ok):  # type: ignore[no-untyped-def]
+    return await eventually(call, ok, "the workflow", interval_s=0.001)
 
 
 async def _approve_loop(targets: dict[tuple[str, str], str], samples: int) -> list[float]:
@@ -238,7 +228,7 @@ async def _approve_loop(targets: dict[tuple[str, str], str], samples: int) -> li
             _auth(Role.CARRIER, carrier=owner),
             _auth(Role.CARRIER, carrier=requester),
         )
-        lab = await _poll(
+        lab = await _soon(
             lambda: sharing["sh"].CreateResource(
                 pb.CreateResourceRequest(
                     parent="regions/sh",
@@ -265,20 +255,20 @@ async def _approve_loop(targets: dict[tuple[str, str], str], samples: int) -> li
                 resource=lab.name, requester=requester, units=1, window=window, purpose="检测"
             ),
         )
-        await _poll(
+        await _soon(
             lambda: sharing["hz"].CreateRequest(asking, metadata=as_requester), lambda _: True
         )
         latencies = []
         for _ in range(samples):
             made = await sharing["hz"].CreateRequest(asking, metadata=as_requester)
             returned = time.monotonic()
-            await _poll(
+            await _soon(
                 lambda made=made: sharing["sh"].ApproveRequest(
                     pb.ApproveRequestRequest(name=made.name), metadata=as_owner
                 ),
                 lambda _: True,
             )
-            await _poll(
+            await _soon(
                 lambda made=made: sharing["hz"].GetRequest(
                     pb.GetRequestRequest(name=made.name), metadata=as_requester
                 ),

@@ -1,9 +1,12 @@
-"""Assertions on gRPC errors, decoding their google.rpc details."""
+"""Assertions on gRPC errors, decoding their google.rpc details, and waiting for what events
+bring about."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import Any
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import grpc
 from google.rpc import error_details_pb2
@@ -37,3 +40,30 @@ async def expect_invalid(call: Awaitable[Any], *fields: str) -> set[str]:
     for field in fields:
         assert field in found, f"{field} not among violations {found}"
     return found
+
+
+T = TypeVar("T")
+
+
+async def eventually(
+    call: Callable[[], Awaitable[T]],
+    ok: Callable[[T], bool],
+    what: str,
+    *,
+    within_s: float = 20.0,
+    interval_s: float = 0.05,
+) -> T:
+    """Retries a call until its answer is as expected: what events bring about arrives a little
+    later. NOT_FOUND and FAILED_PRECONDITION count as "not yet"."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            answer: object = await call()
+            if ok(answer):  # type: ignore[arg-type]
+                return answer  # type: ignore[return-value]
+        except grpc.aio.AioRpcError as error:
+            if error.code() not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION):
+                raise
+            answer = error
+        assert time.monotonic() < deadline, f"{what}: still {answer}"
+        await asyncio.sleep(interval_s)

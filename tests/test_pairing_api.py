@@ -4,9 +4,7 @@ recorded only by the paired lawyer."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
-import time
 import uuid
 from collections import Counter
 
@@ -14,9 +12,10 @@ import grpc
 import pytest
 from alliance.membership.v1 import membership_pb2 as mpb
 from alliance.pairing.v1 import pairing_pb2 as pb
+from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 
 from tests.conftest import PairingRegion, auth, read_events
-from tests.helpers import expect_error, expect_invalid
+from tests.helpers import eventually, expect_error, expect_invalid
 
 SPECIALTIES = [[1, 5], [2], [3, 6], [4, 1], [7, 2], [8], [9, 5], [2, 4]]
 NEEDS = [[2, 4], [2], [3], [1, 5], [7], [4, 8], [9], [6, 3]]
@@ -44,17 +43,32 @@ async def create_lawyer(region: PairingRegion, i: int, **fields: object) -> pb.L
     )
 
 
-async def wait_for_directory(region: PairingRegion, carriers: int, startups: int) -> None:
-    """Until pairing has applied membership's events (they travel over NATS)."""
-    deadline = time.monotonic() + 15
-    while True:
-        stats = await region.stub.GetPairingStats(
-            pb.GetPairingStatsRequest(parent=f"regions/{region.region}"), metadata=region.op
+async def wait_until_known(
+    stub: pairing_grpc.PairingServiceStub,
+    md: tuple[tuple[str, str], ...],
+    region: str,
+    *,
+    carriers: int,
+    startups: int,
+    lawyers: int = 0,
+) -> None:
+    """Until the region's pairing has applied the events of that many carriers, startups and
+    lawyers (they travel over NATS)."""
+
+    async def known() -> tuple[int, int, int]:
+        stats = await stub.GetPairingStats(
+            pb.GetPairingStatsRequest(parent=f"regions/{region}"), metadata=md
         )
-        if stats.directory_carriers >= carriers and stats.directory_startups >= startups:
-            return
-        assert time.monotonic() < deadline, f"the directory holds only {stats}"
-        await asyncio.sleep(0.05)
+        listed = await stub.ListLawyers(
+            pb.ListLawyersRequest(parent="regions/-", page_size=1000), metadata=md
+        )
+        return stats.directory_carriers, stats.directory_startups, len(listed.lawyers)
+
+    await eventually(
+        known,
+        lambda have: all(h >= w for h, w in zip(have, (carriers, startups, lawyers), strict=True)),
+        f"{region}'s directory",
+    )
 
 
 async def seed(
@@ -77,7 +91,9 @@ async def seed(
             )
             startups[carrier.name].append(startup.name)
     people = [await create_lawyer(region, i) for i in range(lawyers)]
-    await wait_for_directory(region, carriers, carriers * 3)
+    await wait_until_known(
+        region.stub, region.op, region.region, carriers=carriers, startups=carriers * 3
+    )
     return names, people, startups
 
 

@@ -4,18 +4,15 @@ a check-up in Zhangjiagang, where its assignment lives."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 import grpc
 from alliance.membership.v1 import membership_pb2 as mpb
 from alliance.pairing.v1 import pairing_pb2 as pb
-from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 
 from tests.conftest import Tokens, auth
 from tests.helpers import expect_error
-from tests.test_pairing_api import lawyer
+from tests.test_pairing_api import lawyer, wait_until_known
 
 
 async def test_a_round_in_one_region_pairs_lawyers_and_carriers_of_the_others(
@@ -39,7 +36,7 @@ async def test_a_round_in_one_region_pairs_lawyers_and_carriers_of_the_others(
         lawyers.append(created.name)
     zjg, op = stubs["zjg"], auth(Tokens("zjg").operator())
     every_carrier = [c for names in carriers.values() for c in names]
-    await _until_known(zjg, op, carriers=6, startups=1, lawyers=6)
+    await wait_until_known(zjg, op, "zjg", carriers=6, startups=1, lawyers=6)
 
     draft = await zjg.CreateRound(
         pb.CreateRoundRequest(
@@ -80,24 +77,3 @@ async def test_a_round_in_one_region_pairs_lawyers_and_carriers_of_the_others(
         metadata=auth(Tokens("zjg").carrier(carriers["sh"][0])),
     )
     assert booked.carrier == carriers["sh"][0] and booked.name.startswith("regions/zjg/")
-
-
-async def _until_known(
-    stub: pairing_grpc.PairingServiceStub,
-    md: tuple[tuple[str, str], ...],
-    *,
-    carriers: int,
-    startups: int,
-    lawyers: int,
-) -> None:
-    deadline = time.monotonic() + 20
-    while True:
-        stats = await stub.GetPairingStats(
-            pb.GetPairingStatsRequest(parent="regions/zjg"), metadata=md
-        )
-        listed = await stub.ListLawyers(pb.ListLawyersRequest(parent="regions/-"), metadata=md)
-        have = (stats.directory_carriers, stats.directory_startups, len(listed.lawyers))
-        if all(h >= w for h, w in zip(have, (carriers, startups, lawyers), strict=True)):
-            return
-        assert time.monotonic() < deadline, f"zjg knows {have}"
-        await asyncio.sleep(0.1)

@@ -14,10 +14,9 @@ from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
 
 from tests.conftest import Membership, SharingRegion, auth, beside, read_events
-from tests.helpers import expect_error, expect_invalid
+from tests.helpers import eventually, expect_error, expect_invalid
 from tests.test_sharing_federation import (
     create_resource,
-    eventually,
     request_state,
     wait_for_carrier,
     window,

@@ -9,16 +9,15 @@ import asyncio
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
 
 from tests.conftest import Tokens, auth
+from tests.helpers import eventually
 
-T = TypeVar("T")
 DAY = 24 * 3600
 
 
@@ -28,22 +27,6 @@ def window(days_from_now: int = 1, hours: int = 4) -> pb.TimeWindow:
     result.start_time.seconds = start
     result.end_time.seconds = start + hours * 3600
     return result
-
-
-async def eventually(call: Callable[[], Awaitable[T]], ok: Callable[[T], bool], what: str) -> T:
-    """Retries a read until its answer is as expected (events travel between regions)."""
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            answer = await call()
-            if ok(answer):
-                return answer
-        except grpc.aio.AioRpcError as error:
-            if error.code() not in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION):
-                raise
-            answer = error  # type: ignore[assignment]
-        assert time.monotonic() < deadline, f"{what}: still {answer}"
-        await asyncio.sleep(0.05)
 
 
 async def create_resource(

@@ -11,10 +11,10 @@ from alliance.sharing.v1 import sharing_pb2 as pb
 
 from tests.conftest import Tokens, auth
 from tests.federation import Federation
+from tests.helpers import eventually
 from tests.test_sharing_federation import (
     ask,
     create_resource,
-    eventually,
     request_state,
     wait_for_carrier,
 )
