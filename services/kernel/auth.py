@@ -42,6 +42,20 @@ class Principal:
     def is_lawyer(self, lawyer_name: str) -> bool:
         return self.role is Role.LAWYER and self.lawyer == lawyer_name
 
+    def scope(self, carrier: str = "", lawyer: str = "") -> tuple[str, str]:
+        """The carrier and lawyer filters this caller may read with: a carrier token sees only
+        its own carrier's records, a lawyer token only its own; others see what they ask for.
+        Asking for someone else's is PERMISSION_DENIED."""
+        if self.role is Role.CARRIER:
+            if carrier and carrier != self.carrier:
+                raise PermissionDenied(f"a carrier token sees only {self.carrier}'s records")
+            return self.carrier, lawyer
+        if self.role is Role.LAWYER:
+            if lawyer and lawyer != self.lawyer:
+                raise PermissionDenied(f"a lawyer token sees only {self.lawyer}'s records")
+            return carrier, self.lawyer
+        return carrier, lawyer
+
 
 def issue_token(
     secret: str,

@@ -20,7 +20,7 @@ from kernel.updates import check_etag
 
 from pairing import rules, store
 from pairing.rules import CHECKUP, LAWYER, STARTUP
-from pairing.service import SERVICE, own_scope
+from pairing.service import SERVICE
 
 
 class Checkups:
@@ -107,7 +107,7 @@ class Checkups:
 
     def get(self, request: pb.GetCheckupRequest) -> pb.Checkup:
         checkup = self._checkup(self._rt.db.reader, CHECKUP.require("name", request.name))[0]
-        own_scope(caller(), checkup.carrier, checkup.lawyer)
+        caller().scope(checkup.carrier, checkup.lawyer)
         return checkup
 
     def list(self, request: pb.ListCheckupsRequest) -> bytes:
@@ -119,7 +119,7 @@ class Checkups:
             LAWYER.parse(v, "lawyer", request.lawyer)
         check.enum(v, "state", request.state, pb.CheckupState.DESCRIPTOR, required=False)
         v.raise_if_any()
-        carrier, lawyer = own_scope(caller(), request.carrier, request.lawyer)
+        carrier, lawyer = caller().scope(request.carrier, request.lawyer)
         query = store.CheckupFilter(carrier, lawyer, request.state)
         here = request.parent == REGION.format(region=self.region)  # check-ups stay home
         return self._rt.page_tokens.page(

@@ -10,7 +10,7 @@ from alliance.pairing.v1 import events_pb2 as ev
 from alliance.pairing.v1 import pairing_pb2 as pb
 from google.protobuf.timestamp_pb2 import Timestamp
 from kernel import validation as check
-from kernel.auth import Principal, Role, caller
+from kernel.auth import caller
 from kernel.clock import to_timestamp, utcnow
 from kernel.errors import (
     EtagMismatch,
@@ -269,7 +269,7 @@ class Pairing:
             LAWYER.parse(v, "lawyer", request.lawyer)
         check.enum(v, "state", request.state, pb.AssignmentState.DESCRIPTOR, required=False)
         v.raise_if_any()
-        carrier, lawyer = own_scope(caller(), request.carrier, request.lawyer)
+        carrier, lawyer = caller().scope(request.carrier, request.lawyer)
         query = store.AssignmentFilter(request.parent, carrier, lawyer, request.state)
         return self._rt.page_tokens.page(
             pb.ListAssignmentsResponse,
@@ -333,20 +333,6 @@ class Pairing:
         if found is None or found[0].name != name:
             raise NotFound(f"round {name} does not exist")
         return found
-
-
-def own_scope(who: Principal, carrier: str, lawyer: str) -> tuple[str, str]:
-    """The carrier and lawyer filters a caller may use: a carrier sees only its own pairs and
-    check-ups, a lawyer only its own; operators and partners see all."""
-    if who.role is Role.CARRIER:
-        if carrier and carrier != who.carrier:
-            raise PermissionDenied(f"a carrier token sees only {who.carrier}'s records")
-        return who.carrier, lawyer
-    if who.role is Role.LAWYER:
-        if lawyer and lawyer != who.lawyer:
-            raise PermissionDenied(f"a lawyer token sees only {who.lawyer}'s records")
-        return carrier, who.lawyer
-    return carrier, lawyer
 
 
 def _changes(

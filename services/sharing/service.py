@@ -224,9 +224,7 @@ class Sharing:
     def get_request(self, request: pb.GetRequestRequest) -> pb.Request:
         REQUEST.require("name", request.name)
         found = self._request(self._rt.db.reader, request.name)[0]
-        who = caller()
-        if who.role is Role.CARRIER and who.carrier != found.requester:
-            raise PermissionDenied(f"a carrier token sees only {who.carrier}'s requests")
+        caller().scope(carrier=found.requester)
         return found
 
     def list_requests(self, request: pb.ListRequestsRequest) -> bytes:
@@ -237,12 +235,7 @@ class Sharing:
         check.enum(v, "state", request.state, pb.RequestState.DESCRIPTOR, required=False)
         v.raise_if_any()
         assert parent is not None
-        requester = request.requester
-        who = caller()
-        if who.role is Role.CARRIER:
-            if requester and requester != who.carrier:
-                raise PermissionDenied(f"a carrier token sees only {who.carrier}'s requests")
-            requester = who.carrier
+        requester, _ = caller().scope(carrier=request.requester)
         here = parent["region"] == self.region  # requests stay in the requester's region
         return self._rt.page_tokens.page(
             pb.ListRequestsResponse,
