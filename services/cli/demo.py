@@ -229,6 +229,18 @@ def load(
     return carriers, startups
 
 
+def carrier_names(target: str, region: str, token: str) -> dict[str, str]:
+    """The region's demo carriers as loaded: display name → resource name."""
+    with grpc.insecure_channel(target) as channel:
+        reply = pb_grpc.MembershipServiceStub(channel).ListCarriers(
+            pb.ListCarriersRequest(parent=f"regions/{region}", page_size=1000),
+            metadata=(("authorization", f"Bearer {token}"),),
+            timeout=10,
+        )
+    demo = {c.name for c in CARRIERS if c.region == region}
+    return {c.display_name: c.name for c in reply.carriers if c.display_name in demo}
+
+
 def load_all(
     targets: dict[str, str],
     token_for: Callable[[str], str],

@@ -17,7 +17,7 @@ from alliance.pairing.v1 import pairing_pb2 as pb
 from alliance.pairing.v1 import pairing_pb2_grpc as pb_grpc
 from alliance.type.v1 import types_pb2 as types
 
-from cli.demo import CARRIERS, STARTUPS_PER_CARRIER, request_id
+from cli.demo import CARRIERS, STARTUPS_PER_CARRIER, carrier_names, request_id
 
 LAWYERS = 40
 ROUND_REGION = "zjg"  # the alliance was founded in Zhangjiagang
@@ -102,17 +102,11 @@ def _auth(token: str) -> Metadata:
 
 
 def _carrier_names(targets: Targets, token_for: Callable[[str], str]) -> list[str]:
-    names = []
-    for region, target in targets.membership.items():
-        with grpc.insecure_channel(target) as channel:
-            reply = mpb_grpc.MembershipServiceStub(channel).ListCarriers(
-                mpb.ListCarriersRequest(parent=f"regions/{region}", page_size=1000),
-                metadata=_auth(token_for(region)),
-                timeout=10,
-            )
-        demo_names = {c.name for c in CARRIERS if c.region == region}
-        names += [c.name for c in reply.carriers if c.display_name in demo_names]
-    return sorted(names)
+    return sorted(
+        name
+        for region, target in targets.membership.items()
+        for name in carrier_names(target, region, token_for(region)).values()
+    )
 
 
 def _wait_for_directory(stub: pb_grpc.PairingServiceStub, md: Metadata, wait_s: float = 60) -> None:

@@ -9,12 +9,10 @@ import time
 from collections.abc import Callable
 
 import grpc
-from alliance.membership.v1 import membership_pb2 as mpb
-from alliance.membership.v1 import membership_pb2_grpc as mpb_grpc
 from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as pb_grpc
 
-from cli.demo import CARRIERS, DemoCarrier, request_id
+from cli.demo import CARRIERS, DemoCarrier, carrier_names, request_id
 
 ITEMS = 498
 # (category, title stems, units: 0 = unlimited)
@@ -99,7 +97,7 @@ def load(
     loaded = 0
     for region in sorted({c.region for c in CARRIERS} & sharing.keys()):
         md = (("authorization", f"Bearer {token_for(region)}"),)
-        names = _carrier_names(membership[region], region, md)
+        names = carrier_names(membership[region], region, token_for(region))
         with grpc.insecure_channel(sharing[region]) as channel:
             stub = pb_grpc.SharingServiceStub(channel)
             for index, carrier in enumerate(CARRIERS):
@@ -118,16 +116,6 @@ def load(
                     loaded += 1
                 progress(f"{region}: {carrier.name}: {per_carrier[index]} service items")
     return loaded
-
-
-def _carrier_names(target: str, region: str, md: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    with grpc.insecure_channel(target) as channel:
-        reply = mpb_grpc.MembershipServiceStub(channel).ListCarriers(
-            mpb.ListCarriersRequest(parent=f"regions/{region}", page_size=1000),
-            metadata=md,
-            timeout=10,
-        )
-    return {c.display_name: c.name for c in reply.carriers}
 
 
 def _create(
