@@ -256,7 +256,7 @@ def test_a_failed_start_stops_everything_it_had_started(tmp_path: Path) -> None:
         blocker.bind(("127.0.0.1", taken))
         blocker.listen()
         federation = LocalFederation(tmp_path, topology, grpc_base_port=grpc_port)
-        with pytest.raises(SystemExit, match=f"port {taken}"):
+        with pytest.raises(SystemExit, match="is in use"):  # {taken}, or one taken meanwhile
             federation.start()
     assert not federation.processes
     for port in (grpc_port, grpc_port + PORTS_PER_SERVICE, topology.region("sh").client_port):
