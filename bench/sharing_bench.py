@@ -103,7 +103,7 @@ async def search_figures(seconds: float, rounds: int) -> list[str]:
                     "SHARING_NATS_URL": nats_server.url,
                     "SHARING_JWT_SECRET": SECRET,
                     "SHARING_LOG_LEVEL": "WARNING",
-                    "SHARING_SEARCH_CACHE_SIZE": cache,
+                    "SHARING_READ_CACHE_SIZE": cache,
                 },
                 log_path=work / f"sharing-{label}.log",
             )

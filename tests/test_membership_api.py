@@ -390,3 +390,43 @@ async def test_startups_filter_by_legal_need(membership: Membership) -> None:
         pb.ListStartupsRequest(parent=carrier.name, legal_need=2), metadata=membership.op
     )
     assert [s.name for s in reply.startups] == [ip.name]
+
+
+async def test_repeated_list_pages_show_every_change(membership: Membership) -> None:
+    """List pages are served from the read cache; no page may outlive a write."""
+    parent = f"regions/{membership.region}"
+
+    async def carriers() -> list[tuple[str, str]]:
+        reply = await membership.stub.ListCarriers(
+            pb.ListCarriersRequest(parent=parent, page_size=5), metadata=membership.op
+        )
+        return [(c.name, c.display_name) for c in reply.carriers]
+
+    async def startups(carrier: str) -> list[int]:
+        reply = await membership.stub.ListStartups(
+            pb.ListStartupsRequest(parent=carrier), metadata=membership.op
+        )
+        return [s.headcount for s in reply.startups]
+
+    first = await membership.create_carrier()
+    assert await carriers() == await carriers() == [(first.name, first.display_name)]
+    second = await membership.create_carrier()
+    assert len(await carriers()) == 2
+    renamed = await membership.stub.UpdateCarrier(
+        pb.UpdateCarrierRequest(
+            carrier=pb.Carrier(name=second.name, display_name="苏州独墅湖创业中心"),
+            update_mask=FieldMask(paths=["display_name"]),
+        ),
+        metadata=membership.op,
+    )
+    assert (second.name, renamed.display_name) in await carriers()
+    startup = await membership.create_startup(first.name, headcount=5)
+    assert await startups(first.name) == await startups(first.name) == [5]
+    await membership.stub.UpdateStartup(
+        pb.UpdateStartupRequest(
+            startup=pb.Startup(name=startup.name, headcount=9),
+            update_mask=FieldMask(paths=["headcount"]),
+        ),
+        metadata=membership.op,
+    )
+    assert await startups(first.name) == [9]

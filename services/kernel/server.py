@@ -35,6 +35,7 @@ from kernel.outbox import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.outbox import OutboxRelay
 from kernel.paging import PageTokens
 from kernel.projection import Projection
+from kernel.read_cache import ReadCache
 from kernel.settings import ConfigError, ServiceSettings, load_settings
 from kernel.streams import all_stream_config, ensure_stream, events_stream_config
 from kernel.tasks import cancel_and_wait
@@ -56,6 +57,7 @@ class Runtime:
     link: NatsLink
     relay: OutboxRelay
     page_tokens: PageTokens
+    read_cache: ReadCache
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
         return unit_of_work(self.db, self.relay)
@@ -130,6 +132,7 @@ class ServiceHost:
             link,
             relay,
             PageTokens(page_secret.get_secret_value().encode()),
+            ReadCache(db.reader, settings.read_cache_size),
         )
 
         self.supervisor = FederationSupervisor(link, settings.region, settings.federation_regions)

@@ -80,13 +80,16 @@ class Membership:
         query = store.CarrierFilter(
             region, request.level, request.kind, request.industrial_chain, request.state
         )
-        return self._rt.page_tokens.page(
-            pb.ListCarriersResponse,
-            "carriers",
-            query.key(),
-            request.page_size,
-            request.page_token,
-            lambda after, limit: store.list_carriers(self._rt.db.reader, query, after, limit),
+        return self._rt.read_cache.reply(
+            ("ListCarriers", query.key(), request.page_size, request.page_token),
+            lambda: self._rt.page_tokens.page(
+                pb.ListCarriersResponse,
+                "carriers",
+                query.key(),
+                request.page_size,
+                request.page_token,
+                lambda after, limit: store.list_carriers(self._rt.db.reader, query, after, limit),
+            ),
         )
 
     async def update_carrier(self, request: pb.UpdateCarrierRequest) -> pb.Carrier:
@@ -211,16 +214,29 @@ class Membership:
         v.raise_if_any()
         assert ids is not None
         page_size(request.page_size)  # a bad size is reported before an unknown carrier
-        carrier, _ = self._carrier(self._rt.db.reader, ids)
-        return self._rt.page_tokens.page(
-            pb.ListStartupsResponse,
-            "startups",
-            f"startups|{carrier.name}|{request.legal_need}",
-            request.page_size,
-            request.page_token,
-            lambda after, limit: store.list_startups(
-                self._rt.db.reader, carrier.name, request.legal_need, after, limit
+
+        def page() -> bytes:
+            carrier, _ = self._carrier(self._rt.db.reader, ids)
+            return self._rt.page_tokens.page(
+                pb.ListStartupsResponse,
+                "startups",
+                f"startups|{carrier.name}|{request.legal_need}",
+                request.page_size,
+                request.page_token,
+                lambda after, limit: store.list_startups(
+                    self._rt.db.reader, carrier.name, request.legal_need, after, limit
+                ),
+            )
+
+        return self._rt.read_cache.reply(
+            (
+                "ListStartups",
+                ids["carrier"],
+                request.legal_need,
+                request.page_size,
+                request.page_token,
             ),
+            page,
         )
 
     async def update_startup(self, request: pb.UpdateStartupRequest) -> pb.Startup:

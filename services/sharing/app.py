@@ -27,9 +27,6 @@ log = logging.getLogger(__name__)
 class SharingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SHARING_", frozen=True, extra="ignore")
 
-    search_cache_size: int = Field(
-        default=512, ge=0, description="Search replies kept until the data changes; 0: none"
-    )
     expiry_interval_s: float = Field(
         default=30.0, gt=0, description="How often requests whose window has begun expire"
     )
@@ -58,8 +55,7 @@ POLICY = MethodPolicy(
 
 
 def _add_servicers(server: grpc.aio.Server, runtime: Runtime) -> Sequence[str]:
-    cache_size = getattr(runtime.settings, "search_cache_size", 512)
-    sharing = Sharing(runtime, Workflow(runtime), search_cache_size=cache_size)
+    sharing = Sharing(runtime, Workflow(runtime))
     pb_grpc.add_SharingServiceServicer_to_server(SharingServicer(sharing), server)
     return [pb.DESCRIPTOR.services_by_name["SharingService"].full_name]
 

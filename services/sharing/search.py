@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from alliance.sharing.v1 import sharing_pb2 as pb
@@ -134,38 +133,6 @@ def _data(conn: sqlite3.Connection, ids: list[str]) -> dict[str, bytes]:
         f"SELECT id, data FROM resources WHERE id IN ({','.join('?' * len(ids))})", ids
     )
     return {row["id"]: row["data"] for row in rows}
-
-
-class Cache:
-    """Finished search replies, kept until the database changes: `PRAGMA data_version` on the
-    read connection moves whenever another connection (this service's writer) commits, so a
-    cached reply is never older than the data."""
-
-    def __init__(self, conn: sqlite3.Connection, capacity: int = 512) -> None:
-        self._conn = conn
-        self._capacity = capacity
-        self._version = -1
-        self._replies: OrderedDict[tuple[str, str, int], bytes] = OrderedDict()
-
-    def get(self, key: tuple[str, str, int]) -> bytes | None:
-        if not self._capacity:
-            return None
-        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
-        if version != self._version:
-            self._replies.clear()
-            self._version = version
-            return None
-        reply = self._replies.get(key)
-        if reply is not None:
-            self._replies.move_to_end(key)
-        return reply
-
-    def put(self, key: tuple[str, str, int], reply: bytes) -> None:
-        if not self._capacity:
-            return
-        self._replies[key] = reply
-        if len(self._replies) > self._capacity:
-            self._replies.popitem(last=False)
 
 
 def _facets(counts: dict[str, int]) -> list[pb.Facet]:

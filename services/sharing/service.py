@@ -36,11 +36,10 @@ CANCELLABLE = {
 
 
 class Sharing:
-    def __init__(self, runtime: Runtime, workflow: Workflow, *, search_cache_size: int = 0) -> None:
+    def __init__(self, runtime: Runtime, workflow: Workflow) -> None:
         self._rt = runtime
         self._flow = workflow
         self.region = runtime.settings.region
-        self._search_cache = search.Cache(runtime.db.reader, search_cache_size)
 
     # -- resources --------------------------------------------------------------------------
 
@@ -159,22 +158,24 @@ class Sharing:
         )
         size = request.page_size or rules.DEFAULT_SEARCH_PAGE
         after = self._rt.page_tokens.decode(request.page_token, query.key())
-        cache_key = (query.key(), request.page_token, size)
-        cached = self._search_cache.get(cache_key)
-        if cached is not None:
-            return cached
+        return self._rt.read_cache.reply(
+            ("SearchResources", query.key(), request.page_token, size),
+            lambda: self._search_reply(query, after, size),
+        )
+
+    def _search_reply(self, query: search.Query, after: str | None, size: int) -> bytes:
         rows, total, categories, regions = search.search(self._rt.db.reader, query, after, size + 1)
         reply = pb.SearchResourcesResponse(total_size=total, categories=categories, regions=regions)
         # Concatenated protobuf messages merge: the page, then the totals and facets.
-        body = page_of(
-            pb.SearchResourcesResponse,
-            "resources",
-            [blob for _, blob in rows[:size]],
-            self._rt.page_tokens.after(rows, size, query.key()),
+        return (
+            page_of(
+                pb.SearchResourcesResponse,
+                "resources",
+                [blob for _, blob in rows[:size]],
+                self._rt.page_tokens.after(rows, size, query.key()),
+            )
+            + reply.SerializeToString()
         )
-        body += reply.SerializeToString()
-        self._search_cache.put(cache_key, body)
-        return body
 
     # -- requests (the requester's region) --------------------------------------------------
 

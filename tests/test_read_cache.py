@@ -1,0 +1,75 @@
+"""The read cache hands back a finished reply until another connection commits."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from kernel.read_cache import ReadCache
+
+
+@pytest.fixture
+def connections(tmp_path: Path) -> tuple[sqlite3.Connection, sqlite3.Connection]:
+    writer = sqlite3.connect(tmp_path / "cache.db", isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("CREATE TABLE items (name TEXT)")
+    reader = sqlite3.connect(tmp_path / "cache.db", isolation_level=None)
+    return writer, reader
+
+
+def names(reader: sqlite3.Connection) -> bytes:
+    return ",".join(r[0] for r in reader.execute("SELECT name FROM items ORDER BY name")).encode()
+
+
+def test_a_reply_is_reused_until_another_connection_commits(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    writer, reader = connections
+    cache = ReadCache(reader, capacity=8)
+    computed: list[bytes] = []
+
+    def compute() -> bytes:
+        computed.append(names(reader))
+        return computed[-1]
+
+    writer.execute("INSERT INTO items VALUES ('a')")
+    assert cache.reply("all", compute) == b"a"
+    assert cache.reply("all", compute) == b"a"
+    assert len(computed) == 1
+    writer.execute("INSERT INTO items VALUES ('b')")
+    assert cache.reply("all", compute) == b"a,b"
+    assert len(computed) == 2
+
+
+def test_a_failed_read_is_not_kept(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    cache = ReadCache(connections[1], capacity=8)
+
+    def fail() -> bytes:
+        raise LookupError("no such page")
+
+    with pytest.raises(LookupError):
+        cache.reply("page", fail)
+    assert cache.reply("page", lambda: b"found") == b"found"
+
+
+def test_the_least_recently_used_reply_goes_first(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    cache = ReadCache(connections[1], capacity=2)
+    cache.reply("one", lambda: b"1")
+    cache.reply("two", lambda: b"2")
+    cache.reply("one", lambda: b"stale")  # a hit: "one" is now the most recent
+    cache.reply("three", lambda: b"3")  # evicts "two"
+    assert cache.reply("one", lambda: b"recomputed") == b"1"
+    assert cache.reply("two", lambda: b"recomputed") == b"recomputed"
+
+
+def test_capacity_zero_computes_every_time(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    cache = ReadCache(connections[1], capacity=0)
+    assert cache.reply("k", lambda: b"first") == b"first"
+    assert cache.reply("k", lambda: b"second") == b"second"
