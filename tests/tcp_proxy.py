@@ -1,10 +1,16 @@
 """A small TCP proxy for cutting a link between two real servers: `cut()` drops every open
-connection and refuses new ones until `heal()`."""
+connection and refuses new ones until `heal()`.
+
+python -m tests.tcp_proxy TARGET_PORT   prints its port, then obeys `cut` / `heal` lines
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
+
+import uvloop
 
 
 class TcpProxy:
@@ -67,3 +73,68 @@ class TcpProxy:
             self._writers.discard(sink)
             with contextlib.suppress(Exception):
                 await asyncio.sleep(0)
+
+
+class ProxyProcess:
+    """The same proxy in a process of its own, so a link under measurement does not share an
+    event loop with the client measuring it; driven by `cut` / `heal` lines on its stdin."""
+
+    def __init__(self, target_port: int) -> None:
+        self._target_port = target_port
+        self._process: asyncio.subprocess.Process | None = None
+        self.port = 0
+
+    async def start(self) -> None:
+        self._process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.tcp_proxy",
+            str(self._target_port),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        self.port = int(await self._reply())
+
+    async def cut(self) -> None:
+        await self._command("cut")
+
+    async def heal(self) -> None:
+        await self._command("heal")
+
+    async def close(self) -> None:
+        if self._process is not None and self._process.returncode is None:
+            self._process.kill()
+            await self._process.wait()
+
+    async def _command(self, command: str) -> None:
+        assert self._process is not None and self._process.stdin is not None
+        self._process.stdin.write(command.encode() + b"\n")
+        await self._process.stdin.drain()
+        if await self._reply() != command:
+            raise RuntimeError(f"the proxy did not confirm {command}")
+
+    async def _reply(self) -> str:
+        assert self._process is not None and self._process.stdout is not None
+        line = await asyncio.wait_for(self._process.stdout.readline(), timeout=10)
+        if not line:
+            raise RuntimeError("the proxy process exited")
+        return line.decode().strip()
+
+
+async def _serve(target_port: int) -> None:
+    proxy = TcpProxy(target_port)
+    await proxy.start()
+    print(proxy.port, flush=True)
+    loop = asyncio.get_running_loop()
+    while line := await loop.run_in_executor(None, sys.stdin.readline):
+        command = line.strip()
+        if command == "cut":
+            proxy.cut()
+        elif command == "heal":
+            proxy.heal()
+        print(command, flush=True)
+    await proxy.close()
+
+
+if __name__ == "__main__":
+    uvloop.run(_serve(int(sys.argv[1])))
