@@ -17,7 +17,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import grpc
@@ -40,7 +40,7 @@ async def run(seconds: float, rounds: int) -> list[str]:
     nats_server = NatsServer(work / "js", log_path=work / "nats.log")
     processes: list[ManagedProcess] = [start(nats_server, nats_server.wait_ready)]
     try:
-        echo_port, naive_port, service_port = free_port(), free_port(), free_port()
+        echo_port, naive_port = free_port(), free_port()
         py = sys.executable
         echo = ManagedProcess(
             "echo",
@@ -63,22 +63,27 @@ async def run(seconds: float, rounds: int) -> list[str]:
             log_path=work / "naive.log",
         )
         processes.append(start(naive, wait_tcp(naive_port, naive)))
-        service = ServiceProcess(
-            "membership",
-            "alliance-membership",
-            port=service_port,
-            env={
-                "MEMBERSHIP_REGION": region,
-                "MEMBERSHIP_DB_PATH": str(work / "membership.db"),
-                "MEMBERSHIP_NATS_URL": nats_server.url,
-                "MEMBERSHIP_JWT_SECRET": SECRET,
-                "MEMBERSHIP_LOG_LEVEL": "WARNING",
-            },
-            log_path=work / "membership.log",
-        )
-        processes.append(start(service, service.wait_ready))
+        services = {}
+        for name, cache_size in (("cached", "512"), ("uncached", "0")):
+            port = free_port()
+            service = ServiceProcess(
+                f"membership-{name}",
+                "alliance-membership",
+                port=port,
+                env={
+                    "MEMBERSHIP_REGION": region,
+                    "MEMBERSHIP_DB_PATH": str(work / f"membership-{name}.db"),
+                    "MEMBERSHIP_NATS_URL": nats_server.url,
+                    "MEMBERSHIP_JWT_SECRET": SECRET,
+                    "MEMBERSHIP_LOG_LEVEL": "WARNING",
+                    "MEMBERSHIP_READ_CACHE_SIZE": cache_size,
+                },
+                log_path=work / f"membership-{name}.log",
+            )
+            processes.append(start(service, service.wait_ready))
+            services[name] = port
         return await _measure(
-            region, echo_port, naive_port, service_port, nats_server.url, seconds, rounds
+            region, echo_port, naive_port, services, nats_server.url, seconds, rounds
         )
     finally:
         for process in reversed(processes):
@@ -89,7 +94,7 @@ async def _measure(
     region: str,
     echo_port: int,
     naive_port: int,
-    service_port: int,
+    services: dict[str, int],
     nats_url: str,
     seconds: float,
     rounds: int,
@@ -117,10 +122,14 @@ async def _measure(
     async with (
         grpc.aio.insecure_channel(f"127.0.0.1:{echo_port}") as echo_ch,
         grpc.aio.insecure_channel(f"127.0.0.1:{naive_port}") as naive_ch,
-        grpc.aio.insecure_channel(f"127.0.0.1:{service_port}") as svc_ch,
+        grpc.aio.insecure_channel(f"127.0.0.1:{services['cached']}") as svc_ch,
+        grpc.aio.insecure_channel(f"127.0.0.1:{services['uncached']}") as uncached_ch,
     ):
         stub = pb_grpc.MembershipServiceStub(svc_ch)
+        uncached = pb_grpc.MembershipServiceStub(uncached_ch)
         names = [(await stub.CreateCarrier(create_request(), metadata=md)).name for _ in range(200)]
+        for _ in range(200):
+            await uncached.CreateCarrier(create_request(), metadata=md)
         get_request = pb.GetCarrierRequest(name=names[100])
         echo_call = echo_ch.unary_unary(ECHO_METHOD)
         naive_call = naive_ch.unary_unary(
@@ -128,14 +137,18 @@ async def _measure(
             request_serializer=pb.CreateCarrierRequest.SerializeToString,
             response_deserializer=pb.Carrier.FromString,
         )
+
+        def list_call(
+            client: pb_grpc.MembershipServiceStub, size: int
+        ) -> Callable[[], Awaitable[pb.ListCarriersResponse]]:
+            request = pb.ListCarriersRequest(parent=f"regions/{region}", page_size=size)
+            return lambda: client.ListCarriers(request, metadata=md)
+
         reads = {
             "GetCarrier": lambda: stub.GetCarrier(get_request, metadata=md),
-            "ListCarriers, 10 per page": lambda: stub.ListCarriers(
-                pb.ListCarriersRequest(parent=f"regions/{region}", page_size=10), metadata=md
-            ),
-            "ListCarriers, 50 per page": lambda: stub.ListCarriers(
-                pb.ListCarriersRequest(parent=f"regions/{region}", page_size=50), metadata=md
-            ),
+            "ListCarriers, 10 per page": list_call(stub, 10),
+            "ListCarriers, 50 per page": list_call(stub, 50),
+            "ListCarriers, 50 per page, read cache off": list_call(uncached, 50),
         }
         rows = []
         for name, call in reads.items():
