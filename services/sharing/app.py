@@ -66,10 +66,11 @@ def _projection(runtime: Runtime) -> Projection:
 
 async def _expire_requests(runtime: Runtime) -> None:
     """Held or waitlisted requests whose window has begun become EXPIRED, units released."""
+    settings = runtime.settings
+    assert isinstance(settings, SharingSettings), "the sharing service runs on SharingSettings"
     workflow = Workflow(runtime)
-    interval = getattr(runtime.settings, "expiry_interval_s", 30.0)
     while True:
-        await asyncio.sleep(interval)
+        await asyncio.sleep(settings.expiry_interval_s)
         try:
             await workflow.expire_due()
         except Exception:  # a failed sweep is retried at the next interval
