@@ -7,9 +7,10 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import grpc
-from kernel.procs import ManagedProcess
+from kernel.procs import ManagedProcess, ServiceProcess, free_port
 
 IN_FLIGHT = 16
 
@@ -68,6 +69,41 @@ def start(process: ManagedProcess, ready: Callable[[], None]) -> ManagedProcess:
     process.start()
     ready()
     return process
+
+
+def with_and_without_cache(
+    service: str,
+    processes: list[ManagedProcess],
+    *,
+    work: Path,
+    region: str,
+    nats_url: str,
+    jwt_secret: str,
+    shared_db: bool,
+) -> dict[str, ServiceProcess]:
+    """Starts the service twice, "cached" (its read cache on) and "uncached" (off), on one
+    database or one each; adds both to `processes` so the caller stops them."""
+    prefix = service.upper() + "_"
+    started = {}
+    for label, cache_size in (("cached", "512"), ("uncached", "0")):
+        db = work / (f"{service}.db" if shared_db else f"{service}-{label}.db")
+        process = ServiceProcess(
+            f"{service}-{label}",
+            f"alliance-{service}",
+            port=free_port(),
+            env={
+                f"{prefix}REGION": region,
+                f"{prefix}DB_PATH": str(db),
+                f"{prefix}NATS_URL": nats_url,
+                f"{prefix}JWT_SECRET": jwt_secret,
+                f"{prefix}LOG_LEVEL": "WARNING",
+                f"{prefix}READ_CACHE_SIZE": cache_size,
+            },
+            log_path=work / f"{service}-{label}.log",
+        )
+        processes.append(start(process, process.wait_ready))
+        started[label] = process
+    return started
 
 
 def wait_tcp(port: int, process: ManagedProcess) -> Callable[[], None]:

@@ -25,11 +25,11 @@ import nats
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from kernel.auth import Role, issue_token
-from kernel.procs import ManagedProcess, NatsServer, ServiceProcess, free_port
+from kernel.procs import ManagedProcess, NatsServer, free_port
 from kernel.streams import events_stream_name
 
 from bench.baselines import ECHO_METHOD, NAIVE_METHOD
-from bench.harness import IN_FLIGHT, paired, quantile, row, start, wait_tcp
+from bench.harness import IN_FLIGHT, paired, quantile, row, start, wait_tcp, with_and_without_cache
 
 SECRET = "bench-secret-" + "b" * 32
 
@@ -63,25 +63,16 @@ async def run(seconds: float, rounds: int) -> list[str]:
             log_path=work / "naive.log",
         )
         processes.append(start(naive, wait_tcp(naive_port, naive)))
-        services = {}
-        for name, cache_size in (("cached", "512"), ("uncached", "0")):
-            port = free_port()
-            service = ServiceProcess(
-                f"membership-{name}",
-                "alliance-membership",
-                port=port,
-                env={
-                    "MEMBERSHIP_REGION": region,
-                    "MEMBERSHIP_DB_PATH": str(work / f"membership-{name}.db"),
-                    "MEMBERSHIP_NATS_URL": nats_server.url,
-                    "MEMBERSHIP_JWT_SECRET": SECRET,
-                    "MEMBERSHIP_LOG_LEVEL": "WARNING",
-                    "MEMBERSHIP_READ_CACHE_SIZE": cache_size,
-                },
-                log_path=work / f"membership-{name}.log",
-            )
-            processes.append(start(service, service.wait_ready))
-            services[name] = port
+        started = with_and_without_cache(
+            "membership",
+            processes,
+            work=work,
+            region=region,
+            nats_url=nats_server.url,
+            jwt_secret=SECRET,
+            shared_db=False,
+        )
+        services = {label: process.port for label, process in started.items()}
         return await _measure(
             region, echo_port, naive_port, services, nats_server.url, seconds, rounds
         )

@@ -37,7 +37,7 @@ from kernel.topology import free_base_port, local_topology
 from sharing import store
 
 from bench.baselines import ECHO_METHOD
-from bench.harness import paired, quantile, row, start, wait_tcp
+from bench.harness import paired, quantile, row, start, wait_tcp, with_and_without_cache
 from tests.helpers import eventually
 
 SECRET = "bench-secret-" + "s" * 32
@@ -91,24 +91,16 @@ async def search_figures(seconds: float, rounds: int) -> list[str]:
             log_path=work / "echo.log",
         )
         processes.append(start(echo, wait_tcp(echo_port, echo)))
-        services = {}
-        for label, cache in (("cached", "512"), ("uncached", "0")):
-            service = ServiceProcess(
-                f"sharing-{label}",
-                "alliance-sharing",
-                port=free_port(),
-                env={
-                    "SHARING_REGION": region,
-                    "SHARING_DB_PATH": str(work / "sharing.db"),
-                    "SHARING_NATS_URL": nats_server.url,
-                    "SHARING_JWT_SECRET": SECRET,
-                    "SHARING_LOG_LEVEL": "WARNING",
-                    "SHARING_READ_CACHE_SIZE": cache,
-                },
-                log_path=work / f"sharing-{label}.log",
-            )
-            processes.append(start(service, service.wait_ready))
-            services[label] = service.target
+        started = with_and_without_cache(
+            "sharing",
+            processes,
+            work=work,
+            region=region,
+            nats_url=nats_server.url,
+            jwt_secret=SECRET,
+            shared_db=True,
+        )
+        services = {label: process.target for label, process in started.items()}
         md = _auth(Role.PARTNER)
         queries = {
             "SearchResources '检测实验室' (full-text, 20 per page, facets)": (
