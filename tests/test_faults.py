@@ -4,6 +4,7 @@ concurrent writes. Nothing acknowledged is lost; no event is applied twice."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 import uuid
@@ -252,3 +253,34 @@ async def test_sigterm_drains_in_flight_calls_and_flushes_the_outbox(
     assert unsent == 0, "the outbox was not flushed before exit"
     events = await read_events(nats_server.url, region, expected=stored)
     assert set(acked) <= {e.resource for e in events}
+
+
+async def test_sigterm_while_nats_is_down_stops_cleanly_and_keeps_the_events(
+    tmp_path: Path,
+) -> None:
+    """A region's NATS has died and its operator restarts the service: the stop must not trip
+    over the dead connection, and the events it could not publish stay in the outbox."""
+    nats_server = _nats(tmp_path)
+    region = new_region()
+    service = membership_process(region, tmp_path / "m.db", nats_server.url, tmp_path / "m.log")
+    service.start()
+    try:
+        await asyncio.to_thread(service.wait_ready)
+        async with grpc.aio.insecure_channel(service.target) as channel:
+            stub = pb_grpc.MembershipServiceStub(channel)
+            request = pb.CreateCarrierRequest(parent=f"regions/{region}", carrier=sample_carrier())
+            await stub.CreateCarrier(request, metadata=auth(Tokens(region).operator()))
+            assert len(await read_events(nats_server.url, region, expected=1)) == 1
+            nats_server.stop()
+            await asyncio.sleep(0.5)
+            written = await stub.CreateCarrier(request, metadata=auth(Tokens(region).operator()))
+        service.signal_group(15)  # SIGTERM
+        assert service.proc is not None
+        assert await asyncio.to_thread(service.proc.wait, 30) == 0, "a clean stop exits 0"
+    finally:
+        service.stop()
+        nats_server.stop()
+    with sqlite3.connect(tmp_path / "m.db") as conn:
+        unsent = conn.execute("SELECT headers FROM outbox WHERE sent_at IS NULL").fetchall()
+    waiting = {json.loads(headers)["ce-subject"] for (headers,) in unsent}
+    assert written.name in waiting, "the event written while NATS was down waits in the outbox"

@@ -120,4 +120,7 @@ class NatsLink:
             try:
                 await asyncio.wait_for(self._client.drain(), timeout=2)
             except Exception:
-                await self._client.close()
+                try:
+                    await self._client.close()
+                except Exception as exc:  # the server is gone; nothing is left to flush
+                    log.info("NATS connection closed uncleanly: %s", exc)
