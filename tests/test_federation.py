@@ -9,9 +9,15 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from kernel.federation import health_name
 from kernel.topology import local_topology
 
 from tests.federation import Federation, held_by, wait_until_held
+from tests.helpers import eventually
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 REGIONS = ["sh", "hz", "zjg"]
 
@@ -29,11 +35,34 @@ async def test_every_region_holds_every_event_exactly_once(federation: Federatio
         assert set(held) == created
 
 
+async def health_of(federation: Federation, region: str, name: str) -> int:
+    """The health `region`'s membership service reports for `name`."""
+    channel = federation.regions[region].channel
+    assert channel is not None
+    stub = health_pb2_grpc.HealthStub(channel)
+    reply = await stub.Check(health_pb2.HealthCheckRequest(service=name))
+    return int(reply.status)
+
+
+async def until_health(federation: Federation, region: str, name: str, status: int) -> None:
+    await eventually(
+        lambda: health_of(federation, region, name),
+        lambda s: s == status,
+        f"{region}'s health of {name!r}",
+        within_s=15,
+    )
+
+
 @pytest.mark.slow
 async def test_spokes_keep_exchanging_while_the_hub_is_down(federation: Federation) -> None:
     before = set(await federation.create_carriers("hz", 3))
     await wait_until_held(federation, "zjg", before, within_s=15)
+    await until_health(federation, "hz", health_name("sh"), SERVING)
     federation.regions["sh"].nats.stop()
+    await until_health(federation, "hz", health_name("sh"), NOT_SERVING)
+    # zjg's leaf link fails over from the hub to hz within seconds
+    await until_health(federation, "hz", health_name("zjg"), SERVING)
+    assert await health_of(federation, "hz", "") == SERVING, "a cut-off region still serves"
     during = set(await federation.create_carriers("hz", 5)) | set(
         await federation.create_carriers("zjg", 5)
     )
@@ -42,6 +71,7 @@ async def test_spokes_keep_exchanging_while_the_hub_is_down(federation: Federati
     federation.restart_nats("sh")
     seconds = await wait_until_held(federation, "sh", before | during, within_s=30)
     assert seconds < 30
+    await until_health(federation, "hz", health_name("sh"), SERVING)
 
 
 def test_leaf_remotes_put_the_hub_first_and_never_form_a_loop() -> None:
@@ -153,3 +183,5 @@ async def test_replication_status_over_grpc(federation: Federation) -> None:
     assert status.region == "hz"
     assert {s.region for s in status.sources} == {"sh", "zjg"}
     assert all(s.lag == 0 and s.reachable for s in status.sources), status
+    for other in ("sh", "zjg"):
+        await until_health(federation, "hz", health_name(other), SERVING)

@@ -4,6 +4,10 @@ its source has never been active (ALL_<R> was made before the leaf link was up),
 silent (the route to its origin changed, e.g. through another spoke while the hub is down).
 Left alone, the server retries a failed source with a back-off that grows to two minutes.
 
+It reports each other region on the service's gRPC health as `federation/<region>`: SERVING
+while that region's JetStream domain answers, NOT_SERVING while it is cut off. The service's
+own health ("") stays SERVING meanwhile: reads and writes go on in every region.
+
 A restart updates the stream once without those sources and once with them again; an update
 with an unchanged source list is a no-op for the server and restarts nothing. A source that
 starts again resumes after the last message it stored, so nothing is lost or repeated."""
@@ -15,6 +19,8 @@ import logging
 import time
 
 from alliance.federation.v1 import federation_pb2, federation_pb2_grpc
+from grpc_health.v1 import health_pb2
+from grpc_health.v1._async import HealthServicer
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 
@@ -28,11 +34,23 @@ REAPPLY_EVERY_S = 2.0  # at most this often for idle sources; a healed link re-a
 SILENT_AFTER_NS = 5_000_000_000
 
 
+def health_name(region: str) -> str:
+    """The gRPC health service name that says whether `region` is reachable."""
+    return f"federation/{region}"
+
+
 class FederationSupervisor:
     def __init__(
-        self, link: NatsLink, region: str, federation: list[str], *, interval_s: float = 1.0
+        self,
+        link: NatsLink,
+        region: str,
+        federation: list[str],
+        *,
+        health: HealthServicer | None = None,
+        interval_s: float = 1.0,
     ) -> None:
         self._link = link
+        self._health = health
         self._region = region
         self._others = [r for r in federation if r != region]
         self._interval_s = interval_s
@@ -41,6 +59,7 @@ class FederationSupervisor:
         self.reachable: dict[str, bool] = dict.fromkeys(self._others, True)
         self.lag: dict[str, int] = {}
         self.restarts: dict[str, int] = dict.fromkeys(self._others, 0)
+        self._reported: dict[str, bool] = {}
 
     def start(self) -> None:
         if self._others:
@@ -48,6 +67,10 @@ class FederationSupervisor:
 
     async def stop(self) -> None:
         await cancel_and_wait(self._task)
+
+    @property
+    def health_names(self) -> list[str]:
+        return [health_name(other) for other in self._others]
 
     async def _run(self) -> None:
         js = await self._link.jetstream()
@@ -58,11 +81,23 @@ class FederationSupervisor:
                 if answers and not self.reachable[other]:
                     healed.append(other)
                 self.reachable[other] = answers
+            await self._report_health()
             idle = await self._read_sources(js)
             throttled = time.monotonic() - self._last_reapply < REAPPLY_EVERY_S
             if healed or (idle and not throttled):
                 await self._reapply(js, healed or idle)
             await asyncio.sleep(self._interval_s)
+
+    async def _report_health(self) -> None:
+        if self._health is None:
+            return
+        for other, answers in self.reachable.items():
+            if self._reported.get(other) != answers:
+                status = health_pb2.HealthCheckResponse.SERVING
+                if not answers:
+                    status = health_pb2.HealthCheckResponse.NOT_SERVING
+                await self._health.set(health_name(other), status)
+                self._reported[other] = answers
 
     async def _domain_answers(self, other: str) -> bool:
         try:

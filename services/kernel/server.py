@@ -135,7 +135,9 @@ class ServiceHost:
             ReadCache(db.reader, settings.read_cache_size),
         )
 
-        self.supervisor = FederationSupervisor(link, settings.region, settings.federation_regions)
+        self.supervisor = FederationSupervisor(
+            link, settings.region, settings.federation_regions, health=self._health
+        )
         server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
         policy = MethodPolicy({**KERNEL_POLICY, **self.definition.policy.roles_by_method})
         guarded = GuardedServer(server, Guard(secret, policy))
@@ -183,7 +185,7 @@ class ServiceHost:
         for consumer in self._consumers:
             consumer.start()
         await server.start()
-        await self._set_health(health_pb2.HealthCheckResponse.SERVING)
+        await self._set_health(health_pb2.HealthCheckResponse.SERVING, ["", *self._service_names])
         log.info(
             "%s (%s) serving on %s:%d",
             self.definition.name,
@@ -193,14 +195,18 @@ class ServiceHost:
         )
         return self.port
 
-    async def _set_health(self, status: int) -> None:
-        for name in ["", *self._service_names]:
+    async def _set_health(self, status: int, names: list[str]) -> None:
+        for name in names:
             await self._health.set(name, status)
 
     async def stop(self) -> None:
         if self._server is None or self.runtime is None:
             return
-        await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.supervisor.stop()  # first, so it reports no region as SERVING again
+        await self._set_health(
+            health_pb2.HealthCheckResponse.NOT_SERVING,
+            ["", *self._service_names, *self.supervisor.health_names],
+        )
         await self._server.stop(self.settings.shutdown_grace_s)
         await self.runtime.relay.stop(flush_timeout_s=self.settings.shutdown_grace_s)
         if self._background is not None:
@@ -208,7 +214,6 @@ class ServiceHost:
             self._background = None
         for consumer in reversed(self._consumers):
             await consumer.stop()
-        await self.supervisor.stop()
         await self.runtime.link.close()
         self.runtime.db.close()
         self._server = None
