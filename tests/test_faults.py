@@ -19,7 +19,7 @@ from kernel.db import Database, Migration
 from kernel.events import Event
 from kernel.nats_link import NatsLink
 from kernel.outbox import MIGRATIONS as KERNEL_MIGRATIONS
-from kernel.procs import NatsServer
+from kernel.procs import NatsServer, free_port
 from kernel.server import ServiceHost
 from kernel.streams import events_stream_name
 from membership.app import DEFINITION
@@ -284,3 +284,41 @@ async def test_sigterm_while_nats_is_down_stops_cleanly_and_keeps_the_events(
         unsent = conn.execute("SELECT headers FROM outbox WHERE sent_at IS NULL").fetchall()
     waiting = {json.loads(headers)["ce-subject"] for (headers,) in unsent}
     assert written.name in waiting, "the event written while NATS was down waits in the outbox"
+
+
+async def test_a_service_started_before_its_nats_serves_and_publishes_once_nats_is_up(
+    tmp_path: Path,
+) -> None:
+    """Regions come up in any order: a service whose NATS is not there yet still serves and
+    takes writes; their events go out once NATS starts."""
+    port = free_port()
+    region = new_region()
+    service = membership_process(
+        region, tmp_path / "m.db", f"nats://127.0.0.1:{port}", tmp_path / "m.log"
+    )
+    service.start()
+    nats_server: NatsServer | None = None
+    try:
+        await asyncio.to_thread(service.wait_ready)
+        async with grpc.aio.insecure_channel(service.target) as channel:
+            stub = pb_grpc.MembershipServiceStub(channel)
+            md = auth(Tokens(region).operator())
+            names = [
+                (
+                    await stub.CreateCarrier(
+                        pb.CreateCarrierRequest(
+                            parent=f"regions/{region}", carrier=sample_carrier()
+                        ),
+                        metadata=md,
+                        timeout=5,
+                    )
+                ).name
+                for _ in range(3)
+            ]
+        nats_server = _nats(tmp_path, port=port)
+        events = await read_events(nats_server.url, region, expected=3, wait_s=30)
+        assert [e.resource for e in events] == names
+    finally:
+        service.stop()
+        if nats_server is not None:
+            nats_server.stop()
