@@ -79,3 +79,69 @@ async def test_an_event_delivered_twice_is_applied_once(
         await consumer.stop()
         await link.close()
         db.close()
+
+
+async def test_an_event_is_applied_at_once_even_right_after_the_previous_one(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """Events come one at a time with gaps: each must be applied within milliseconds, also one
+    that arrives while the consumer is between two fetches (a fetch of many once held such an
+    event until its pull request expired, for most of a second)."""
+    region = new_region()
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await ensure_stream(js, events_stream_config(region))
+    db = Database(tmp_path / "consumer.db")
+    db.migrate([*KERNEL_MIGRATIONS, SEEN])
+    applied_at: dict[str, float] = {}
+
+    def record(tx: sqlite3.Connection, event: Event) -> None:
+        applied_at[event.id] = time.monotonic()
+
+    link = NatsLink(nats_server.url, name="consumer-test")
+    link.start()
+    sample = build_event(
+        region=region,
+        service="membership",
+        entity="carrier",
+        verb="registered",
+        resource=f"regions/{region}/carriers/x",
+        version=1,
+        payload=ev.CarrierRegistered(carrier=pb.Carrier(display_name="c")),
+    )
+    consumer = EventConsumer(
+        db,
+        link,
+        stream=events_stream_name(region),
+        durable="latency",
+        handlers={sample.type: record},
+        filter_subjects=[f"alliance.{region}.membership.carrier.>", "alliance.other.>"],
+    )
+    consumer.start()
+    waits = []
+    try:
+        for i in range(16):
+            if i % 4 == 0:
+                await asyncio.sleep(2.2)  # idle: the consumer waits in long pulls
+            event = build_event(
+                region=region,
+                service="membership",
+                entity="carrier",
+                verb="registered",
+                resource=f"regions/{region}/carriers/{i}",
+                version=1,
+                payload=ev.CarrierRegistered(carrier=pb.Carrier(display_name=f"c{i}")),
+            )
+            published = time.monotonic()
+            await js.publish(event.subject, event.payload, headers=event.headers())
+            while event.id not in applied_at and time.monotonic() - published < 5:
+                await asyncio.sleep(0.0005)
+            assert event.id in applied_at, f"event {i} was never applied"
+            waits.append(applied_at[event.id] - published)
+            await asyncio.sleep(0.003 * (i % 4))  # the next one while the consumer fetches again
+    finally:
+        await consumer.stop()
+        await link.close()
+        await nc.close()
+        db.close()
+    assert max(waits) < 0.2, f"slowest event waited {max(waits) * 1000:.0f} ms"
