@@ -26,12 +26,12 @@ import nats
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from kernel.auth import Role, issue_token
-from kernel.procs import ManagedProcess, ServiceProcess, free_port, region_nats
+from kernel.procs import ManagedProcess, region_nats
 from kernel.streams import all_stream_name, events_stream_name
 from kernel.topology import free_base_port, local_topology
 from nats.js.api import DeliverPolicy
 
-from bench.harness import quantile
+from bench.harness import quantile, service_process
 from tests.tcp_proxy import ProxyProcess
 
 SECRET = "bench-secret-" + "f" * 32
@@ -62,19 +62,14 @@ async def run(samples: int, backlog: int) -> list[str]:
         for server in processes:
             await asyncio.to_thread(server.wait_ready)
         for name in REGIONS:
-            service = ServiceProcess(
-                f"membership-{name}",
-                "alliance-membership",
-                port=free_port(),
-                env={
-                    "MEMBERSHIP_REGION": name,
-                    "MEMBERSHIP_FEDERATION": ",".join(REGIONS),
-                    "MEMBERSHIP_DB_PATH": str(work / f"{name}.db"),
-                    "MEMBERSHIP_NATS_URL": f"nats://127.0.0.1:{topology.region(name).client_port}",
-                    "MEMBERSHIP_JWT_SECRET": SECRET,
-                    "MEMBERSHIP_LOG_LEVEL": "WARNING",
-                },
-                log_path=work / f"membership-{name}.log",
+            service = service_process(
+                "membership",
+                name,
+                work=work,
+                region=name,
+                nats_url=f"nats://127.0.0.1:{topology.region(name).client_port}",
+                jwt_secret=SECRET,
+                federation=",".join(REGIONS),
             )
             service.start()
             processes.append(service)
@@ -84,7 +79,7 @@ async def run(samples: int, backlog: int) -> list[str]:
         await asyncio.sleep(3)  # let the supervisors bring every source up
         raw = await _raw_latency(urls, samples)
         returned_visible = await _service_latency(targets, samples)
-        stages = await _stages(urls, work / "hz.db", returned_visible)
+        stages = await _stages(urls, work / "membership-hz.db", returned_visible)
         catch_up = await _catch_up(urls, proxy, backlog)
     finally:
         for process in reversed(processes):

@@ -71,6 +71,36 @@ def start(process: ManagedProcess, ready: Callable[[], None]) -> ManagedProcess:
     return process
 
 
+def service_process(
+    service: str,
+    label: str,
+    *,
+    work: Path,
+    region: str,
+    nats_url: str,
+    jwt_secret: str,
+    db: Path | None = None,
+    **settings: str,
+) -> ServiceProcess:
+    """A service's process for a benchmark, logging to work/<service>-<label>.log, its database
+    work/<service>-<label>.db unless given; `settings` are further ones, e.g. federation="sh,hz"."""
+    prefix = service.upper() + "_"
+    return ServiceProcess(
+        f"{service}-{label}",
+        f"alliance-{service}",
+        port=free_port(),
+        env={
+            f"{prefix}REGION": region,
+            f"{prefix}DB_PATH": str(db or work / f"{service}-{label}.db"),
+            f"{prefix}NATS_URL": nats_url,
+            f"{prefix}JWT_SECRET": jwt_secret,
+            f"{prefix}LOG_LEVEL": "WARNING",
+            **{prefix + name.upper(): value for name, value in settings.items()},
+        },
+        log_path=work / f"{service}-{label}.log",
+    )
+
+
 def with_and_without_cache(
     service: str,
     processes: list[ManagedProcess],
@@ -83,23 +113,17 @@ def with_and_without_cache(
 ) -> dict[str, ServiceProcess]:
     """Starts the service twice, "cached" (its read cache on) and "uncached" (off), on one
     database or one each; adds both to `processes` so the caller stops them."""
-    prefix = service.upper() + "_"
     started = {}
     for label, cache_size in (("cached", "512"), ("uncached", "0")):
-        db = work / (f"{service}.db" if shared_db else f"{service}-{label}.db")
-        process = ServiceProcess(
-            f"{service}-{label}",
-            f"alliance-{service}",
-            port=free_port(),
-            env={
-                f"{prefix}REGION": region,
-                f"{prefix}DB_PATH": str(db),
-                f"{prefix}NATS_URL": nats_url,
-                f"{prefix}JWT_SECRET": jwt_secret,
-                f"{prefix}LOG_LEVEL": "WARNING",
-                f"{prefix}READ_CACHE_SIZE": cache_size,
-            },
-            log_path=work / f"{service}-{label}.log",
+        process = service_process(
+            service,
+            label,
+            work=work,
+            region=region,
+            nats_url=nats_url,
+            jwt_secret=jwt_secret,
+            db=work / f"{service}.db" if shared_db else None,
+            read_cache_size=cache_size,
         )
         processes.append(start(process, process.wait_ready))
         started[label] = process

@@ -32,12 +32,20 @@ from kernel.clock import to_timestamp, utcnow
 from kernel.db import Database
 from kernel.names import new_id
 from kernel.outbox import MIGRATIONS as KERNEL_MIGRATIONS
-from kernel.procs import ManagedProcess, NatsServer, ServiceProcess, free_port, region_nats
+from kernel.procs import ManagedProcess, NatsServer, free_port, region_nats
 from kernel.topology import free_base_port, local_topology
 from sharing import store
 
 from bench.baselines import ECHO_METHOD
-from bench.harness import paired, quantile, row, start, wait_tcp, with_and_without_cache
+from bench.harness import (
+    paired,
+    quantile,
+    row,
+    service_process,
+    start,
+    wait_tcp,
+    with_and_without_cache,
+)
 from tests.helpers import eventually
 
 SECRET = "bench-secret-" + "s" * 32
@@ -162,20 +170,14 @@ async def workflow_figures(samples: int) -> list[str]:
             processes.append(start(server, server.wait_ready))
         for name in regions:
             for service in ("membership", "sharing"):
-                prefix = service.upper()
-                process = ServiceProcess(
-                    f"{service}-{name}",
-                    f"alliance-{service}",
-                    port=free_port(),
-                    env={
-                        f"{prefix}_REGION": name,
-                        f"{prefix}_FEDERATION": ",".join(regions),
-                        f"{prefix}_DB_PATH": str(work / f"{service}-{name}.db"),
-                        f"{prefix}_NATS_URL": f"nats://127.0.0.1:{topology.region(name).client_port}",
-                        f"{prefix}_JWT_SECRET": SECRET,
-                        f"{prefix}_LOG_LEVEL": "WARNING",
-                    },
-                    log_path=work / f"{service}-{name}.log",
+                process = service_process(
+                    service,
+                    name,
+                    work=work,
+                    region=name,
+                    nats_url=f"nats://127.0.0.1:{topology.region(name).client_port}",
+                    jwt_secret=SECRET,
+                    federation=",".join(regions),
                 )
                 processes.append(start(process, process.wait_ready))
                 targets[(name, service)] = process.target
