@@ -114,7 +114,7 @@ def with_and_without_cache(
     """Starts the service twice, "cached" (its read cache on) and "uncached" (off), on one
     database or one each; adds both to `processes` so the caller stops them."""
     started = {}
-    for label, cache_size in (("cached", "512"), ("uncached", "0")):
+    for label, cache_mb in (("cached", "16"), ("uncached", "0")):
         process = service_process(
             service,
             label,
@@ -123,7 +123,7 @@ def with_and_without_cache(
             nats_url=nats_url,
             jwt_secret=jwt_secret,
             db=work / f"{service}.db" if shared_db else None,
-            read_cache_size=cache_size,
+            read_cache_mb=cache_mb,
         )
         processes.append(start(process, process.wait_ready))
         started[label] = process

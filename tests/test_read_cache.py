@@ -26,7 +26,7 @@ def test_a_reply_is_reused_until_another_connection_commits(
     connections: tuple[sqlite3.Connection, sqlite3.Connection],
 ) -> None:
     writer, reader = connections
-    cache = ReadCache(reader, capacity=8)
+    cache = ReadCache(reader, budget_bytes=1024)
     computed: list[bytes] = []
 
     def compute() -> bytes:
@@ -45,7 +45,7 @@ def test_a_reply_is_reused_until_another_connection_commits(
 def test_a_failed_read_is_not_kept(
     connections: tuple[sqlite3.Connection, sqlite3.Connection],
 ) -> None:
-    cache = ReadCache(connections[1], capacity=8)
+    cache = ReadCache(connections[1], budget_bytes=1024)
 
     def fail() -> bytes:
         raise LookupError("no such page")
@@ -55,21 +55,31 @@ def test_a_failed_read_is_not_kept(
     assert cache.reply("page", lambda: b"found") == b"found"
 
 
-def test_the_least_recently_used_reply_goes_first(
+def test_the_least_recently_used_reply_goes_first_when_the_budget_is_spent(
     connections: tuple[sqlite3.Connection, sqlite3.Connection],
 ) -> None:
-    cache = ReadCache(connections[1], capacity=2)
-    cache.reply("one", lambda: b"1")
-    cache.reply("two", lambda: b"2")
+    cache = ReadCache(connections[1], budget_bytes=800)  # replies of up to 100 bytes
+    cache.reply("one", lambda: b"1" * 100)
+    cache.reply("two", lambda: b"2" * 100)
+    for key in "abcdef":
+        cache.reply(key, lambda: b"x" * 100)
     cache.reply("one", lambda: b"stale")  # a hit: "one" is now the most recent
-    cache.reply("three", lambda: b"3")  # evicts "two"
-    assert cache.reply("one", lambda: b"recomputed") == b"1"
+    cache.reply("g", lambda: b"x" * 100)  # 900 bytes: "two" goes
+    assert cache.reply("one", lambda: b"recomputed") == b"1" * 100
     assert cache.reply("two", lambda: b"recomputed") == b"recomputed"
 
 
-def test_capacity_zero_computes_every_time(
+def test_a_reply_too_large_for_the_budget_is_not_kept(
     connections: tuple[sqlite3.Connection, sqlite3.Connection],
 ) -> None:
-    cache = ReadCache(connections[1], capacity=0)
+    cache = ReadCache(connections[1], budget_bytes=800)
+    assert cache.reply("big", lambda: b"x" * 101) == b"x" * 101
+    assert cache.reply("big", lambda: b"again") == b"again"
+
+
+def test_a_zero_budget_computes_every_time(
+    connections: tuple[sqlite3.Connection, sqlite3.Connection],
+) -> None:
+    cache = ReadCache(connections[1], budget_bytes=0)
     assert cache.reply("k", lambda: b"first") == b"first"
     assert cache.reply("k", lambda: b"second") == b"second"

@@ -3,7 +3,8 @@
 `PRAGMA data_version` on the read connection moves whenever another connection (the service's
 writer: a use case, a consumer, the relay) commits, so a cached reply is never older than the
 data. A reply may be cached only if it depends on nothing but its key and the database: a read
-scoped to its caller puts the scope in the key.
+scoped to its caller puts the scope in the key. The cache holds at most `budget_bytes` of
+replies, the least recently used going first, and never a reply larger than an eighth of that.
 """
 
 from __future__ import annotations
@@ -14,26 +15,31 @@ from collections.abc import Callable, Hashable
 
 
 class ReadCache:
-    def __init__(self, conn: sqlite3.Connection, capacity: int) -> None:
+    def __init__(self, conn: sqlite3.Connection, budget_bytes: int) -> None:
         self._conn = conn
-        self._capacity = capacity
+        self._budget = budget_bytes
+        self._held = 0
         self._version = -1
         self._replies: OrderedDict[Hashable, bytes] = OrderedDict()
 
     def reply(self, key: Hashable, compute: Callable[[], bytes]) -> bytes:
-        """The cached reply for `key`, or `compute()`'s, kept for next time (least recently
-        used go first). An exception from `compute` caches nothing."""
-        if not self._capacity:
+        """The cached reply for `key`, or `compute()`'s, kept for next time. An exception from
+        `compute` caches nothing."""
+        if not self._budget:
             return compute()
         version = self._conn.execute("PRAGMA data_version").fetchone()[0]
         if version != self._version:
             self._replies.clear()
+            self._held = 0
             self._version = version
         cached = self._replies.get(key)
         if cached is not None:
             self._replies.move_to_end(key)
             return cached
-        reply = self._replies[key] = compute()
-        if len(self._replies) > self._capacity:
-            self._replies.popitem(last=False)
+        reply = compute()
+        if len(reply) <= self._budget // 8:
+            self._replies[key] = reply
+            self._held += len(reply)
+            while self._held > self._budget:
+                self._held -= len(self._replies.popitem(last=False)[1])
         return reply

@@ -132,7 +132,7 @@ class ServiceHost:
             link,
             relay,
             PageTokens(page_secret.get_secret_value().encode()),
-            ReadCache(db.reader, settings.read_cache_size),
+            ReadCache(db.reader, int(settings.read_cache_mb * 1024 * 1024)),
         )
 
         self.supervisor = FederationSupervisor(

@@ -39,11 +39,11 @@ class ServiceSettings(BaseSettings):
         description="HMAC key for page tokens; defaults to a key derived from jwt_secret",
     )
     sync_full: bool = Field(default=True, description="SQLite synchronous=FULL (durable commits)")
-    read_cache_size: int = Field(
-        default=512,
+    read_cache_mb: float = Field(
+        default=16.0,
         ge=0,
-        description="Replies of cacheable reads (lists, search) kept until the data changes; "
-        "0 turns the cache off",
+        description="Memory for replies of cacheable reads (lists, search), kept until the data "
+        "changes; 0 turns the cache off",
     )
     outbox_batch: int = Field(default=256, ge=1, le=10_000)
     outbox_retention_hours: float = Field(default=168.0, gt=0)
