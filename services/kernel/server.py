@@ -3,7 +3,8 @@
 A service provides a ServiceDefinition; `ServiceHost` builds the gRPC server (the guard,
 health, reflection), the database with the kernel's and the service's migrations, the NATS
 link, the outbox relay and the service's consumers, and stops them in reverse order:
-health NOT_SERVING → drain in-flight RPCs → flush the outbox → stop consumers → close NATS → DB.
+supervisor stopped, health NOT_SERVING → drain in-flight RPCs → flush the outbox → stop
+consumers → close NATS → DB.
 """
 
 from __future__ import annotations
