@@ -315,6 +315,7 @@ async def test_a_service_started_before_its_nats_serves_and_publishes_once_nats_
                 ).name
                 for _ in range(3)
             ]
+        await asyncio.sleep(3)  # longer than one connect attempt (2 s): the service must retry
         nats_server = _nats(tmp_path, port=port)
         events = await read_events(nats_server.url, region, expected=3, wait_s=30)
         assert [e.resource for e in events] == names
