@@ -31,8 +31,8 @@ from kernel.auth import Role, issue_token
 from kernel.clock import to_timestamp, utcnow
 from kernel.db import Database
 from kernel.names import new_id
-from kernel.outbox import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.procs import ManagedProcess, NatsServer, free_port, region_nats
+from kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.topology import free_base_port, local_topology
 from sharing import store
 

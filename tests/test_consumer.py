@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import sqlite3
 import time
 from pathlib import Path
 
@@ -15,9 +14,10 @@ from kernel.consumer import EventConsumer
 from kernel.db import Database, Migration
 from kernel.events import Event, build_event
 from kernel.nats_link import NatsLink
-from kernel.outbox import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.procs import NatsServer
+from kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.streams import ensure_stream, events_stream_config, events_stream_name
+from kernel.unit_of_work import UnitOfWork
 
 from tests.conftest import new_region
 
@@ -54,8 +54,8 @@ async def test_an_event_delivered_twice_is_applied_once(
     db = Database(tmp_path / "consumer.db")
     db.migrate([*KERNEL_MIGRATIONS, SEEN])
 
-    def record(tx: sqlite3.Connection, event: Event) -> None:
-        tx.execute("INSERT INTO seen (event_id) VALUES (?)", (event.id,))
+    def record(uow: UnitOfWork, event: Event) -> None:
+        uow.tx.execute("INSERT INTO seen (event_id) VALUES (?)", (event.id,))
 
     link = NatsLink(nats_server.url, name="consumer-test")
     link.start()
@@ -96,7 +96,7 @@ async def test_an_event_is_applied_at_once_even_right_after_the_previous_one(
     db.migrate([*KERNEL_MIGRATIONS, SEEN])
     applied_at: dict[str, float] = {}
 
-    def record(tx: sqlite3.Connection, event: Event) -> None:
+    def record(uow: UnitOfWork, event: Event) -> None:
         applied_at[event.id] = time.monotonic()
 
     link = NatsLink(nats_server.url, name="consumer-test")

@@ -18,10 +18,11 @@ from kernel.consumer import EventConsumer
 from kernel.db import Database, Migration
 from kernel.events import Event
 from kernel.nats_link import NatsLink
-from kernel.outbox import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.procs import NatsServer, free_port
+from kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.server import ServiceHost
 from kernel.streams import events_stream_name
+from kernel.unit_of_work import UnitOfWork
 from membership.app import DEFINITION
 
 from tests.conftest import Tokens, auth, new_region, read_events, sample_carrier, settings_for
@@ -68,7 +69,7 @@ async def test_writes_succeed_while_nats_is_down_and_every_event_arrives_once(
                 timeout=5,
             )
             names.append(reply.name)
-        assert host.runtime is not None and host.runtime.relay.pending() == 100
+        assert host.runtime is not None and host.runtime.relay.backlog()[0] == 100
         nats_server = NatsServer(
             tmp_path / "js", port=nats_server.port, log_path=tmp_path / "nats.log"
         )
@@ -128,8 +129,8 @@ async def test_sigkill_under_concurrent_writes_loses_nothing_and_applies_nothing
     consumer_db = Database(tmp_path / "consumer.db")
     consumer_db.migrate([*KERNEL_MIGRATIONS, PROJECTION])
 
-    def record(tx: sqlite3.Connection, event: Event) -> None:
-        tx.execute(
+    def record(uow: UnitOfWork, event: Event) -> None:
+        uow.tx.execute(
             "INSERT INTO seen (event_id, resource) VALUES (?, ?)", (event.id, event.resource)
         )
 

@@ -178,6 +178,15 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         assert tail.returncode == 0, tail.stderr
         events = [json.loads(line) for line in tail.stdout.splitlines()]
         assert len(events) == 3 and all(e["source"] == "/alliance/zjg/membership" for e in events)
+        for service in ("sharing", "pairing"):  # a partner follows every service's events
+            tail = _alliance(
+                "events", "tail", "--at", "hz", "--service", service, "--from-start",
+                "--limit", "20", base=base, env=env,
+            )  # fmt: skip
+            assert tail.returncode == 0, tail.stderr
+            events = [json.loads(line) for line in tail.stdout.splitlines()]
+            assert len(events) == 20, tail.stdout
+            assert all(e["source"].endswith(f"/{service}") and "data" in e for e in events)
         children = _children(proc.pid)
         assert len(children) >= 12  # a NATS server and three services per region
     finally:

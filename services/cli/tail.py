@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from datetime import datetime
 
-import alliance.membership.v1.events_pb2  # noqa: F401  (registers the payload types for decoding)
 import nats
 from kernel.events import Event, event_to_json
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
@@ -55,10 +54,16 @@ async def tail(
             )
         shown = 0
         async for message in subscription.messages:
-            event = Event.from_nats(message.subject, message.headers, message.data)
-            if not event_type or event.type == event_type:
-                emit(json.dumps(event_to_json(event), ensure_ascii=False))
-                shown += 1
+            try:
+                event = Event.from_nats(message.subject, message.headers, message.data)
+            except ValueError as exc:  # not a CloudEvent: shown, never fatal
+                if not event_type:
+                    emit(json.dumps({"nats_subject": message.subject, "error": str(exc)}))
+                    shown += 1
+            else:
+                if not event_type or event.type == event_type:
+                    emit(json.dumps(event_to_json(event), ensure_ascii=False))
+                    shown += 1
             if durable:
                 await message.ack()
             if limit and shown >= limit:

@@ -1,9 +1,19 @@
-"""Idempotent event consumer: a durable pull consumer whose effects commit exactly once.
+"""Idempotent event consumer: a durable pull consumer whose effects commit exactly once, and in
+which one bad event stops only itself.
 
-For each fetched batch, the handlers' effects and the ids of the events they applied commit in
-one SQLite transaction; the messages are acked only after that commit. A redelivered event (the
-process died between commit and ack, or the publisher sent it twice) finds its id recorded and
-is skipped, then acked.
+Each fetched batch commits in one SQLite transaction, every event inside its own savepoint:
+the handler's effects, the events it emits (through a unit of work, as use cases do) and the
+event's id in `applied_events`. Messages are acked only after that commit, so a redelivered
+event finds its id and is skipped.
+
+An event whose handler fails rolls back alone and is redelivered after a growing delay; after
+`max_deliver` deliveries it is set aside as a dead letter (with its error and payload) and
+terminated. A message that is not a CloudEvent at all is set aside at once. The events behind
+either flow on. An operator replays a dead letter once its cause is fixed (`replay`).
+
+At start the durable consumer is reconciled with the service's settings: a changed filter (a
+region added to the federation) re-creates it from the start of the stream, where the events
+already applied are skipped; other changes update it in place.
 """
 
 from __future__ import annotations
@@ -13,20 +23,31 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
+from enum import Enum
 
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
 
+from kernel import dead_letters
 from kernel.db import Database
+from kernel.errors import FailedPrecondition
 from kernel.events import Event
 from kernel.nats_link import NatsLink
 from kernel.tasks import cancel_and_wait
+from kernel.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[sqlite3.Connection, Event], None]
+Handler = Callable[[UnitOfWork, Event], None]
+
+
+class _Outcome(Enum):
+    ACK = "ack"
+    RETRY = "retry"
+    SET_ASIDE = "set aside"
 
 
 class EventConsumer:
@@ -41,21 +62,35 @@ class EventConsumer:
         filter_subjects: Sequence[str] = (),
         batch: int = 256,
         ack_wait_s: float = 30.0,
-        after_commit: Callable[[], None] = lambda: None,
+        max_deliver: int = 5,
+        retry_base_s: float = 1.0,
+        on_emitted: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
         self._link = link
         self._stream = stream
         self._durable = durable
         self._handlers = dict(handlers)
-        self._filter_subjects = list(filter_subjects)
+        self._filter_subjects = sorted(filter_subjects)
         self._batch = batch
         self._ack_wait_s = ack_wait_s
-        self._after_commit = after_commit  # e.g. wake the outbox relay: handlers may emit
+        self._max_deliver = max_deliver
+        self._retry_base_s = retry_base_s
+        self._on_emitted = on_emitted  # wakes the outbox relay: handlers may emit events
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.applied = 0
         self.skipped = 0
+        self.retried = 0
+        self.dead_lettered = 0
+
+    @property
+    def stream(self) -> str:
+        return self._stream
+
+    @property
+    def durable(self) -> str:
+        return self._durable
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self._durable}")
@@ -65,32 +100,57 @@ class EventConsumer:
         self._stopping = True
         await cancel_and_wait(self._task)
 
+    def config(self) -> ConsumerConfig:
+        """The durable consumer as the settings want it."""
+        return ConsumerConfig(
+            durable_name=self._durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self._ack_wait_s,
+            max_ack_pending=self._batch * 4,
+            max_deliver=-1,  # counted here, so the last delivery is set aside, not dropped
+            filter_subjects=self._filter_subjects or None,
+        )
+
+    async def reconcile(self, js: JetStreamContext) -> None:
+        wanted = self.config()
+        try:
+            have = (await js.consumer_info(self._stream, self._durable)).config
+        except NotFoundError:
+            await js.add_consumer(self._stream, wanted)
+            return
+        filters = sorted(
+            have.filter_subjects or ([have.filter_subject] if have.filter_subject else [])
+        )
+        if filters != (self._filter_subjects or [""]):
+            log.info(
+                "consumer %s: filter changed (%s → %s); reading %s again from its start",
+                self._durable, filters, self._filter_subjects, self._stream,
+            )  # fmt: skip
+            await js.delete_consumer(self._stream, self._durable)
+            await js.add_consumer(self._stream, wanted)
+        elif (have.ack_wait, have.max_ack_pending, have.max_deliver) != (
+            wanted.ack_wait,
+            wanted.max_ack_pending,
+            wanted.max_deliver,
+        ):
+            await js.add_consumer(self._stream, wanted)
+
     async def _run(self) -> None:
         backoff = 0.1
         while not self._stopping:
             try:
                 js = await self._link.jetstream()
-                config = ConsumerConfig(
-                    durable_name=self._durable,
-                    ack_policy=AckPolicy.EXPLICIT,
-                    deliver_policy=DeliverPolicy.ALL,
-                    ack_wait=self._ack_wait_s,
-                    max_ack_pending=self._batch * 4,
-                    filter_subjects=self._filter_subjects or None,
-                )
-                subscription = await js.pull_subscribe(
-                    "", durable=self._durable, stream=self._stream, config=config
+                await self.reconcile(js)
+                subscription = await js.pull_subscribe_bind(
+                    durable=self._durable, stream=self._stream
                 )
                 while not self._stopping:
                     try:
                         messages = await self._next_batch(subscription)
                     except (TimeoutError, NatsTimeoutError):
                         continue
-                    await self._apply_batch(
-                        [Event.from_nats(m.subject, m.headers, m.data) for m in messages]
-                    )
-                    for message in messages:
-                        await message.ack()
+                    await self._settle(messages, await self._apply_batch(messages))
                     backoff = 0.1
             except asyncio.CancelledError:
                 raise
@@ -114,22 +174,131 @@ class EventConsumer:
         except (TimeoutError, NatsTimeoutError):
             return first
 
-    async def _apply_batch(self, events: list[Event]) -> None:
+    async def _apply_batch(self, messages: list[Msg]) -> list[_Outcome]:
+        emitted = False
         async with self._db.write() as tx:
-            for event in events:
-                seen = tx.execute(
-                    "SELECT 1 FROM applied_events WHERE consumer = ? AND event_id = ?",
-                    (self._durable, event.id),
-                ).fetchone()
-                if seen:
-                    self.skipped += 1
-                    continue
-                handler = self._handlers.get(event.type)
-                if handler is not None:
-                    handler(tx, event)
+            outcomes = []
+            for message in messages:
+                outcome, emitted_one = self._apply_message(tx, message)
+                outcomes.append(outcome)
+                emitted |= emitted_one
+        if emitted:
+            self._on_emitted()
+        return outcomes
+
+    async def _settle(self, messages: list[Msg], outcomes: list[_Outcome]) -> None:
+        """Acks, redelivers later, or terminates each message, after the commit."""
+        for message, outcome in zip(messages, outcomes, strict=True):
+            if outcome is _Outcome.ACK:
+                await message.ack()
+            elif outcome is _Outcome.SET_ASIDE:
+                await message.term()
+            else:
+                delivered = message.metadata.num_delivered or 1
+                await message.nak(delay=min(self._retry_base_s * 2 ** (delivered - 1), 60.0))
+
+    def _apply_message(self, tx: sqlite3.Connection, message: Msg) -> tuple[_Outcome, bool]:
+        deliveries = message.metadata.num_delivered or 1
+        try:
+            event = Event.from_nats(message.subject, message.headers, message.data)
+        except ValueError as exc:  # not a CloudEvent: no retry can mend it
+            self._set_aside_message(tx, message, str(exc), deliveries)
+            return _Outcome.SET_ASIDE, False
+        try:
+            emitted = self.apply(tx, event)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            if deliveries < self._max_deliver:
+                self.retried += 1
+                log.warning(
+                    "consumer %s: %s (%s) failed on delivery %d of %d: %s",
+                    self._durable, event.type, event.id, deliveries, self._max_deliver, error,
+                )  # fmt: skip
+                return _Outcome.RETRY, False
+            self._set_aside(tx, event, error, deliveries)
+            return _Outcome.SET_ASIDE, False
+        return _Outcome.ACK, emitted
+
+    def apply(self, tx: sqlite3.Connection, event: Event) -> bool:
+        """Applies one event in its own savepoint, once: an event already applied is skipped.
+        Raises what the handler raised, with nothing of it kept. Returns whether it emitted."""
+        seen = tx.execute(
+            "SELECT 1 FROM applied_events WHERE consumer = ? AND event_id = ?",
+            (self._durable, event.id),
+        ).fetchone()
+        if seen:
+            self.skipped += 1
+            return False
+        tx.execute("SAVEPOINT event")
+        try:
+            uow = UnitOfWork(tx)
+            handler = self._handlers.get(event.type)
+            if handler is not None:
+                handler(uow, event)
+            uow.write_events()
+        except BaseException:
+            tx.execute("ROLLBACK TO event")
+            tx.execute("RELEASE event")
+            raise
+        tx.execute("RELEASE event")
+        tx.execute(
+            "INSERT INTO applied_events (consumer, event_id, applied_at) VALUES (?, ?, ?)",
+            (self._durable, event.id, time.time()),
+        )
+        self.applied += 1
+        return bool(uow.events)
+
+    async def replay(self, letter: dead_letters.DeadLetter) -> None:
+        """Applies a dead letter again (once); it leaves the dead letters only if it applied.
+        Raises FailedPrecondition with the handler's error when it fails again."""
+        failure: str | None = None
+        emitted = False
+        async with self._db.write() as tx:
+            try:
+                event = Event.from_nats(letter.subject, letter.headers, letter.payload)
+                emitted = self.apply(tx, event)
+            except Exception as exc:
+                failure = f"{type(exc).__name__}: {exc}"
                 tx.execute(
-                    "INSERT INTO applied_events (consumer, event_id, applied_at) VALUES (?, ?, ?)",
-                    (self._durable, event.id, time.time()),
+                    "UPDATE dead_letters SET error = ?, deliveries = deliveries + 1 WHERE id = ?",
+                    (failure, letter.id),
                 )
-                self.applied += 1
-        self._after_commit()
+            else:
+                dead_letters.remove(tx, letter.id)
+        if emitted:
+            self._on_emitted()
+        if failure is not None:
+            raise FailedPrecondition(f"the event failed again and stays a dead letter: {failure}")
+
+    def _set_aside(self, tx: sqlite3.Connection, event: Event, error: str, deliveries: int) -> None:
+        dead_letters.record(
+            tx,
+            origin=dead_letters.Origin.CONSUMER,
+            event_id=event.id,
+            subject=event.subject,
+            headers=event.headers(),
+            payload=event.payload,
+            error=error,
+            deliveries=deliveries,
+        )
+        self._count_dead_letter(event.subject, error)
+
+    def _set_aside_message(
+        self, tx: sqlite3.Connection, message: Msg, error: str, deliveries: int
+    ) -> None:
+        headers = dict(message.headers or {})
+        dead_letters.record(
+            tx,
+            origin=dead_letters.Origin.CONSUMER,
+            event_id=headers.get("ce-id") or f"{self._stream}:{message.metadata.sequence.stream}",
+            subject=message.subject,
+            headers=headers,
+            payload=message.data,
+            error=error,
+            deliveries=deliveries,
+        )
+        self._count_dead_letter(message.subject, error)
+
+    def _count_dead_letter(self, subject: str, error: str) -> None:
+        self.dead_lettered += 1
+        log.error("consumer %s: %s set aside as a dead letter: %s", self._durable, subject, error)

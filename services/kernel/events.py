@@ -7,16 +7,18 @@ ids never collide when every region's events meet in one stream.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from google.protobuf import descriptor_pool, message_factory
-from google.protobuf.message import Message
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import DecodeError, Message
 from ulid import ULID
 
+from kernel.event_types import UnknownEventType, payload_class, type_of
+
 SPEC_VERSION = "1.0"
-TYPE_PREFIX = "cn.yrd."
 CONTENT_TYPE = "application/protobuf"
 
 
@@ -34,6 +36,11 @@ class Event:
     @property
     def region(self) -> str:
         return self.subject.split(".")[1]
+
+    @property
+    def size(self) -> int:
+        """Bytes on the wire: payload and headers (what NATS's max_payload counts)."""
+        return len(self.payload) + sum(len(k) + len(v) + 4 for k, v in self.headers().items())
 
     def headers(self) -> dict[str, str]:
         return {
@@ -66,10 +73,8 @@ class Event:
         )
 
     def decode(self) -> Message:
-        """The payload as its protobuf message; its module must have been imported."""
-        full_name = self.type.removeprefix(TYPE_PREFIX)
-        descriptor = descriptor_pool.Default().FindMessageTypeByName(full_name)
-        message = message_factory.GetMessageClass(descriptor)()
+        """The payload as its protobuf message (kernel.event_types knows every type)."""
+        message = payload_class(self.type)()
         message.ParseFromString(self.payload)
         return message
 
@@ -91,7 +96,7 @@ def build_event(
 ) -> Event:
     return Event(
         id=new_event_id(region),
-        type=TYPE_PREFIX + payload.DESCRIPTOR.full_name,
+        type=type_of(payload),
         source=f"/alliance/{region}/{service}",
         subject=f"alliance.{region}.{service}.{entity}.{verb}",
         resource=resource,
@@ -102,15 +107,19 @@ def build_event(
 
 
 def event_to_json(event: Event) -> dict[str, Any]:
-    """A partner-friendly view: envelope fields plus the decoded payload."""
-    from google.protobuf.json_format import MessageToDict
-
-    return {
+    """A partner-friendly view: envelope fields plus the decoded payload (base64 with the
+    reason when it cannot be decoded, so one odd event never stops a reader)."""
+    view: dict[str, Any] = {
         "id": event.id,
         "type": event.type,
         "source": event.source,
         "subject": event.resource,
         "time": event.time.isoformat().replace("+00:00", "Z"),
         "version": event.version,
-        "data": MessageToDict(event.decode()),
     }
+    try:
+        view["data"] = MessageToDict(event.decode())
+    except (UnknownEventType, DecodeError) as exc:
+        view["data_base64"] = base64.b64encode(event.payload).decode()
+        view["error"] = str(exc)
+    return view

@@ -25,7 +25,7 @@ from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 
 from kernel.nats_link import NatsLink
-from kernel.streams import all_stream_config, all_stream_name
+from kernel.streams import RETENTION_S, all_stream_config, all_stream_name
 from kernel.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -48,12 +48,14 @@ class FederationSupervisor:
         *,
         health: HealthServicer | None = None,
         interval_s: float = 1.0,
+        retention_s: float = RETENTION_S,
     ) -> None:
         self._link = link
         self._health = health
         self._region = region
         self._others = [r for r in federation if r != region]
         self._interval_s = interval_s
+        self._retention_s = retention_s
         self._task: asyncio.Task[None] | None = None
         self._last_reapply = 0.0
         self.reachable: dict[str, bool] = dict.fromkeys(self._others, True)
@@ -111,8 +113,8 @@ class FederationSupervisor:
         without = [r for r in everyone if r not in regions]
         self._last_reapply = time.monotonic()
         try:
-            await js.update_stream(all_stream_config(self._region, without))
-            await js.update_stream(all_stream_config(self._region, everyone))
+            await js.update_stream(all_stream_config(self._region, without, self._retention_s))
+            await js.update_stream(all_stream_config(self._region, everyone, self._retention_s))
             for region in regions:
                 self.restarts[region] += 1
             log.info(

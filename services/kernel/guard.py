@@ -1,6 +1,7 @@
 """The guard around every method of the services' own APIs: authentication + role policy, and
 domain errors → rich gRPC status. Each unary method is wrapped once, at registration, so that
-1. decodes the request itself, so undecodable bytes are INVALID_ARGUMENT, not INTERNAL;
+1. decodes the request itself, so undecodable bytes are INVALID_ARGUMENT, not INTERNAL, and
+   drops unknown fields;
 2. verifies the bearer token and the method's role policy (deny by default);
 3. maps AllianceError subclasses to their codes with google.rpc details attached;
 4. turns anything unexpected into INTERNAL with a generic message, logged with its trace.
@@ -134,11 +135,16 @@ def _passing_bytes(serializer: Callable[[Any], bytes] | None) -> Callable[[Any],
 
 
 def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any]:
+    """Decodes a request, dropping fields this version does not know (a newer client's, or
+    bytes smuggled under an unused number): nothing unknown is ever stored or published."""
+
     def deserialize(data: bytes) -> Any:
         assert deserializer is not None
         try:
-            return deserializer(data)
+            request = deserializer(data)
         except (DecodeError, UnicodeDecodeError, ValueError) as exc:
             return _Undecodable(f"the request body is not a valid message: {exc}")
+        request.DiscardUnknownFields()
+        return request
 
     return deserialize

@@ -2,7 +2,12 @@
 
 The relay pipelines a batch of publishes, waits for their acks, and marks as sent only the run
 of rows acked from the start of the batch; the rest are retried after a back-off. A re-published
-event keeps its Nats-Msg-Id, so JetStream drops the copy.
+event keeps its Nats-Msg-Id, so JetStream drops the copy. A batch holds at most one event per
+entity, so a failure partway never lets an entity's later event overtake an earlier one.
+
+A transient failure (NATS down, no ack in time) waits and resumes in order. A row NATS can never
+take (larger than its max_payload, refused by the stream for its size) moves to the dead
+letters with its reason, and the rows behind it flow on.
 """
 
 from __future__ import annotations
@@ -14,43 +19,16 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
-from kernel.db import Database, Migration
+from nats.errors import MaxPayloadError
+from nats.js.errors import APIError
+
+from kernel import dead_letters
+from kernel.db import Database
 from kernel.events import Event
 from kernel.nats_link import NatsLink
 from kernel.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
-
-MIGRATIONS = [
-    Migration(
-        "kernel",
-        1,
-        """
-        CREATE TABLE outbox (
-            seq INTEGER PRIMARY KEY AUTOINCREMENT,
-            event_id TEXT NOT NULL UNIQUE,
-            subject TEXT NOT NULL,
-            headers TEXT NOT NULL,
-            payload BLOB NOT NULL,
-            created_at REAL NOT NULL,
-            sent_at REAL
-        );
-        CREATE INDEX outbox_unsent ON outbox (seq) WHERE sent_at IS NULL;
-        CREATE TABLE applied_events (
-            consumer TEXT NOT NULL,
-            event_id TEXT NOT NULL,
-            applied_at REAL NOT NULL,
-            PRIMARY KEY (consumer, event_id)
-        );
-        CREATE TABLE idempotency_keys (
-            request_id TEXT PRIMARY KEY,
-            method TEXT NOT NULL,
-            resource TEXT NOT NULL,
-            created_at REAL NOT NULL
-        )
-        """,
-    )
-]
 
 
 def append(tx: sqlite3.Connection, event: Event) -> None:
@@ -68,6 +46,31 @@ class _Row:
     subject: str
     headers: dict[str, str]
     payload: bytes
+
+    @property
+    def entity(self) -> str:
+        return self.headers.get("ce-subject", "")
+
+
+def one_per_entity(rows: list[_Row]) -> list[_Row]:
+    """The longest run from the start in which no entity has two events."""
+    seen: set[str] = set()
+    for index, row in enumerate(rows):
+        if row.entity in seen:
+            return rows[:index]
+        seen.add(row.entity)
+    return rows
+
+
+# JetStream's error code for a message over the stream's max_msg_size.
+_MESSAGE_TOO_LARGE = 10054
+
+
+def is_permanent(error: BaseException) -> bool:
+    """True for a publish that no retry can make succeed."""
+    if isinstance(error, MaxPayloadError):
+        return True
+    return isinstance(error, APIError) and error.err_code == _MESSAGE_TOO_LARGE
 
 
 class OutboxRelay:
@@ -89,6 +92,8 @@ class OutboxRelay:
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self.published = 0
+        self.dead_lettered = 0
+        self.last_progress = time.monotonic()  # when a row last left the backlog
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
@@ -97,17 +102,11 @@ class OutboxRelay:
         """Called after a commit that appended events."""
         self._wake.set()
 
-    def pending(self) -> int:
-        row = self._db.reader.execute(
-            "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
-        ).fetchone()
-        return int(row[0])
-
     async def stop(self, flush_timeout_s: float = 5.0) -> None:
         """Publishes what is pending (bounded by the timeout), then stops."""
         if self._link.is_connected:
             deadline = time.monotonic() + flush_timeout_s
-            while self.pending() and time.monotonic() < deadline:
+            while self.backlog()[0] and time.monotonic() < deadline:
                 self.wake()
                 await asyncio.sleep(0.01)
         self._stopping = True
@@ -117,8 +116,9 @@ class OutboxRelay:
         backoff = 0.05
         last_purge = 0.0
         while not self._stopping:
-            rows = self._unsent()
+            rows = one_per_entity(self._unsent())
             if not rows:
+                self.last_progress = time.monotonic()
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=1.0)
@@ -128,37 +128,74 @@ class OutboxRelay:
                     await self._purge_sent()
                     last_purge = time.monotonic()
                 continue
-            reason: Exception | None = None
             try:
                 js = await self._link.jetstream()
-                acked = await self._publish(js, rows)
+                acked, reason = await self._publish(js, rows)
             except Exception as exc:
                 acked, reason = 0, exc
             if acked:
                 await self._mark_sent(rows[acked - 1].seq)
                 self.published += acked
-            if acked < len(rows):
+                self.last_progress = time.monotonic()
+            if reason is None:
+                backoff = 0.05
+            elif is_permanent(reason):
+                await self._set_aside(rows[acked], reason)
+            else:
                 log.warning("outbox relay: publish failed (%s); retrying in %.2fs", reason, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
-            else:
-                backoff = 0.05
 
-    async def _publish(self, js: object, rows: list[_Row]) -> int:
-        """Returns how many rows, counted from the first, were acked."""
-        futures = [
-            await js.publish_async(row.subject, row.payload, headers=row.headers)  # type: ignore[attr-defined]
-            for row in rows
-        ]
-        _, pending = await asyncio.wait(futures, timeout=self._ack_timeout_s)
+    async def _publish(self, js: object, rows: list[_Row]) -> tuple[int, BaseException | None]:
+        """How many rows, counted from the first, were acked, and why the next one was not."""
+        futures: list[asyncio.Future[object]] = []
+        refused: BaseException | None = None
+        for row in rows:
+            try:
+                futures.append(
+                    await js.publish_async(row.subject, row.payload, headers=row.headers)  # type: ignore[attr-defined]
+                )
+            except Exception as exc:  # refused before it was sent, e.g. over max_payload
+                refused = exc
+                break
+        pending: set[asyncio.Future[object]] = set()
+        if futures:
+            _, pending = await asyncio.wait(futures, timeout=self._ack_timeout_s)
         for future in pending:
             future.cancel()
-        acked = 0
-        for future in futures:
-            if future in pending or future.cancelled() or future.exception() is not None:
-                break
-            acked += 1
-        return acked
+        for acked, future in enumerate(futures):
+            if future in pending or future.cancelled():
+                return acked, TimeoutError(f"no publish ack within {self._ack_timeout_s}s")
+            if future.exception() is not None:
+                return acked, future.exception()
+        return len(futures), refused
+
+    async def _set_aside(self, row: _Row, reason: BaseException) -> None:
+        description = f"{type(reason).__name__}: {reason} ({len(row.payload):,} bytes)"
+        async with self._db.write() as tx:
+            dead_letters.record(
+                tx,
+                origin=dead_letters.Origin.OUTBOX,
+                event_id=row.headers.get("ce-id", str(row.seq)),
+                subject=row.subject,
+                headers=row.headers,
+                payload=row.payload,
+                error=description,
+                deliveries=1,
+            )
+            tx.execute("DELETE FROM outbox WHERE seq = ?", (row.seq,))
+        self.dead_lettered += 1
+        self.last_progress = time.monotonic()
+        log.error("outbox relay: %s set aside as a dead letter: %s", row.subject, description)
+
+    def backlog(self) -> tuple[int, float]:
+        """Unsent events, and the age in seconds of the oldest (0 when none)."""
+        reader = self._db.reader
+        count = reader.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
+        oldest = reader.execute(
+            "SELECT created_at FROM outbox WHERE sent_at IS NULL ORDER BY seq LIMIT 1"
+        ).fetchone()
+        return int(count), (time.time() - oldest[0]) if oldest else 0.0
 
     def _unsent(self) -> list[_Row]:
         cursor = self._db.reader.execute(

@@ -33,7 +33,9 @@ class Projection:
         service: str,
         region: str,
         federation: list[str],
-        after_commit: Callable[[], None] = lambda: None,
+        max_deliver: int = 5,
+        retry_base_s: float = 1.0,
+        on_emitted: Callable[[], None] = lambda: None,
     ) -> EventConsumer | None:
         others = [r for r in federation if r != region]
         filters = [s.format(region=r) for r in others for s in self.subjects]
@@ -47,5 +49,7 @@ class Projection:
             durable=f"{service}-projection",
             handlers=self.handlers,
             filter_subjects=filters,
-            after_commit=after_commit,
+            max_deliver=max_deliver,
+            retry_base_s=retry_base_s,
+            on_emitted=on_emitted,
         )

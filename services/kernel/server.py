@@ -32,11 +32,11 @@ from kernel.events import Event, build_event
 from kernel.federation import FederationServicer, FederationSupervisor
 from kernel.guard import Guard, GuardedServer
 from kernel.nats_link import NatsLink
-from kernel.outbox import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.outbox import OutboxRelay
 from kernel.paging import PageTokens
 from kernel.projection import Projection
 from kernel.read_cache import ReadCache
+from kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.settings import ConfigError, ServiceSettings, load_settings
 from kernel.streams import all_stream_config, ensure_stream, events_stream_config
 from kernel.tasks import cancel_and_wait
@@ -108,8 +108,11 @@ class ServiceHost:
         db.migrate([*KERNEL_MIGRATIONS, *self.definition.migrations])
 
         async def ensure_region_streams(js: JetStreamContext) -> None:
-            await ensure_stream(js, events_stream_config(settings.region))
-            await ensure_stream(js, all_stream_config(settings.region, settings.federation_regions))
+            retention_s = settings.events_retention_hours * 3600
+            await ensure_stream(js, events_stream_config(settings.region, retention_s))
+            await ensure_stream(
+                js, all_stream_config(settings.region, settings.federation_regions, retention_s)
+            )
 
         link = NatsLink(
             settings.nats_url,
@@ -137,9 +140,18 @@ class ServiceHost:
         )
 
         self.supervisor = FederationSupervisor(
-            link, settings.region, settings.federation_regions, health=self._health
+            link,
+            settings.region,
+            settings.federation_regions,
+            health=self._health,
+            retention_s=settings.events_retention_hours * 3600,
         )
-        server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
+        server = grpc.aio.server(
+            options=[
+                ("grpc.so_reuseport", 0),
+                ("grpc.max_receive_message_length", settings.max_request_kb * 1024),
+            ]
+        )
         policy = MethodPolicy({**KERNEL_POLICY, **self.definition.policy.roles_by_method})
         guarded = GuardedServer(server, Guard(secret, policy))
         self._service_names = list(self.definition.add_servicers(guarded, self.runtime))  # type: ignore[arg-type]
@@ -176,7 +188,9 @@ class ServiceHost:
             service=self.definition.name,
             region=settings.region,
             federation=settings.federation_regions,
-            after_commit=relay.wake,
+            max_deliver=settings.consumer_max_deliver,
+            retry_base_s=settings.consumer_retry_s,
+            on_emitted=relay.wake,
         )
         self._consumers = [consumer] if consumer else []
         if self.definition.background is not None:

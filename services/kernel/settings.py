@@ -45,8 +45,40 @@ class ServiceSettings(BaseSettings):
         description="Memory for replies of cacheable reads (lists, search), kept until the data "
         "changes; 0 turns the cache off",
     )
+    max_request_kb: int = Field(
+        default=1024,
+        ge=16,
+        le=16 * 1024,
+        description="Largest request message accepted, in KiB; larger ones are refused with "
+        "RESOURCE_EXHAUSTED before they are decoded",
+    )
     outbox_batch: int = Field(default=256, ge=1, le=10_000)
     outbox_retention_hours: float = Field(default=168.0, gt=0)
+    events_retention_hours: float = Field(
+        default=168.0,
+        gt=0,
+        description="How long the region's streams keep events; a region away for longer "
+        "catches up from snapshots (alliance snapshot). Every service of a region must agree",
+    )
+    consumer_max_deliver: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Deliveries of an event whose handler fails before it is set aside as a "
+        "dead letter",
+    )
+    consumer_retry_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="Delay before the second delivery of a failed event; it doubles with each "
+        "further delivery, up to 60 s",
+    )
+    stuck_after_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="The outbox health turns NOT_SERVING when its oldest unsent event is older "
+        "than this while NATS is connected",
+    )
     shutdown_grace_s: float = Field(default=5.0, ge=0)
     log_level: str = "INFO"
 

@@ -21,6 +21,10 @@ from nats.js.errors import BadRequestError, NotFoundError
 
 DUPLICATE_WINDOW_S = 120.0
 RETENTION_S = 7 * 24 * 3600.0
+# The largest event (payload and headers) a service may emit. NATS refuses messages over its
+# max_payload (1 MiB by default); the rest is headroom for the headers JetStream adds when
+# ALL_<R> sources the event, so an event that fits its own stream fits every copy.
+MAX_EVENT_BYTES = 1_000_000
 
 
 def events_stream_name(region: str) -> str:
@@ -31,29 +35,33 @@ def region_subjects(region: str) -> str:
     return f"alliance.{region}.>"
 
 
-def _durable_stream(name: str, **kwargs: object) -> StreamConfig:
+def _durable_stream(name: str, retention_s: float, **kwargs: object) -> StreamConfig:
     """File storage, kept for the retention period, deduplicated by Nats-Msg-Id."""
     return StreamConfig(
         name=name,
         storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS,
         discard=DiscardPolicy.OLD,
-        max_age=RETENTION_S,
-        duplicate_window=DUPLICATE_WINDOW_S,
+        max_age=retention_s,
+        duplicate_window=min(DUPLICATE_WINDOW_S, retention_s),
         allow_direct=True,
         **kwargs,  # type: ignore[arg-type]
     )
 
 
-def events_stream_config(region: str) -> StreamConfig:
-    return _durable_stream(events_stream_name(region), subjects=[region_subjects(region)])
+def events_stream_config(region: str, retention_s: float = RETENTION_S) -> StreamConfig:
+    return _durable_stream(
+        events_stream_name(region), retention_s, subjects=[region_subjects(region)]
+    )
 
 
 def all_stream_name(region: str) -> str:
     return f"ALL_{region.upper()}"
 
 
-def all_stream_config(region: str, federation: list[str]) -> StreamConfig:
+def all_stream_config(
+    region: str, federation: list[str], retention_s: float = RETENTION_S
+) -> StreamConfig:
     sources = [StreamSource(name=events_stream_name(region))]
     sources += [
         StreamSource(
@@ -62,7 +70,7 @@ def all_stream_config(region: str, federation: list[str]) -> StreamConfig:
         for other in federation
         if other != region
     ]
-    return _durable_stream(all_stream_name(region), sources=sources)
+    return _durable_stream(all_stream_name(region), retention_s, sources=sources)
 
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:

@@ -1,4 +1,5 @@
-"""A unit of work: entity changes, their events and idempotency keys in one transaction."""
+"""A unit of work: entity changes, their events and idempotency keys in one transaction. Use
+cases and event handlers both work through one, so there is one way to emit an event."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from kernel.db import Database
 from kernel.errors import FieldViolation, InvalidArgument
 from kernel.events import Event
 from kernel.outbox import OutboxRelay
+from kernel.streams import MAX_EVENT_BYTES
 
 
 class UnitOfWork:
@@ -20,7 +22,24 @@ class UnitOfWork:
         self.events: list[Event] = []
 
     def emit(self, event: Event) -> None:
+        """Queues an event for the outbox; one too big for the streams refuses the whole unit,
+        so nothing is stored that could never reach the other regions."""
+        if event.size > MAX_EVENT_BYTES:
+            raise InvalidArgument(
+                [
+                    FieldViolation(
+                        "request",
+                        f"the change makes a {event.type.rsplit('.', 1)[-1]} event of "
+                        f"{event.size:,} bytes; events may be at most {MAX_EVENT_BYTES:,} bytes",
+                    )
+                ]
+            )
         self.events.append(event)
+
+    def write_events(self) -> None:
+        """Appends the emitted events to the outbox, inside this unit's transaction."""
+        for event in self.events:
+            outbox.append(self.tx, event)
 
     def earlier_result(self, request_id: str, method: str) -> str | None:
         """The resource a create with this request_id made before, if any."""
@@ -52,7 +71,6 @@ async def unit_of_work(db: Database, relay: OutboxRelay) -> AsyncIterator[UnitOf
     async with db.write() as tx:
         uow = UnitOfWork(tx)
         yield uow
-        for event in uow.events:
-            outbox.append(tx, event)
+        uow.write_events()
     if uow.events:
         relay.wake()

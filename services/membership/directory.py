@@ -5,19 +5,20 @@ repeated event a no-op. Startups stay in their home region."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from alliance.membership.v1 import events_pb2 as ev
 from alliance.membership.v1 import membership_pb2 as pb
-from kernel.events import TYPE_PREFIX, Event
+from kernel.event_types import type_of
+from kernel.events import Event
 from kernel.projection import Projection
+from kernel.unit_of_work import UnitOfWork
 
 from membership import store
 
 CARRIER_EVENTS = (ev.CarrierRegistered, ev.CarrierUpdated, ev.CarrierSuspended, ev.CarrierLeft)
 
 
-def apply_carrier_event(tx: sqlite3.Connection, event: Event) -> None:
+def apply_carrier_event(uow: UnitOfWork, event: Event) -> None:
+    tx = uow.tx
     carrier: pb.Carrier = getattr(event.decode(), "carrier")  # noqa: B009  (every carrier event has it)
     _, region, _, carrier_id = carrier.name.split("/")
     known = store.get_carrier(tx, carrier_id)
@@ -28,5 +29,5 @@ def apply_carrier_event(tx: sqlite3.Connection, event: Event) -> None:
 
 PROJECTION = Projection(
     subjects=["alliance.{region}.membership.carrier.>"],
-    handlers={TYPE_PREFIX + e.DESCRIPTOR.full_name: apply_carrier_event for e in CARRIER_EVENTS},
+    handlers={type_of(e): apply_carrier_event for e in CARRIER_EVENTS},
 )

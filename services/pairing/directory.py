@@ -5,14 +5,14 @@ stored version makes an older or repeated event a no-op."""
 
 from __future__ import annotations
 
-import sqlite3
-
 from alliance.membership.v1 import events_pb2 as membership_events
 from alliance.membership.v1 import membership_pb2 as membership
 from alliance.pairing.v1 import events_pb2 as ev
 from alliance.pairing.v1 import pairing_pb2 as pb
-from kernel.events import TYPE_PREFIX, Event
+from kernel.event_types import type_of
+from kernel.events import Event
 from kernel.projection import Projection
+from kernel.unit_of_work import UnitOfWork
 
 from pairing import store
 
@@ -26,7 +26,8 @@ STARTUP_EVENTS = (membership_events.StartupRegistered, membership_events.Startup
 LAWYER_EVENTS = (ev.LawyerRegistered, ev.LawyerUpdated)
 
 
-def apply_carrier_event(tx: sqlite3.Connection, event: Event) -> None:
+def apply_carrier_event(uow: UnitOfWork, event: Event) -> None:
+    tx = uow.tx
     carrier: membership.Carrier = getattr(event.decode(), "carrier")  # noqa: B009
     known = store.carrier_version(tx, carrier.name)
     if known is not None and known >= event.version:
@@ -43,7 +44,8 @@ def apply_carrier_event(tx: sqlite3.Connection, event: Event) -> None:
     )
 
 
-def apply_startup_event(tx: sqlite3.Connection, event: Event) -> None:
+def apply_startup_event(uow: UnitOfWork, event: Event) -> None:
+    tx = uow.tx
     startup: membership.Startup = getattr(event.decode(), "startup")  # noqa: B009
     known = store.startup_version(tx, startup.name)
     if known is not None and known >= event.version:
@@ -52,17 +54,14 @@ def apply_startup_event(tx: sqlite3.Connection, event: Event) -> None:
     store.put_startup(tx, startup.name, carrier, startup.legal_needs, event.version)
 
 
-def apply_lawyer_event(tx: sqlite3.Connection, event: Event) -> None:
+def apply_lawyer_event(uow: UnitOfWork, event: Event) -> None:
+    tx = uow.tx
     lawyer: pb.Lawyer = getattr(event.decode(), "lawyer")  # noqa: B009
     lawyer_id = lawyer.name.rsplit("/", 1)[-1]
     known = store.get_lawyer(tx, lawyer_id)
     if known is not None and known[1] >= event.version:
         return
     store.put_lawyer(tx, lawyer_id, lawyer, event.version)
-
-
-def _type(message: type) -> str:
-    return TYPE_PREFIX + message.DESCRIPTOR.full_name  # type: ignore[attr-defined]
 
 
 PROJECTION = Projection(
@@ -72,8 +71,8 @@ PROJECTION = Projection(
         "alliance.{region}.membership.startup.>",
     ],
     handlers={
-        **{_type(e): apply_carrier_event for e in CARRIER_EVENTS},
-        **{_type(e): apply_startup_event for e in STARTUP_EVENTS},
-        **{_type(e): apply_lawyer_event for e in LAWYER_EVENTS},
+        **{type_of(e): apply_carrier_event for e in CARRIER_EVENTS},
+        **{type_of(e): apply_startup_event for e in STARTUP_EVENTS},
+        **{type_of(e): apply_lawyer_event for e in LAWYER_EVENTS},
     },
 )

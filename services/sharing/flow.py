@@ -22,12 +22,13 @@ from alliance.membership.v1 import events_pb2 as membership_events
 from alliance.membership.v1 import membership_pb2 as membership
 from alliance.sharing.v1 import events_pb2 as ev
 from alliance.sharing.v1 import sharing_pb2 as pb
-from kernel import outbox
 from kernel.clock import to_timestamp, utcnow
-from kernel.events import TYPE_PREFIX, Event
+from kernel.event_types import type_of
+from kernel.events import Event
 from kernel.projection import Projection
 from kernel.resources import stamp
 from kernel.server import Runtime
+from kernel.unit_of_work import UnitOfWork
 
 from sharing import rules, store
 from sharing.ledger import Booking, Ledger, State
@@ -109,14 +110,15 @@ class Workflow:
             records.append(record)
         return records
 
-    def _on_request_created(self, tx: sqlite3.Connection, event: Event) -> None:
+    def _on_request_created(self, uow: UnitOfWork, event: Event) -> None:
+        tx = uow.tx
         request: pb.Request = getattr(event.decode(), "request")  # noqa: B009
         resource = self._owned(tx, request.resource)
         if resource is None:
             return
         start = rules.seconds(request.window.start_time)
         end = rules.seconds(request.window.end_time)
-        emit = _appender(tx)
+        emit = uow.emit
         ledger = self.ledger(tx, resource, emit)
         refusal = _refusal(resource, request, start, end)
         if refusal:
@@ -125,12 +127,13 @@ class Workflow:
             changed = ledger.request(request.name, request.units, start, end)
         self.record(tx, resource, ledger, changed, emit, requester=request.requester)
 
-    def _on_request_cancelled(self, tx: sqlite3.Connection, event: Event) -> None:
+    def _on_request_cancelled(self, uow: UnitOfWork, event: Event) -> None:
+        tx = uow.tx
         request: pb.Request = getattr(event.decode(), "request")  # noqa: B009
         resource = self._owned(tx, request.resource)
         if resource is None:
             return
-        emit = _appender(tx)
+        emit = uow.emit
         ledger = self.ledger(tx, resource, emit)
         self.record(tx, resource, ledger, ledger.cancel(request.name), emit)
 
@@ -153,7 +156,8 @@ class Workflow:
 
     # -- every region: copies of the others, and the requester's side --------------------------
 
-    def _on_booking_changed(self, tx: sqlite3.Connection, event: Event) -> None:
+    def _on_booking_changed(self, uow: UnitOfWork, event: Event) -> None:
+        tx = uow.tx
         record: pb.Booking = getattr(event.decode(), "booking")  # noqa: B009
         if event.region != self.region:
             known = store.get_booking(tx, record.request)
@@ -192,7 +196,8 @@ class Workflow:
             tx, request.name.rsplit("/", 1)[-1], request, request_version + 1, version
         )
 
-    def _on_resource(self, tx: sqlite3.Connection, event: Event) -> None:
+    def _on_resource(self, uow: UnitOfWork, event: Event) -> None:
+        tx = uow.tx
         if event.region == self.region:
             return  # written by this region's use case already
         resource: pb.Resource = getattr(event.decode(), "resource")  # noqa: B009
@@ -201,7 +206,8 @@ class Workflow:
         if known is None or known[1] < event.version:
             store.put_resource(tx, resource_id, resource, event.version)
 
-    def _on_carrier(self, tx: sqlite3.Connection, event: Event) -> None:
+    def _on_carrier(self, uow: UnitOfWork, event: Event) -> None:
+        tx = uow.tx
         carrier: membership.Carrier = getattr(event.decode(), "carrier")  # noqa: B009
         store.put_carrier(
             tx, carrier.name, carrier.state == membership.CARRIER_STATE_ACTIVE, event.version
@@ -209,13 +215,13 @@ class Workflow:
 
     def projection(self) -> Projection:
         handlers = {
-            _type(ev.ResourceCreated): self._on_resource,
-            _type(ev.ResourceUpdated): self._on_resource,
-            _type(ev.RequestCreated): self._on_request_created,
-            _type(ev.RequestCancelled): self._on_request_cancelled,
-            _type(ev.BookingChanged): self._on_booking_changed,
+            type_of(ev.ResourceCreated): self._on_resource,
+            type_of(ev.ResourceUpdated): self._on_resource,
+            type_of(ev.RequestCreated): self._on_request_created,
+            type_of(ev.RequestCancelled): self._on_request_cancelled,
+            type_of(ev.BookingChanged): self._on_booking_changed,
         }
-        handlers |= {_type(e): self._on_carrier for e in CARRIER_EVENTS}
+        handlers |= {type_of(e): self._on_carrier for e in CARRIER_EVENTS}
         return Projection(
             subjects=[],
             subjects_of_every_region=[
@@ -224,15 +230,6 @@ class Workflow:
             ],
             handlers=handlers,
         )
-
-
-def _appender(tx: sqlite3.Connection) -> Emit:
-    """Emits from inside the consumer's transaction; the consumer wakes the relay after it."""
-    return lambda event: outbox.append(tx, event)
-
-
-def _type(message: type) -> str:
-    return TYPE_PREFIX + message.DESCRIPTOR.full_name  # type: ignore[attr-defined]
 
 
 def _owner_of(tx: sqlite3.Connection, resource_name: str) -> str:
