@@ -188,6 +188,18 @@ class OutboxRelay:
         self.last_progress = time.monotonic()
         log.error("outbox relay: %s set aside as a dead letter: %s", row.subject, description)
 
+    async def replay(self, letter: dead_letters.DeadLetter) -> None:
+        """Queues a dead letter of the outbox for publishing again, behind what waits now."""
+        async with self._db.write() as tx:
+            tx.execute(
+                "INSERT INTO outbox (event_id, subject, headers, payload, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (letter.event_id, letter.subject, json.dumps(letter.headers), letter.payload,
+                 time.time()),
+            )  # fmt: skip
+            dead_letters.remove(tx, letter.id)
+        self.wake()
+
     def backlog(self) -> tuple[int, float]:
         """Unsent events, and the age in seconds of the oldest (0 when none)."""
         reader = self._db.reader

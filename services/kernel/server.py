@@ -3,8 +3,8 @@
 A service provides a ServiceDefinition; `ServiceHost` builds the gRPC server (the guard,
 health, reflection), the database with the kernel's and the service's migrations, the NATS
 link, the outbox relay and the service's consumers, and stops them in reverse order:
-supervisor stopped, health NOT_SERVING → drain in-flight RPCs → flush the outbox → stop
-consumers → close NATS → DB.
+supervisor and pipeline watch stopped, health NOT_SERVING → drain in-flight RPCs → flush the
+outbox → stop consumers → close NATS → DB.
 """
 
 from __future__ import annotations
@@ -19,33 +19,46 @@ from typing import Any
 
 import grpc
 from alliance.federation.v1 import federation_pb2, federation_pb2_grpc
+from alliance.operations.v1 import operations_pb2, operations_pb2_grpc
 from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from nats.js import JetStreamContext
 
-from kernel.auth import ANY_ROLE, MethodPolicy
+from kernel.auth import ANY_ROLE, MethodPolicy, Role
 from kernel.consumer import EventConsumer
 from kernel.db import Database, Migration
 from kernel.events import Event, build_event
 from kernel.federation import FederationServicer, FederationSupervisor
 from kernel.guard import Guard, GuardedServer
 from kernel.nats_link import NatsLink
+from kernel.operations import OperationsServicer, Pipeline, PipelineWatch
 from kernel.outbox import OutboxRelay
 from kernel.paging import PageTokens
 from kernel.projection import Projection
 from kernel.read_cache import ReadCache
 from kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.settings import ConfigError, ServiceSettings, load_settings
+from kernel.snapshots import SnapshotSource, publish_snapshot
 from kernel.streams import all_stream_config, ensure_stream, events_stream_config
 from kernel.tasks import cancel_and_wait
 from kernel.unit_of_work import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
 
-# Methods every service serves on behalf of the kernel.
-KERNEL_POLICY = {"GetReplicationStatus": ANY_ROLE}
+OPERATOR = frozenset({Role.OPERATOR})
+# Methods every service serves on behalf of the kernel. Operations methods also check that
+# the operator runs this service's region.
+KERNEL_POLICY = {
+    "GetReplicationStatus": ANY_ROLE,
+    "GetPipelineStatus": OPERATOR,
+    "ListDeadLetters": OPERATOR,
+    "GetDeadLetter": OPERATOR,
+    "ReplayDeadLetter": OPERATOR,
+    "DiscardDeadLetter": OPERATOR,
+    "PublishSnapshot": OPERATOR,
+}
 
 
 @dataclass
@@ -88,6 +101,8 @@ class ServiceDefinition:
     projection: Projection | Callable[[Runtime], Projection] | None = None
     # Periodic housekeeping, if any: run as a task from start to stop (e.g. expiring requests).
     background: Callable[[Runtime], Coroutine[Any, Any, None]] | None = None
+    # The kinds of entity this service owns and other regions copy, for PublishSnapshot.
+    snapshots: tuple[SnapshotSource, ...] = ()
 
 
 class ServiceHost:
@@ -146,6 +161,30 @@ class ServiceHost:
             health=self._health,
             retention_s=settings.events_retention_hours * 3600,
         )
+        projection = self.definition.projection
+        if callable(projection):
+            projection = projection(self.runtime)
+        consumer = projection and projection.consumer(
+            db,
+            link,
+            service=self.definition.name,
+            region=settings.region,
+            federation=settings.federation_regions,
+            max_deliver=settings.consumer_max_deliver,
+            retry_base_s=settings.consumer_retry_s,
+            on_emitted=relay.wake,
+        )
+        self._consumers = [consumer] if consumer else []
+        pipeline = Pipeline(
+            settings.region,
+            self.definition.name,
+            db,
+            link,
+            relay,
+            self._consumers,
+            settings.stuck_after_s,
+        )
+        self._watch = PipelineWatch(pipeline, self._health)
         server = grpc.aio.server(
             options=[
                 ("grpc.so_reuseport", 0),
@@ -159,9 +198,19 @@ class ServiceHost:
             FederationServicer(settings.region, self.supervisor),
             guarded,  # type: ignore[arg-type]
         )
-        self._service_names.append(
-            federation_pb2.DESCRIPTOR.services_by_name["FederationService"].full_name
+        runtime = self.runtime
+        operations_pb2_grpc.add_OperationsServiceServicer_to_server(
+            OperationsServicer(
+                pipeline,
+                runtime.page_tokens,
+                lambda: publish_snapshot(runtime, self.definition.snapshots),
+            ),
+            guarded,  # type: ignore[arg-type]
         )
+        self._service_names += [
+            federation_pb2.DESCRIPTOR.services_by_name["FederationService"].full_name,
+            operations_pb2.DESCRIPTOR.services_by_name["OperationsService"].full_name,
+        ]
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         reflection.enable_server_reflection(
             [
@@ -179,26 +228,13 @@ class ServiceHost:
         link.start()
         relay.start()
         self.supervisor.start()
-        projection = self.definition.projection
-        if callable(projection):
-            projection = projection(self.runtime)
-        consumer = projection and projection.consumer(
-            db,
-            link,
-            service=self.definition.name,
-            region=settings.region,
-            federation=settings.federation_regions,
-            max_deliver=settings.consumer_max_deliver,
-            retry_base_s=settings.consumer_retry_s,
-            on_emitted=relay.wake,
-        )
-        self._consumers = [consumer] if consumer else []
         if self.definition.background is not None:
             self._background = asyncio.create_task(
                 self.definition.background(self.runtime), name=f"{self.definition.name}-background"
             )
         for consumer in self._consumers:
             consumer.start()
+        self._watch.start()
         await server.start()
         await self._set_health(health_pb2.HealthCheckResponse.SERVING, ["", *self._service_names])
         log.info(
@@ -218,9 +254,10 @@ class ServiceHost:
         if self._server is None or self.runtime is None:
             return
         await self.supervisor.stop()  # first, so it reports no region as SERVING again
+        await self._watch.stop()
         await self._set_health(
             health_pb2.HealthCheckResponse.NOT_SERVING,
-            ["", *self._service_names, *self.supervisor.health_names],
+            ["", *self._service_names, *self.supervisor.health_names, *self._watch.health_names],
         )
         await self._server.stop(self.settings.shutdown_grace_s)
         await self.runtime.relay.stop(flush_timeout_s=self.settings.shutdown_grace_s)

@@ -47,6 +47,7 @@ def _add_servicers(server: grpc.aio.Server, runtime: Runtime) -> Sequence[str]:
 DEFINITION = ServiceDefinition(
     name=SERVICE,
     migrations=store.MIGRATIONS,
+    snapshots=store.SNAPSHOTS,
     policy=POLICY,
     add_servicers=_add_servicers,
     projection=directory.PROJECTION,

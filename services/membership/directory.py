@@ -14,7 +14,13 @@ from kernel.unit_of_work import UnitOfWork
 
 from membership import store
 
-CARRIER_EVENTS = (ev.CarrierRegistered, ev.CarrierUpdated, ev.CarrierSuspended, ev.CarrierLeft)
+CARRIER_EVENTS = (
+    ev.CarrierRegistered,
+    ev.CarrierUpdated,
+    ev.CarrierSuspended,
+    ev.CarrierLeft,
+    ev.CarrierSnapshot,
+)
 
 
 def apply_carrier_event(uow: UnitOfWork, event: Event) -> None:

@@ -21,9 +21,14 @@ CARRIER_EVENTS = (
     membership_events.CarrierUpdated,
     membership_events.CarrierSuspended,
     membership_events.CarrierLeft,
+    membership_events.CarrierSnapshot,
 )
-STARTUP_EVENTS = (membership_events.StartupRegistered, membership_events.StartupUpdated)
-LAWYER_EVENTS = (ev.LawyerRegistered, ev.LawyerUpdated)
+STARTUP_EVENTS = (
+    membership_events.StartupRegistered,
+    membership_events.StartupUpdated,
+    membership_events.StartupSnapshot,
+)
+LAWYER_EVENTS = (ev.LawyerRegistered, ev.LawyerUpdated, ev.LawyerSnapshot)
 
 
 def apply_carrier_event(uow: UnitOfWork, event: Event) -> None:

@@ -8,8 +8,11 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from alliance.pairing.v1 import events_pb2 as ev
 from alliance.pairing.v1 import pairing_pb2 as pb
+from google.protobuf.message import Message
 from kernel.db import Migration
+from kernel.snapshots import SnapshotSource
 
 MIGRATIONS = [
     Migration(
@@ -367,3 +370,19 @@ def completed_checkups(conn: sqlite3.Connection) -> list[pb.Checkup]:
 def count_checkups(conn: sqlite3.Connection) -> dict[int, int]:
     rows = conn.execute("SELECT state, count(*) AS n FROM checkups GROUP BY state")
     return {int(row["state"]): int(row["n"]) for row in rows}
+
+
+def _lawyer_snapshot(data: bytes) -> tuple[Message, str]:
+    lawyer = pb.Lawyer.FromString(data)
+    return ev.LawyerSnapshot(lawyer=lawyer), lawyer.name
+
+
+# What other regions copy of this region's pairing.
+SNAPSHOTS = (
+    SnapshotSource(
+        "lawyer",
+        "SELECT id, version, data FROM lawyers WHERE region = :region AND id > :after "
+        "ORDER BY id LIMIT :limit",
+        _lawyer_snapshot,
+    ),
+)

@@ -80,6 +80,7 @@ async def _expire_requests(runtime: Runtime) -> None:
 DEFINITION = ServiceDefinition(
     name=SERVICE,
     migrations=store.MIGRATIONS,
+    snapshots=store.SNAPSHOTS,
     policy=POLICY,
     add_servicers=_add_servicers,
     projection=_projection,

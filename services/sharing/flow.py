@@ -56,6 +56,7 @@ CARRIER_EVENTS = (
     membership_events.CarrierUpdated,
     membership_events.CarrierSuspended,
     membership_events.CarrierLeft,
+    membership_events.CarrierSnapshot,
 )
 
 
@@ -217,9 +218,11 @@ class Workflow:
         handlers = {
             type_of(ev.ResourceCreated): self._on_resource,
             type_of(ev.ResourceUpdated): self._on_resource,
+            type_of(ev.ResourceSnapshot): self._on_resource,
             type_of(ev.RequestCreated): self._on_request_created,
             type_of(ev.RequestCancelled): self._on_request_cancelled,
             type_of(ev.BookingChanged): self._on_booking_changed,
+            type_of(ev.BookingSnapshot): self._on_booking_changed,
         }
         handlers |= {type_of(e): self._on_carrier for e in CARRIER_EVENTS}
         return Projection(

@@ -9,8 +9,11 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from alliance.sharing.v1 import events_pb2 as ev
 from alliance.sharing.v1 import sharing_pb2 as pb
+from google.protobuf.message import Message
 from kernel.db import Migration
+from kernel.snapshots import SnapshotSource
 
 from sharing.ledger import OCCUPYING, Booking, State
 
@@ -333,3 +336,31 @@ def shared_counts(conn: sqlite3.Connection) -> list[sqlite3.Row]:
         "SELECT owner, count(*) AS n FROM resources WHERE state = ? GROUP BY owner",
         (pb.RESOURCE_STATE_PUBLISHED,),
     ).fetchall()
+
+
+def _resource_snapshot(data: bytes) -> tuple[Message, str]:
+    resource = pb.Resource.FromString(data)
+    return ev.ResourceSnapshot(resource=resource), resource.name
+
+
+def _booking_snapshot(data: bytes) -> tuple[Message, str]:
+    booking = pb.Booking.FromString(data)
+    return ev.BookingSnapshot(booking=booking), booking.request
+
+
+# What other regions copy of this region's sharing: its resources, and the bookings (decisions
+# on capacity) of its resources, which also move the requests of other regions.
+SNAPSHOTS = (
+    SnapshotSource(
+        "resource",
+        "SELECT id, version, data FROM resources WHERE region = :region AND id > :after "
+        "ORDER BY id LIMIT :limit",
+        _resource_snapshot,
+    ),
+    SnapshotSource(
+        "booking",
+        "SELECT request, version, data FROM bookings WHERE owner LIKE :prefix || '%' "
+        "AND request > :after ORDER BY request LIMIT :limit",
+        _booking_snapshot,
+    ),
+)

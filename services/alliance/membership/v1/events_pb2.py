@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from alliance.membership.v1 import membership_pb2 as alliance_dot_membership_dot_v1_dot_membership__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#alliance/membership/v1/events.proto\x12\x16\x61lliance.membership.v1\x1a\'alliance/membership/v1/membership.proto\"E\n\x11\x43\x61rrierRegistered\x12\x30\n\x07\x63\x61rrier\x18\x01 \x01(\x0b\x32\x1f.alliance.membership.v1.Carrier\"Z\n\x0e\x43\x61rrierUpdated\x12\x30\n\x07\x63\x61rrier\x18\x01 \x01(\x0b\x32\x1f.alliance.membership.v1.Carrier\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"T\n\x10\x43\x61rrierSuspended\x12\x30\n\x07\x63\x61rrier\x18\x01 \x01(\x0b\x32\x1f.alliance.membership.v1.Carrier\x12\x0e\n\x06reason\x18\x02 \x01(\t\"O\n\x0b\x43\x61rrierLeft\x12\x30\n\x07\x63\x61rrier\x18\x01 \x01(\x0b\x32\x1f.alliance.membership.v1.Carrier\x12\x0e\n\x06reason\x18\x02 \x01(\t\"E\n\x11StartupRegistered\x12\x30\n\x07startup\x18\x01 \x01(\x0b\x32\x1f.alliance.membership.v1.Startup\"Z\n\x0eStartupUpdated\x12\x30\n\x07startup\x18\x01 \x01(\x0b\x32\x1f.alliance.membership.v1.Startup\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#alliance/membership/v1/events.proto\x12\x16\x61lliance.membership.v1\x1a\'alliance/membership/v1/membership.proto\"E\n\x11\x43\x61rrierRegistered\x12\x30\n\x07\x63\x61rrier\x18\x01 \x01(\x0b\x32\x1f.alliance.membership.v1.Carrier\"Z\n\x0e\x43\x61rrierUpdated\x12\x30\n\x07\x63\x61rrier\x18\x01 \x01(\x0b\x32\x1f.alliance.membership.v1.Carrier\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"T\n\x10\x43\x61rrierSuspended\x12\x30\n\x07\x63\x61rrier\x18\x01 \x01(\x0b\x32\x1f.alliance.membership.v1.Carrier\x12\x0e\n\x06reason\x18\x02 \x01(\t\"O\n\x0b\x43\x61rrierLeft\x12\x30\n\x07\x63\x61rrier\x18\x01 \x01(\x0b\x32\x1f.alliance.membership.v1.Carrier\x12\x0e\n\x06reason\x18\x02 \x01(\t\"E\n\x11StartupRegistered\x12\x30\n\x07startup\x18\x01 \x01(\x0b\x32\x1f.alliance.membership.v1.Startup\"Z\n\x0eStartupUpdated\x12\x30\n\x07startup\x18\x01 \x01(\x0b\x32\x1f.alliance.membership.v1.Startup\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"C\n\x0f\x43\x61rrierSnapshot\x12\x30\n\x07\x63\x61rrier\x18\x01 \x01(\x0b\x32\x1f.alliance.membership.v1.Carrier\"C\n\x0fStartupSnapshot\x12\x30\n\x07startup\x18\x01 \x01(\x0b\x32\x1f.alliance.membership.v1.Startupb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,4 +44,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STARTUPREGISTERED']._serialized_end=503
   _globals['_STARTUPUPDATED']._serialized_start=505
   _globals['_STARTUPUPDATED']._serialized_end=595
+  _globals['_CARRIERSNAPSHOT']._serialized_start=597
+  _globals['_CARRIERSNAPSHOT']._serialized_end=664
+  _globals['_STARTUPSNAPSHOT']._serialized_start=666
+  _globals['_STARTUPSNAPSHOT']._serialized_end=733
 # @@protoc_insertion_point(module_scope)

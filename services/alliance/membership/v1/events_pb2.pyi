@@ -50,3 +50,15 @@ class StartupUpdated(_message.Message):
     startup: _membership_pb2.Startup
     changed_fields: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, startup: _Optional[_Union[_membership_pb2.Startup, _Mapping]] = ..., changed_fields: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CarrierSnapshot(_message.Message):
+    __slots__ = ("carrier",)
+    CARRIER_FIELD_NUMBER: _ClassVar[int]
+    carrier: _membership_pb2.Carrier
+    def __init__(self, carrier: _Optional[_Union[_membership_pb2.Carrier, _Mapping]] = ...) -> None: ...
+
+class StartupSnapshot(_message.Message):
+    __slots__ = ("startup",)
+    STARTUP_FIELD_NUMBER: _ClassVar[int]
+    startup: _membership_pb2.Startup
+    def __init__(self, startup: _Optional[_Union[_membership_pb2.Startup, _Mapping]] = ...) -> None: ...

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from alliance.pairing.v1 import pairing_pb2 as alliance_dot_pairing_dot_v1_dot_pairing__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n alliance/pairing/v1/events.proto\x12\x13\x61lliance.pairing.v1\x1a!alliance/pairing/v1/pairing.proto\"?\n\x10LawyerRegistered\x12+\n\x06lawyer\x18\x01 \x01(\x0b\x32\x1b.alliance.pairing.v1.Lawyer\"T\n\rLawyerUpdated\x12+\n\x06lawyer\x18\x01 \x01(\x0b\x32\x1b.alliance.pairing.v1.Lawyer\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\";\n\x0eRoundPublished\x12)\n\x05round\x18\x01 \x01(\x0b\x32\x1a.alliance.pairing.v1.Round\"m\n\x0eRoundReplanned\x12)\n\x05round\x18\x01 \x01(\x0b\x32\x1a.alliance.pairing.v1.Round\x12\x30\n\x07\x63hanges\x18\x02 \x03(\x0b\x32\x1f.alliance.pairing.v1.PairChange\"H\n\x11\x41ssignmentStarted\x12\x33\n\nassignment\x18\x01 \x01(\x0b\x32\x1f.alliance.pairing.v1.Assignment\"F\n\x0f\x41ssignmentEnded\x12\x33\n\nassignment\x18\x01 \x01(\x0b\x32\x1f.alliance.pairing.v1.Assignment\">\n\rCheckupBooked\x12-\n\x07\x63heckup\x18\x01 \x01(\x0b\x32\x1c.alliance.pairing.v1.Checkup\"A\n\x10\x43heckupCompleted\x12-\n\x07\x63heckup\x18\x01 \x01(\x0b\x32\x1c.alliance.pairing.v1.Checkupb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n alliance/pairing/v1/events.proto\x12\x13\x61lliance.pairing.v1\x1a!alliance/pairing/v1/pairing.proto\"?\n\x10LawyerRegistered\x12+\n\x06lawyer\x18\x01 \x01(\x0b\x32\x1b.alliance.pairing.v1.Lawyer\"T\n\rLawyerUpdated\x12+\n\x06lawyer\x18\x01 \x01(\x0b\x32\x1b.alliance.pairing.v1.Lawyer\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\";\n\x0eRoundPublished\x12)\n\x05round\x18\x01 \x01(\x0b\x32\x1a.alliance.pairing.v1.Round\"m\n\x0eRoundReplanned\x12)\n\x05round\x18\x01 \x01(\x0b\x32\x1a.alliance.pairing.v1.Round\x12\x30\n\x07\x63hanges\x18\x02 \x03(\x0b\x32\x1f.alliance.pairing.v1.PairChange\"H\n\x11\x41ssignmentStarted\x12\x33\n\nassignment\x18\x01 \x01(\x0b\x32\x1f.alliance.pairing.v1.Assignment\"F\n\x0f\x41ssignmentEnded\x12\x33\n\nassignment\x18\x01 \x01(\x0b\x32\x1f.alliance.pairing.v1.Assignment\">\n\rCheckupBooked\x12-\n\x07\x63heckup\x18\x01 \x01(\x0b\x32\x1c.alliance.pairing.v1.Checkup\"A\n\x10\x43heckupCompleted\x12-\n\x07\x63heckup\x18\x01 \x01(\x0b\x32\x1c.alliance.pairing.v1.Checkup\"=\n\x0eLawyerSnapshot\x12+\n\x06lawyer\x18\x01 \x01(\x0b\x32\x1b.alliance.pairing.v1.Lawyerb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,4 +48,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHECKUPBOOKED']._serialized_end=623
   _globals['_CHECKUPCOMPLETED']._serialized_start=625
   _globals['_CHECKUPCOMPLETED']._serialized_end=690
+  _globals['_LAWYERSNAPSHOT']._serialized_start=692
+  _globals['_LAWYERSNAPSHOT']._serialized_end=753
 # @@protoc_insertion_point(module_scope)

@@ -58,3 +58,9 @@ class CheckupCompleted(_message.Message):
     CHECKUP_FIELD_NUMBER: _ClassVar[int]
     checkup: _pairing_pb2.Checkup
     def __init__(self, checkup: _Optional[_Union[_pairing_pb2.Checkup, _Mapping]] = ...) -> None: ...
+
+class LawyerSnapshot(_message.Message):
+    __slots__ = ("lawyer",)
+    LAWYER_FIELD_NUMBER: _ClassVar[int]
+    lawyer: _pairing_pb2.Lawyer
+    def __init__(self, lawyer: _Optional[_Union[_pairing_pb2.Lawyer, _Mapping]] = ...) -> None: ...

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from alliance.sharing.v1 import sharing_pb2 as alliance_dot_sharing_dot_v1_dot_sharing__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n alliance/sharing/v1/events.proto\x12\x13\x61lliance.sharing.v1\x1a!alliance/sharing/v1/sharing.proto\"B\n\x0fResourceCreated\x12/\n\x08resource\x18\x01 \x01(\x0b\x32\x1d.alliance.sharing.v1.Resource\"Z\n\x0fResourceUpdated\x12/\n\x08resource\x18\x01 \x01(\x0b\x32\x1d.alliance.sharing.v1.Resource\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"?\n\x0eRequestCreated\x12-\n\x07request\x18\x01 \x01(\x0b\x32\x1c.alliance.sharing.v1.Request\"A\n\x10RequestCancelled\x12-\n\x07request\x18\x01 \x01(\x0b\x32\x1c.alliance.sharing.v1.Request\"?\n\x0e\x42ookingChanged\x12-\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1c.alliance.sharing.v1.Bookingb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n alliance/sharing/v1/events.proto\x12\x13\x61lliance.sharing.v1\x1a!alliance/sharing/v1/sharing.proto\"B\n\x0fResourceCreated\x12/\n\x08resource\x18\x01 \x01(\x0b\x32\x1d.alliance.sharing.v1.Resource\"Z\n\x0fResourceUpdated\x12/\n\x08resource\x18\x01 \x01(\x0b\x32\x1d.alliance.sharing.v1.Resource\x12\x16\n\x0e\x63hanged_fields\x18\x02 \x03(\t\"?\n\x0eRequestCreated\x12-\n\x07request\x18\x01 \x01(\x0b\x32\x1c.alliance.sharing.v1.Request\"A\n\x10RequestCancelled\x12-\n\x07request\x18\x01 \x01(\x0b\x32\x1c.alliance.sharing.v1.Request\"?\n\x0e\x42ookingChanged\x12-\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1c.alliance.sharing.v1.Booking\"C\n\x10ResourceSnapshot\x12/\n\x08resource\x18\x01 \x01(\x0b\x32\x1d.alliance.sharing.v1.Resource\"@\n\x0f\x42ookingSnapshot\x12-\n\x07\x62ooking\x18\x01 \x01(\x0b\x32\x1c.alliance.sharing.v1.Bookingb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,4 +42,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REQUESTCANCELLED']._serialized_end=382
   _globals['_BOOKINGCHANGED']._serialized_start=384
   _globals['_BOOKINGCHANGED']._serialized_end=447
+  _globals['_RESOURCESNAPSHOT']._serialized_start=449
+  _globals['_RESOURCESNAPSHOT']._serialized_end=516
+  _globals['_BOOKINGSNAPSHOT']._serialized_start=518
+  _globals['_BOOKINGSNAPSHOT']._serialized_end=582
 # @@protoc_insertion_point(module_scope)

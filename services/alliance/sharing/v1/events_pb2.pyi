@@ -38,3 +38,15 @@ class BookingChanged(_message.Message):
     BOOKING_FIELD_NUMBER: _ClassVar[int]
     booking: _sharing_pb2.Booking
     def __init__(self, booking: _Optional[_Union[_sharing_pb2.Booking, _Mapping]] = ...) -> None: ...
+
+class ResourceSnapshot(_message.Message):
+    __slots__ = ("resource",)
+    RESOURCE_FIELD_NUMBER: _ClassVar[int]
+    resource: _sharing_pb2.Resource
+    def __init__(self, resource: _Optional[_Union[_sharing_pb2.Resource, _Mapping]] = ...) -> None: ...
+
+class BookingSnapshot(_message.Message):
+    __slots__ = ("booking",)
+    BOOKING_FIELD_NUMBER: _ClassVar[int]
+    booking: _sharing_pb2.Booking
+    def __init__(self, booking: _Optional[_Union[_sharing_pb2.Booking, _Mapping]] = ...) -> None: ...
