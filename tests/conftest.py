@@ -210,6 +210,7 @@ class RegionWith(Generic[S]):
     members: Membership
     stub: S
     db_path: Path
+    channel: grpc.aio.Channel
 
     @property
     def region(self) -> str:
@@ -245,7 +246,7 @@ async def beside(
     port = await host.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     try:
-        yield RegionWith(membership, stub_class(channel), db_path)
+        yield RegionWith(membership, stub_class(channel), db_path, channel)
     finally:
         await channel.close()
         await host.stop()
