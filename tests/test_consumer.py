@@ -5,13 +5,18 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import nats
+import pytest
 from alliance.membership.v1 import events_pb2 as ev
 from alliance.membership.v1 import membership_pb2 as pb
+from kernel import dead_letters
 from kernel.consumer import EventConsumer
 from kernel.db import Database, Migration
+from kernel.dead_letters import Origin
+from kernel.errors import FailedPrecondition
 from kernel.events import Event, build_event
 from kernel.nats_link import NatsLink
 from kernel.procs import NatsServer
@@ -149,3 +154,139 @@ async def test_an_event_is_applied_at_once_even_right_after_the_previous_one(
         await nc.close()
         db.close()
     assert max(waits) < 0.4, f"slowest event waited {max(waits) * 1000:.0f} ms"
+
+
+def _carrier_event(region: str, index: int) -> Event:
+    return build_event(
+        region=region,
+        service="membership",
+        entity="carrier",
+        verb="registered",
+        resource=f"regions/{region}/carriers/{index}",
+        version=1,
+        payload=ev.CarrierRegistered(carrier=pb.Carrier(display_name=f"c{index}")),
+    )
+
+
+async def _until(what: str, ok: Callable[[], bool], within_s: float = 10.0) -> None:
+    deadline = time.monotonic() + within_s
+    while not ok():
+        assert time.monotonic() < deadline, what
+        await asyncio.sleep(0.02)
+
+
+async def test_a_failing_event_is_set_aside_then_replayed_once_after_the_fix(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    region = new_region()
+    events = [_carrier_event(region, i) for i in range(3)]
+    nc = await nats.connect(nats_server.url)
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, events_stream_config(region))
+        for event in events:
+            await js.publish(event.subject, event.payload, headers=event.headers())
+    finally:
+        await nc.close()
+    db = Database(tmp_path / "consumer.db")
+    db.migrate([*KERNEL_MIGRATIONS, SEEN])
+    broken = {events[1].id}  # a handler that fails on this event until it is "fixed"
+
+    def record(uow: UnitOfWork, event: Event) -> None:
+        uow.tx.execute("INSERT INTO seen (event_id) VALUES (?)", (event.id,))
+        if event.id in broken:
+            raise RuntimeError("the directory has no such carrier yet")
+
+    link = NatsLink(nats_server.url, name="consumer-test")
+    link.start()
+    consumer = EventConsumer(
+        db,
+        link,
+        stream=events_stream_name(region),
+        durable="replayed",
+        handlers={events[0].type: record},
+        max_deliver=3,
+        retry_base_s=0.05,
+    )
+    consumer.start()
+    try:
+        await _until("set aside", lambda: dead_letters.counts(db.reader)[Origin.CONSUMER] == 1)
+        seen = [r[0] for r in db.reader.execute("SELECT event_id FROM seen")]
+        assert seen == [events[0].id, events[2].id], "the failing event's effects rolled back"
+        (letter,) = dead_letters.page(db.reader, after_id=0, limit=10)
+        assert (letter.event_id, letter.deliveries) == (events[1].id, 3)
+        assert "no such carrier" in letter.error and consumer.retried == 2
+
+        with pytest.raises(FailedPrecondition):  # not fixed yet: it stays, counted
+            await consumer.replay(letter)
+        assert dead_letters.get(db.reader, letter.id).deliveries == 4  # type: ignore[union-attr]
+
+        broken.clear()
+        await consumer.replay(letter)
+        assert dead_letters.get(db.reader, letter.id) is None
+        await consumer.replay(letter)  # a second replay of the same event applies nothing
+        seen = [r[0] for r in db.reader.execute("SELECT event_id FROM seen")]
+        assert sorted(seen) == sorted(e.id for e in events), "each applied exactly once"
+    finally:
+        await consumer.stop()
+        await link.close()
+        db.close()
+
+
+async def test_a_longer_federation_list_consumes_the_new_region_from_the_start(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """A durable made for region a, restarted for a and b, applies what b had stored before."""
+    a, b = new_region(), new_region()
+    old, new = [_carrier_event(a, i) for i in range(5)], [_carrier_event(b, i) for i in range(5)]
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    stream = f"MIXED_{a.upper()}"
+    await js.add_stream(name=stream, subjects=[f"alliance.{a}.>", f"alliance.{b}.>"])
+    for event in new + old:  # b's history is stored first, before the consumer learns of b
+        await js.publish(event.subject, event.payload, headers=event.headers())
+    db = Database(tmp_path / "consumer.db")
+    db.migrate([*KERNEL_MIGRATIONS, SEEN])
+
+    def record(uow: UnitOfWork, event: Event) -> None:
+        uow.tx.execute("INSERT INTO seen (event_id) VALUES (?)", (event.id,))
+
+    link = NatsLink(nats_server.url, name="consumer-test")
+    link.start()
+
+    def consumer_for(*regions: str, ack_wait_s: float = 30.0) -> EventConsumer:
+        return EventConsumer(
+            db,
+            link,
+            stream=stream,
+            durable="directory",
+            handlers={old[0].type: record},
+            filter_subjects=[f"alliance.{r}.membership.carrier.>" for r in regions],
+            ack_wait_s=ack_wait_s,
+        )
+
+    try:
+        first = consumer_for(a)
+        first.start()
+        await _until("a's events", lambda: first.applied == 5)
+        await first.stop()
+
+        second = consumer_for(a, b, ack_wait_s=20.0)
+        second.start()
+        await _until("b's history", lambda: second.applied == 5 and second.skipped == 5)
+        await second.stop()
+        info = await js.consumer_info(stream, "directory")
+        assert sorted(info.config.filter_subjects or []) == sorted(
+            f"alliance.{r}.membership.carrier.>" for r in (a, b)
+        )
+        seen = sorted(r[0] for r in db.reader.execute("SELECT event_id FROM seen"))
+        assert seen == sorted(e.id for e in old + new), "every event once"
+
+        third = consumer_for(a, b, ack_wait_s=10.0)  # same filter, another ack wait
+        await third.reconcile(js)
+        info = await js.consumer_info(stream, "directory")
+        assert info.config.ack_wait == 10.0 and info.num_pending == 0, "updated in place"
+    finally:
+        await link.close()
+        await nc.close()
+        db.close()
