@@ -12,10 +12,12 @@ import threading
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import grpc
 import nats.errors
 import typer
+from alliance.operations.v1 import operations_pb2 as ops_pb
 from kernel.auth import Role, issue_token
 from kernel.nats_auth import NatsKeySettings
 from kernel.procs import venv_script
@@ -27,14 +29,20 @@ from rich.table import Table
 
 from cli import demo, pairing_demo, sharing_demo
 from cli.local import LocalFederation, LocalState, jwt_secret
+from cli.operations import Operations
 
 app = typer.Typer(no_args_is_help=True, help="Operate the Yangtze River Delta incubator alliance.")
 token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens for the alliance's APIs.")
 events_app = typer.Typer(
     no_args_is_help=True, help="The alliance's event streams, as a partner sees them."
 )
+letters_app = typer.Typer(
+    no_args_is_help=True,
+    help="Events set aside by the services' outboxes and consumers: list, show, replay, discard.",
+)
 app.add_typer(token_app, name="token")
 app.add_typer(events_app, name="events")
+app.add_typer(letters_app, name="dead-letters")
 console = Console()
 err = Console(stderr=True)
 
@@ -138,7 +146,9 @@ def _print_endpoints(state: LocalState, secret: str) -> None:
 
 @app.command()
 def status(base_dir: BaseDir = DEFAULT_BASE) -> None:
-    """Every region: its services' health, its leaf links, and how far behind each source is."""
+    """Every region: its services' health and event pipeline (outbox backlog, consumer pending,
+    dead letters), its leaf links, and how far behind each source is. Exits 1 when anything is
+    unhealthy, stuck or set aside."""
     from cli.status import gather
 
     path = base_dir / "state.json"
@@ -146,9 +156,9 @@ def status(base_dir: BaseDir = DEFAULT_BASE) -> None:
         raise typer.Exit(
             code=_fail(f"no local federation is running ({path} is missing); run `make run`")
         )
-    report = asyncio.run(gather(LocalState.load(path), base_dir))
+    report = asyncio.run(gather(LocalState.load(path), base_dir, _secret(base_dir)))
     services = Table(title="services")
-    for column in ("region", "service", "target", "health"):
+    for column in ("region", "service", "target", "health", "outbox", "consumer", "dead letters"):
         services.add_column(column)
     for service_row in report.services:
         services.add_row(*service_row)
@@ -367,6 +377,105 @@ def events_tail(
         pass
     except (OSError, nats.errors.Error) as exc:
         raise typer.Exit(code=_fail(f"cannot read events from {url}: {exc}")) from None
+
+
+def _operations(base_dir: Path) -> Operations:
+    path = base_dir / "state.json"
+    if not path.exists():
+        raise typer.Exit(code=_fail("no local federation is running; run `make run`"))
+    return Operations(LocalState.load(path), _secret(base_dir))
+
+
+Region = Annotated[str, typer.Option(help="Only this region's services (default: every region)")]
+Service = Annotated[str, typer.Option(help="Only this service, e.g. sharing (default: all)")]
+
+
+@letters_app.command("list")
+def letters_list(
+    region: Region = "", service: Service = "", base_dir: BaseDir = DEFAULT_BASE
+) -> None:
+    """Every dead letter waiting, one row each."""
+    operations = _operations(base_dir)
+    table = Table(title="dead letters")
+    for column in ("name", "origin", "type", "resource", "deliveries", "error"):
+        table.add_column(column, overflow="fold")
+    for endpoint in operations.endpoints(region, service):
+        for letter in operations.dead_letters(endpoint):
+            table.add_row(
+                letter.name,
+                ops_pb.DeadLetterOrigin.Name(letter.origin).removeprefix("DEAD_LETTER_ORIGIN_"),
+                letter.type.rsplit(".", 1)[-1] or letter.subject,
+                letter.resource,
+                str(letter.deliveries),
+                letter.error,
+            )
+    console.print(table)
+
+
+@letters_app.command("show")
+def letters_show(name: str, base_dir: BaseDir = DEFAULT_BASE) -> None:
+    """One dead letter as JSON: envelope, error, and the payload decoded where it can be."""
+    from google.protobuf.json_format import MessageToDict
+    from kernel.events import Event, event_to_json
+
+    letter = _letter_call(base_dir, name, "GetDeadLetter", ops_pb.GetDeadLetterRequest(name=name))
+    view = MessageToDict(letter)
+    try:
+        event = Event.from_nats(letter.subject, dict(letter.headers), letter.payload)
+        view["event"] = event_to_json(event)
+    except ValueError as exc:
+        view["event"] = {"error": str(exc)}
+    typer.echo(json.dumps(view, ensure_ascii=False, indent=2))
+
+
+@letters_app.command("replay")
+def letters_replay(name: str, base_dir: BaseDir = DEFAULT_BASE) -> None:
+    """Apply a consumer's dead letter again (once), or queue an outbox letter for publishing."""
+    reply = _letter_call(
+        base_dir, name, "ReplayDeadLetter", ops_pb.ReplayDeadLetterRequest(name=name)
+    )
+    console.print(f"{name}: {reply.outcome}")
+
+
+@letters_app.command("discard")
+def letters_discard(name: str, base_dir: BaseDir = DEFAULT_BASE) -> None:
+    """Drop a dead letter for good (logged by the service)."""
+    _letter_call(base_dir, name, "DiscardDeadLetter", ops_pb.DiscardDeadLetterRequest(name=name))
+    console.print(f"{name}: discarded")
+
+
+def _letter_call(base_dir: Path, name: str, method: str, request: object) -> Any:
+    operations = _operations(base_dir)
+    try:
+        endpoint = operations.endpoint_of(name)
+    except ValueError as exc:
+        raise typer.Exit(code=_fail(str(exc))) from None
+    with operations.stub(endpoint) as (stub, md):
+        try:
+            return getattr(stub, method)(request, metadata=md, timeout=30)
+        except grpc.RpcError as error:
+            raise typer.Exit(code=_fail(f"{error.code().name}: {error.details()}")) from None  # type: ignore[attr-defined]
+
+
+@app.command()
+def snapshot(region: Region = "", service: Service = "", base_dir: BaseDir = DEFAULT_BASE) -> None:
+    """Have each service publish a snapshot of its region's entities, so a region that was away
+    longer than the streams keep events (or joined late) rebuilds its copy of them."""
+    operations = _operations(base_dir)
+    for endpoint in operations.endpoints(region, service):
+        with operations.stub(endpoint) as (stub, md):
+            try:
+                reply = stub.PublishSnapshot(
+                    ops_pb.PublishSnapshotRequest(parent=f"regions/{endpoint.region}"),
+                    metadata=md,
+                    timeout=600,
+                )
+            except grpc.RpcError as error:
+                raise typer.Exit(
+                    code=_fail(f"{endpoint.region}/{endpoint.service}: {error.details()}")  # type: ignore[attr-defined]
+                ) from None
+        counts = ", ".join(f"{n} {kind} events" for kind, n in sorted(reply.events.items()))
+        console.print(f"{endpoint.region} {endpoint.service}: {counts or 'nothing to snapshot'}")
 
 
 def _fail(message: str) -> int:

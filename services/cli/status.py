@@ -1,4 +1,5 @@
-"""What `alliance status` shows: service health, leaf links, and replication lag per source."""
+"""What `alliance status` shows: service health and event pipeline, leaf links, and replication
+lag per source."""
 
 from __future__ import annotations
 
@@ -13,21 +14,26 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from kernel.streams import all_stream_name
 
 from cli.local import LocalState
+from cli.operations import Operations, pipeline_summary
 
 
 @dataclass
 class Report:
-    services: list[tuple[str, str, str, str]] = field(default_factory=list)
+    services: list[tuple[str, ...]] = field(default_factory=list)
     regions: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     healthy: bool = True
 
 
-async def gather(state: LocalState, base_dir: Path) -> Report:
+async def gather(state: LocalState, base_dir: Path, secret: str) -> Report:
     report = Report()
+    operations = Operations(state, secret)
     for endpoint in state.endpoints:
         health = _health(endpoint.target)
-        report.healthy &= health == "SERVING"
-        report.services.append((endpoint.region, endpoint.service, endpoint.target, health))
+        outbox, consumer, letters, flowing = pipeline_summary(operations.status(endpoint))
+        report.healthy &= health == "SERVING" and flowing
+        report.services.append(
+            (endpoint.region, endpoint.service, endpoint.target, health, outbox, consumer, letters)
+        )
     for region in state.nats:
         links = _leaf_links(region.monitor)
         messages, lag = await _sources(state.partner_url(region.region, base_dir), region.region)
