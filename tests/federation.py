@@ -50,6 +50,8 @@ class Federation:
 
     proxy: TcpProxy | None = None
     keys: NatsSecrets = field(default_factory=NatsSecrets.generate)
+    # Settings every service gets on top of the defaults, e.g. a short events retention.
+    overrides: dict[str, Any] = field(default_factory=dict)
 
     def url(self, region: str, user: str = PARTNER_USER) -> str:
         """The region's NATS URL with a user's credentials (partner: read-only)."""
@@ -61,11 +63,17 @@ class Federation:
 
     @classmethod
     async def start(
-        cls, names: list[str], folder: Path, *, proxy_link: tuple[str, str] | None = None
+        cls,
+        names: list[str],
+        folder: Path,
+        *,
+        proxy_link: tuple[str, str] | None = None,
+        **overrides: Any,
     ) -> Federation:
-        """proxy_link=(spoke, hub) sends that spoke's leaf connection through a TcpProxy."""
+        """proxy_link=(spoke, hub) sends that spoke's leaf connection through a TcpProxy;
+        `overrides` are settings of every service."""
         topology = local_topology(names, base_port=free_base_port(len(names)))
-        federation = cls(topology, folder)
+        federation = cls(topology, folder, overrides=overrides)
         try:
             await federation._start(names, proxy_link)
         except BaseException:
@@ -109,6 +117,7 @@ class Federation:
             nats_password=self.keys.service_password,
             jwt_secret=JWT_SECRET,
             shutdown_grace_s=1.0,
+            **self.overrides,
         )
 
     async def start_service(self, name: str) -> None:

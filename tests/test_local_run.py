@@ -3,16 +3,20 @@ status, and a clean stop on Ctrl-C that leaves no process behind."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
+import nats
 import pytest
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
@@ -20,6 +24,7 @@ from alliance.pairing.v1 import pairing_pb2 as pairing_pb
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from cli import demo, pairing_demo
 from kernel.auth import Role, issue_token
+from kernel.nats_auth import SERVICE_USER
 from kernel.procs import free_port
 from kernel.topology import free_base_port
 
@@ -187,6 +192,7 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
             events = [json.loads(line) for line in tail.stdout.splitlines()]
             assert len(events) == 20, tail.stdout
             assert all(e["source"].endswith(f"/{service}") and "data" in e for e in events)
+        _a_message_that_is_no_event_shows_in_status(base, env, state)
         children = _children(proc.pid)
         assert len(children) >= 12  # a NATS server and three services per region
     finally:
@@ -273,3 +279,39 @@ def test_a_failed_start_stops_everything_it_had_started(tmp_path: Path) -> None:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind(("127.0.0.1", port))  # free again: whoever held it was stopped
     assert not (tmp_path / "state.json").exists()
+
+
+def _a_message_that_is_no_event_shows_in_status(
+    base: Path, env: dict[str, str], state: dict[str, Any]
+) -> None:
+    """Published with the services' credentials, it is set aside by every region's sharing
+    consumer; status turns red within seconds, and the operator discards it."""
+    keys = json.loads((base / "nats.secrets").read_text())
+    hz = next(n for n in state["nats"] if n["region"] == "hz")["url"]
+    url = hz.replace("nats://", f"nats://{SERVICE_USER}:{keys['service_password']}@")
+
+    async def publish() -> None:
+        nc = await nats.connect(url)
+        try:
+            await nc.jetstream().publish("alliance.hz.sharing.booking.held", b"junk")
+        finally:
+            await nc.close()
+
+    asyncio.run(publish())
+    started, names = time.monotonic(), []
+    while time.monotonic() - started < 20 and len(names) < 3:
+        listing = _alliance("dead-letters", "list", "--service", "sharing", base=base, env=env)
+        assert listing.returncode == 0, listing.stderr
+        names = re.findall(r"regions/\w+/services/sharing/deadLetters/\d+", listing.stdout)
+    assert len(names) == 3, "one dead letter in each region's sharing"
+    status = _alliance("status", base=base, env=env)
+    assert status.returncode == 1, status.stdout
+    sharing_rows = [line for line in status.stdout.splitlines() if " sharing " in line]
+    assert len(sharing_rows) == 3 and all(row.rstrip(" │").endswith("1") for row in sharing_rows)
+    shown = _alliance("dead-letters", "show", names[0], base=base, env=env)
+    assert "not a CloudEvent" in shown.stdout, shown.stdout + shown.stderr
+    for name in names:
+        discarded = _alliance("dead-letters", "discard", name, base=base, env=env)
+        assert discarded.returncode == 0, discarded.stdout + discarded.stderr
+    status = _alliance("status", base=base, env=env)
+    assert status.returncode == 0, status.stdout
