@@ -15,6 +15,9 @@ from kernel.events import Event
 from kernel.outbox import OutboxRelay
 from kernel.streams import MAX_EVENT_BYTES
 
+# More than any event's headers take: the exact size is worked out only near the limit.
+HEADER_ROOM = 4096
+
 
 class UnitOfWork:
     def __init__(self, tx: sqlite3.Connection) -> None:
@@ -24,7 +27,7 @@ class UnitOfWork:
     def emit(self, event: Event) -> None:
         """Queues an event for the outbox; one too big for the streams refuses the whole unit,
         so nothing is stored that could never reach the other regions."""
-        if event.size > MAX_EVENT_BYTES:
+        if len(event.payload) + HEADER_ROOM > MAX_EVENT_BYTES and event.size > MAX_EVENT_BYTES:
             raise InvalidArgument(
                 [
                     FieldViolation(
