@@ -14,6 +14,7 @@ import nats
 import pytest
 from alliance.membership.v1 import events_pb2 as mev
 from alliance.membership.v1 import membership_pb2 as mpb
+from alliance.membership.v1 import membership_pb2_grpc as mpb_grpc
 from alliance.operations.v1 import operations_pb2 as ops
 from alliance.operations.v1 import operations_pb2_grpc as ops_grpc
 from alliance.sharing.v1 import events_pb2 as sev
@@ -24,12 +25,15 @@ from kernel import outbox
 from kernel.errors import InvalidArgument
 from kernel.events import build_event
 from kernel.names import new_id
-from kernel.streams import MAX_EVENT_BYTES
+from kernel.procs import NatsServer
+from kernel.server import ServiceHost
+from kernel.streams import MAX_EVENT_BYTES, events_stream_name
 from kernel.unit_of_work import UnitOfWork
+from membership.app import DEFINITION as MEMBERSHIP
 from sharing.app import DEFINITION as SHARING
 from sharing.app import SharingSettings
 
-from tests.conftest import Membership, auth, beside, read_events
+from tests.conftest import Membership, Tokens, auth, beside, new_region, read_events, settings_for
 from tests.helpers import eventually, expect_error
 from tests.test_sharing_federation import create_resource
 
@@ -307,3 +311,37 @@ async def test_a_poison_event_is_set_aside_and_the_next_hundred_apply_in_order(
         await eventually(
             lambda: _health(region.channel, "projection"), lambda s: s == SERVING, "projection"
         )
+
+
+async def test_a_stuck_outbox_shows_while_nats_is_up(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    region = new_region()
+    settings = settings_for(region, tmp_path / "m.db", nats_server.url)
+    host = ServiceHost(MEMBERSHIP, settings.model_copy(update={"stuck_after_s": 1.0}))
+    port = await host.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        m = Membership(
+            host, mpb_grpc.MembershipServiceStub(channel), channel, Tokens(region), region,
+            tmp_path / "m.db", nats_server.url,
+        )  # fmt: skip
+        await m.create_carrier()
+        await read_events(m.nats_url, region, expected=1)
+        nc = await nats.connect(nats_server.url)
+        try:  # the region's stream gone: every publish now fails while NATS itself is up
+            await nc.jetstream().delete_stream(events_stream_name(region))
+        finally:
+            await nc.close()
+        await m.create_carrier()
+        await eventually(
+            lambda: _health(channel, "outbox"), lambda s: s == NOT_SERVING, "stuck", within_s=15
+        )
+        stub = ops_grpc.OperationsServiceStub(channel)
+        status = await stub.GetPipelineStatus(ops.GetPipelineStatusRequest(), metadata=m.op)
+        assert status.outbox.stuck and status.outbox.backlog == 1
+        assert status.outbox.oldest_unsent_age_seconds >= 1.0 and status.outbox.nats_connected
+        assert await _health(channel, "") == SERVING
+    finally:
+        await channel.close()
+        await host.stop()
