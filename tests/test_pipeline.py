@@ -23,11 +23,10 @@ from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from kernel import outbox
 from kernel.errors import InvalidArgument
-from kernel.events import build_event
+from kernel.events import MAX_EVENT_BYTES, build_event, events_stream_name
 from kernel.names import new_id
 from kernel.procs import NatsServer
 from kernel.server import ServiceHost
-from kernel.streams import MAX_EVENT_BYTES, events_stream_name
 from kernel.unit_of_work import UnitOfWork
 from membership.app import DEFINITION as MEMBERSHIP
 from sharing.app import DEFINITION as SHARING

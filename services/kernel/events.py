@@ -16,10 +16,16 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import DecodeError, Message
 from ulid import ULID
 
+from kernel.errors import Violations
 from kernel.event_types import UnknownEventType, payload_class, type_of
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/protobuf"
+# The largest event (payload and headers) a service may emit. NATS refuses messages over its
+# max_payload (1 MiB by default); the rest is headroom for the headers JetStream adds when
+# ALL_<R> sources the event, so an event that fits its own stream fits every copy.
+MAX_EVENT_BYTES = 1_000_000
+HEADER_ROOM = 4096  # more than any event's CloudEvents headers take
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,18 @@ class Event:
         message = payload_class(self.type)()
         message.ParseFromString(self.payload)
         return message
+
+
+def check_fits(v: Violations, field: str, payload: Message) -> None:
+    """Adds a violation when `payload` would make an event too big for the streams: for a
+    change to refuse before anything is stored that could never reach the other regions."""
+    size = payload.ByteSize() + HEADER_ROOM
+    if size > MAX_EVENT_BYTES:
+        v.add(
+            field,
+            f"makes a {payload.DESCRIPTOR.name} event of about {size:,} bytes; events may be at "
+            f"most {MAX_EVENT_BYTES:,} bytes",
+        )
 
 
 def new_event_id(region: str) -> str:

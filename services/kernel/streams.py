@@ -21,10 +21,6 @@ from nats.js.errors import BadRequestError, NotFoundError
 
 DUPLICATE_WINDOW_S = 120.0
 RETENTION_S = 7 * 24 * 3600.0
-# The largest event (payload and headers) a service may emit. NATS refuses messages over its
-# max_payload (1 MiB by default); the rest is headroom for the headers JetStream adds when
-# ALL_<R> sources the event, so an event that fits its own stream fits every copy.
-MAX_EVENT_BYTES = 1_000_000
 
 
 def events_stream_name(region: str) -> str:

@@ -11,12 +11,8 @@ from contextlib import asynccontextmanager
 from kernel import outbox
 from kernel.db import Database
 from kernel.errors import FieldViolation, InvalidArgument
-from kernel.events import Event
+from kernel.events import HEADER_ROOM, MAX_EVENT_BYTES, Event
 from kernel.outbox import OutboxRelay
-from kernel.streams import MAX_EVENT_BYTES
-
-# More than any event's headers take: the exact size is worked out only near the limit.
-HEADER_ROOM = 4096
 
 
 class UnitOfWork:
@@ -27,6 +23,7 @@ class UnitOfWork:
     def emit(self, event: Event) -> None:
         """Queues an event for the outbox; one too big for the streams refuses the whole unit,
         so nothing is stored that could never reach the other regions."""
+        # the exact size is worked out only near the limit
         if len(event.payload) + HEADER_ROOM > MAX_EVENT_BYTES and event.size > MAX_EVENT_BYTES:
             raise InvalidArgument(
                 [

@@ -19,6 +19,7 @@ from kernel.errors import (
     PermissionDenied,
     Violations,
 )
+from kernel.events import check_fits
 from kernel.names import REGION, new_id
 from kernel.resources import ensure_home, stamp
 from kernel.server import Runtime
@@ -134,6 +135,10 @@ class Pairing:
         round_ = plans.with_round_defaults(request.round)
         given = plans.round_input(self._rt.db.reader, round_, strict=True)
         plan = await self._solve(round_, given.instance)
+        round_.plan.CopyFrom(plans.plan_to_proto(plan))
+        v = Violations()  # a draft too big to publish is refused now, not at publishing
+        check_fits(v, "round", ev.RoundPublished(round=round_))
+        v.raise_if_any()
         async with self._rt.unit_of_work() as uow:
             earlier = uow.earlier_result(request.request_id, "CreateRound")
             if earlier:
@@ -141,7 +146,6 @@ class Pairing:
             round_id = new_id()
             round_.name = ROUND.format(region=self.region, round=round_id)
             round_.state = pb.ROUND_STATE_DRAFT
-            round_.plan.CopyFrom(plans.plan_to_proto(plan))
             stamp(round_, 1, created=True)
             store.put_round(uow.tx, round_id, round_, 1)
             uow.remember_result(request.request_id, "CreateRound", round_.name)
@@ -218,6 +222,9 @@ class Pairing:
             total_score_after=plan.total,
             kept_pairs=len(pairs_now & pairs_after),
         )
+        v = Violations()
+        check_fits(v, "round", ev.RoundReplanned(round=replanned, changes=changes))
+        v.raise_if_any()
         if request.validate_only or not changes:
             response.round.CopyFrom(round_ if not changes else replanned)
             return response
