@@ -107,23 +107,26 @@ class Federation:
         for name in names:
             await self.start_service(name)
 
-    def _settings(self, name: str, settings_class: type[ServiceSettings], db: str) -> Any:
-        return settings_class(
-            region=name,
-            federation=",".join(self.topology.names),
-            db_path=self.folder / f"{name}-{db}.db",
-            nats_url=self.regions[name].nats.url,
-            nats_user=SERVICE_USER,
-            nats_password=self.keys.service_password,
-            jwt_secret=JWT_SECRET,
-            shutdown_grace_s=1.0,
-            **self.overrides,
-        )
+    def _settings(
+        self, name: str, settings_class: type[ServiceSettings], db: str, **overrides: Any
+    ) -> Any:
+        values = {
+            "region": name,
+            "federation": ",".join(self.topology.names),
+            "db_path": self.folder / f"{name}-{db}.db",
+            "nats_url": self.regions[name].nats.url,
+            "nats_user": SERVICE_USER,
+            "nats_password": self.keys.service_password,
+            "jwt_secret": JWT_SECRET,
+            "shutdown_grace_s": 1.0,
+        }
+        return settings_class(**{**values, **self.overrides, **overrides})
 
-    async def start_service(self, name: str) -> None:
+    async def start_service(self, name: str, **overrides: Any) -> None:
+        """The region's membership service; `overrides` are settings of this start only."""
         region = self.regions[name]
         region.host = ServiceHost(
-            DEFINITION, self._settings(name, MembershipSettings, "membership")
+            DEFINITION, self._settings(name, MembershipSettings, "membership", **overrides)
         )
         port = await region.host.start()
         region.channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")

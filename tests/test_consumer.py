@@ -41,7 +41,9 @@ async def test_an_event_delivered_twice_is_applied_once(
             verb="registered",
             resource=f"regions/{region}/carriers/{i}",
             version=1,
-            payload=ev.CarrierRegistered(carrier=pb.Carrier(display_name=f"c{i}")),
+            payload=ev.CarrierRegistered(
+                carrier=pb.Carrier(name=f"regions/{region}/carriers/{i}", display_name=f"c{i}")
+            ),
         )
         for i in range(5)
     ]
@@ -113,7 +115,7 @@ async def test_an_event_is_applied_at_once_even_right_after_the_previous_one(
         verb="registered",
         resource=f"regions/{region}/carriers/x",
         version=1,
-        payload=ev.CarrierRegistered(carrier=pb.Carrier(display_name="c")),
+        payload=ev.CarrierRegistered(carrier=pb.Carrier(name=f"regions/{region}/carriers/x")),
     )
     consumer = EventConsumer(
         db,
@@ -138,7 +140,9 @@ async def test_an_event_is_applied_at_once_even_right_after_the_previous_one(
                 verb="registered",
                 resource=f"regions/{region}/carriers/{i}",
                 version=1,
-                payload=ev.CarrierRegistered(carrier=pb.Carrier(display_name=f"c{i}")),
+                payload=ev.CarrierRegistered(
+                    carrier=pb.Carrier(name=f"regions/{region}/carriers/{i}", display_name=f"c{i}")
+                ),
             )
             await js.publish(event.subject, event.payload, headers=event.headers())
             published = time.monotonic()  # stored: a slow fsync of the stream does not count
@@ -164,7 +168,7 @@ def _carrier_event(region: str, index: int) -> Event:
         verb="registered",
         resource=f"regions/{region}/carriers/{index}",
         version=1,
-        payload=ev.CarrierRegistered(carrier=pb.Carrier(display_name=f"c{index}")),
+        payload=ev.CarrierRegistered(carrier=pb.Carrier(name=f"regions/{region}/carriers/{index}")),
     )
 
 

@@ -185,3 +185,39 @@ async def test_replication_status_over_grpc(federation: Federation) -> None:
     assert all(s.lag == 0 and s.reachable for s in status.sources), status
     for other in ("sh", "zjg"):
         await until_health(federation, "hz", health_name(other), SERVING)
+
+
+async def test_a_service_restarted_with_a_longer_federation_consumes_the_new_regions_history(
+    federation: Federation,
+) -> None:
+    """hz's membership runs for a while knowing only sh; restarted with zjg in its list, its
+    directory takes in the carriers zjg registered meanwhile."""
+    from alliance.membership.v1 import membership_pb2 as pb
+
+    from tests.conftest import Tokens, auth
+
+    hz = federation.regions["hz"]
+    assert hz.host is not None and hz.channel is not None
+    await hz.channel.close()
+    await hz.host.stop()
+    await federation.start_service("hz", federation="sh,hz")
+    md = auth(Tokens("hz").operator())
+
+    async def zjg_carriers_in(region: str) -> list[str]:
+        stub = federation.regions[region].stub
+        reply = await stub.ListCarriers(pb.ListCarriersRequest(parent="regions/zjg"), metadata=md)
+        return [c.name for c in reply.carriers]
+
+    created = await federation.create_carriers("zjg", 3)
+    await eventually(lambda: zjg_carriers_in("sh"), lambda names: len(names) == 3, "sh's copy")
+    await asyncio.sleep(1.0)
+    assert await zjg_carriers_in("hz") == [], "hz does not follow zjg yet"
+
+    await federation.regions["hz"].channel.close()  # type: ignore[union-attr]
+    await federation.regions["hz"].host.stop()  # type: ignore[union-attr]
+    await federation.start_service("hz")  # every region again
+    await eventually(
+        lambda: zjg_carriers_in("hz"),
+        lambda names: sorted(names) == sorted(created),
+        "zjg's history in hz",
+    )

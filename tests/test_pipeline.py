@@ -23,10 +23,11 @@ from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from kernel import outbox
 from kernel.errors import InvalidArgument
-from kernel.events import MAX_EVENT_BYTES, build_event, events_stream_name
+from kernel.events import MAX_EVENT_BYTES, Event, build_event
 from kernel.names import new_id
 from kernel.procs import NatsServer
 from kernel.server import ServiceHost
+from kernel.streams import events_stream_name
 from kernel.unit_of_work import UnitOfWork
 from membership.app import DEFINITION as MEMBERSHIP
 from sharing.app import DEFINITION as SHARING
@@ -344,3 +345,79 @@ async def test_a_stuck_outbox_shows_while_nats_is_up(
     finally:
         await channel.close()
         await host.stop()
+
+
+def test_a_relay_batch_holds_one_event_per_entity() -> None:
+    """So a failure partway through a pipelined batch can never let an entity's later event
+    be stored before an earlier one that is retried."""
+    from kernel.outbox import _Row, one_per_entity
+
+    def row(seq: int, entity: str) -> _Row:
+        return _Row(seq, "alliance.sh.x", {"ce-subject": entity}, b"")
+
+    rows = [row(1, "a"), row(2, "b"), row(3, "c"), row(4, "a"), row(5, "d")]
+    assert [r.seq for r in one_per_entity(rows)] == [1, 2, 3]
+    assert [r.seq for r in one_per_entity(rows[3:])] == [4, 5]
+    assert one_per_entity([]) == []
+
+
+async def test_events_about_another_regions_entities_are_set_aside_never_applied(
+    membership: Membership, tmp_path: Path
+) -> None:
+    """Published with this region's service credentials: a carrier of region `elsewhere` on this
+    region's subject, and one whose ce-source names another region. Neither is applied."""
+    m = membership
+    db = tmp_path / "sharing.db"
+    async with beside(m, db, SHARING, SharingSettings, sharing_grpc.SharingServiceStub) as region:
+        await m.create_carrier()
+        await read_events(m.nats_url, m.region, expected=1)
+
+        def carrier_event(name: str) -> Event:
+            return build_event(
+                region=m.region, service="membership", entity="carrier", verb="registered",
+                resource=name, version=9,
+                payload=mev.CarrierRegistered(
+                    carrier=mpb.Carrier(name=name, state=mpb.CARRIER_STATE_ACTIVE)
+                ),
+            )  # fmt: skip
+
+        forged = carrier_event(f"regions/elsewhere/carriers/{new_id()}")
+        own_name = f"regions/{m.region}/carriers/{new_id()}"
+        spoofed = carrier_event(own_name)
+        honest = carrier_event(f"regions/{m.region}/carriers/{new_id()}")
+        nc = await nats.connect(m.nats_url)
+        try:
+            js = nc.jetstream()
+            await js.publish(forged.subject, forged.payload, headers=forged.headers())
+            headers = {**spoofed.headers(), "ce-source": "/alliance/elsewhere/membership"}
+            await js.publish(spoofed.subject, spoofed.payload, headers=headers)
+            await js.publish(honest.subject, honest.payload, headers=honest.headers())
+        finally:
+            await nc.close()
+
+        stub = ops_grpc.OperationsServiceStub(region.channel)
+        parent = f"regions/{m.region}/services/sharing"
+        letters = await eventually(
+            lambda: stub.ListDeadLetters(ops.ListDeadLettersRequest(parent=parent), metadata=m.op),
+            lambda reply: len(reply.dead_letters) == 2,
+            "both set aside",
+        )
+        by_id = {letter.event_id: letter for letter in letters.dead_letters}
+        assert set(by_id) == {forged.id, spoofed.id}
+        assert all("OriginRefused" in x.error and x.deliveries == 1 for x in by_id.values())
+        known = {row[0] for row in _rows(db, "SELECT name FROM carriers")}
+        assert "regions/elsewhere" not in " ".join(known) and own_name not in known
+        await eventually(
+            lambda: _sharing_knows(db, honest.resource),
+            lambda found: found,
+            "the honest event behind them",
+        )
+        replay = ops.ReplayDeadLetterRequest(name=by_id[forged.id].name)
+        await expect_error(
+            stub.ReplayDeadLetter(replay, metadata=m.op), grpc.StatusCode.FAILED_PRECONDITION
+        )
+        assert not any("elsewhere" in row[0] for row in _rows(db, "SELECT name FROM carriers"))
+
+
+async def _sharing_knows(db: Path, carrier: str) -> bool:
+    return bool(_rows(db, f"SELECT 1 FROM carriers WHERE name = '{carrier}'"))

@@ -8,8 +8,10 @@ event finds its id and is skipped.
 
 An event whose handler fails rolls back alone and is redelivered after a growing delay; after
 `max_deliver` deliveries it is set aside as a dead letter (with its error and payload) and
-terminated. A message that is not a CloudEvent at all is set aside at once. The events behind
-either flow on. An operator replays a dead letter once its cause is fixed (`replay`).
+terminated. A message that is not a CloudEvent, or an event about an entity whose home is not
+the region that published it (forged or misrouted), is set aside at once and never applied.
+The events behind flow on. An operator replays a dead letter once its cause is fixed
+(`replay`).
 
 At start the durable consumer is reconciled with the service's settings: a changed filter (a
 region added to the federation) re-creates it from the start of the stream, where the events
@@ -42,6 +44,10 @@ from kernel.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 
 Handler = Callable[[UnitOfWork, Event], None]
+
+
+class OriginRefused(Exception):
+    """An event about an entity whose home is not the region that published it."""
 
 
 class _Outcome(Enum):
@@ -206,6 +212,9 @@ class EventConsumer:
             return _Outcome.SET_ASIDE, False
         try:
             emitted = self.apply(tx, event)
+        except OriginRefused as exc:  # forged or misrouted: never applied, never retried
+            self._set_aside(tx, event, f"OriginRefused: {exc}", deliveries)
+            return _Outcome.SET_ASIDE, False
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             if deliveries < self._max_deliver:
@@ -229,10 +238,14 @@ class EventConsumer:
         if seen:
             self.skipped += 1
             return False
+        handler = self._handlers.get(event.type)
+        if handler is not None:
+            problem = event.origin_problem()
+            if problem is not None:
+                raise OriginRefused(problem)
         tx.execute("SAVEPOINT event")
         try:
             uow = UnitOfWork(tx)
-            handler = self._handlers.get(event.type)
             if handler is not None:
                 handler(uow, event)
             uow.write_events()

@@ -78,11 +78,34 @@ class Event:
             payload=data,
         )
 
+    def origin_problem(self) -> str | None:
+        """Why a consumer must not apply this event, if it must not: the entity it is about
+        (named in the payload) must have its home in the region the event was published in,
+        as the subject and ce-source say, since only that region may change it."""
+        if self.source.split("/")[:3] != ["", "alliance", self.region]:
+            return f"ce-source {self.source!r} is not a source of region {self.region}"
+        name = entity_name(self.decode())
+        if not name.startswith(f"regions/{self.region}/"):
+            return f"an event of region {self.region} about {name or 'no entity'!r}"
+        return None
+
     def decode(self) -> Message:
         """The payload as its protobuf message (kernel.event_types knows every type)."""
         message = payload_class(self.type)()
         message.ParseFromString(self.payload)
         return message
+
+
+def entity_name(payload: Message) -> str:
+    """The name of the entity an event payload is about: its one entity field's `name` (a
+    booking has none: it is named by its resource, whose region decides on it)."""
+    for field, value in payload.ListFields():
+        if field.message_type is None or field.is_repeated:
+            continue
+        for key in ("name", "resource"):
+            if key in field.message_type.fields_by_name and getattr(value, key):
+                return str(getattr(value, key))
+    return ""
 
 
 def check_fits(v: Violations, field: str, payload: Message) -> None:
