@@ -15,7 +15,8 @@ from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
-from kernel.nats_auth import PARTNER_USER, SERVICE_USER, NatsSecrets
+from cli.partners import Partner, provision
+from kernel.nats_auth import DEMO_PARTNER, SERVICE_USER, NatsSecrets, admin_user
 from kernel.procs import NatsServer, region_nats
 from kernel.server import ServiceHost
 from kernel.settings import ServiceSettings
@@ -53,13 +54,19 @@ class Federation:
     # Settings every service gets on top of the defaults, e.g. a short events retention.
     overrides: dict[str, Any] = field(default_factory=dict)
 
-    def url(self, region: str, user: str = PARTNER_USER) -> str:
-        """The region's NATS URL with a user's credentials (partner: read-only)."""
-        password = {
-            SERVICE_USER: self.keys.service_password,
-            PARTNER_USER: self.keys.partner_password,
-        }
+    def url(self, region: str, user: str = SERVICE_USER) -> str:
+        """The region's NATS URL with a user's credentials: the services', a partner's (its own
+        account, read-only), or the alliance's admin user of a partner's account."""
+        password = {SERVICE_USER: self.keys.service_password, **self.keys.partners}
+        for partner in self.keys.partners:
+            password[admin_user(partner)] = self.keys.admin_password
         return self.regions[region].nats.url.replace("nats://", f"nats://{user}:{password[user]}@")
+
+    async def provision_partners(self, region: str) -> None:
+        for partner in self.keys.partners:
+            await provision(
+                self.url(region), self.url(region, admin_user(partner)), region, Partner(partner)
+            )
 
     @classmethod
     async def start(
@@ -68,12 +75,14 @@ class Federation:
         folder: Path,
         *,
         proxy_link: tuple[str, str] | None = None,
+        partners: tuple[str, ...] = (DEMO_PARTNER,),
         **overrides: Any,
     ) -> Federation:
         """proxy_link=(spoke, hub) sends that spoke's leaf connection through a TcpProxy;
-        `overrides` are settings of every service."""
+        `partners` get accounts of their own; `overrides` are settings of every service."""
         topology = local_topology(names, base_port=free_base_port(len(names)))
-        federation = cls(topology, folder, overrides=overrides)
+        keys = NatsSecrets.generate(partners)
+        federation = cls(topology, folder, keys=keys, overrides=overrides)
         try:
             await federation._start(names, proxy_link)
         except BaseException:
@@ -106,6 +115,8 @@ class Federation:
             await asyncio.to_thread(region.nats.wait_ready)
         for name in names:
             await self.start_service(name)
+        for name in names:
+            await self.provision_partners(name)
 
     def _settings(
         self, name: str, settings_class: type[ServiceSettings], db: str, **overrides: Any

@@ -193,6 +193,7 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
             assert len(events) == 20, tail.stdout
             assert all(e["source"].endswith(f"/{service}") and "data" in e for e in events)
         _a_message_that_is_no_event_shows_in_status(base, env, state)
+        _a_partner_is_added_rotated_and_removed(base, env)
         children = _children(proc.pid)
         assert len(children) >= 12  # a NATS server and three services per region
     finally:
@@ -315,3 +316,53 @@ def _a_message_that_is_no_event_shows_in_status(
         assert discarded.returncode == 0, discarded.stdout + discarded.stderr
     status = _alliance("status", base=base, env=env)
     assert status.returncode == 0, status.stdout
+
+
+def _a_partner_is_added_rotated_and_removed(base: Path, env: dict[str, str]) -> None:
+    """Its own account in every region, seeing only what it was given; a rotated password
+    works at once and the old one no longer; once removed, nothing of it is left."""
+
+    def hz_url(output: str) -> str:
+        match = re.search(r"hz: (nats://acme:\S+)", output)
+        assert match, output
+        return match.group(1)
+
+    async def subjects_seen(url: str) -> set[str]:
+        nc = await nats.connect(url, allow_reconnect=False, connect_timeout=2)
+        try:
+            js = nc.jetstream()
+            for _ in range(100):
+                info = await js.stream_info("ALL_HZ")
+                if info.state.messages:
+                    break
+                await asyncio.sleep(0.1)
+            sub = await js.pull_subscribe("alliance.>", stream="ALL_HZ")
+            return {m.subject for m in await sub.fetch(50, timeout=5)}
+        finally:
+            await nc.close()
+
+    async def refused(url: str) -> bool:
+        try:
+            nc = await nats.connect(url, allow_reconnect=False, connect_timeout=2)
+        except Exception:
+            return True
+        await nc.close()
+        return False
+
+    added = _alliance(
+        "partner", "add", "acme", "--subjects", "alliance.*.membership.>", base=base, env=env
+    )
+    assert added.returncode == 0, added.stdout + added.stderr
+    first = hz_url(added.stdout)
+    seen = asyncio.run(subjects_seen(first))
+    assert seen and all(".membership." in subject for subject in seen), seen
+    listing = _alliance("partner", "list", base=base, env=env)
+    assert "acme" in listing.stdout and "alliance.*.membership.>" in listing.stdout
+    rotated = _alliance("partner", "rotate", "acme", base=base, env=env)
+    assert rotated.returncode == 0, rotated.stdout + rotated.stderr
+    second = hz_url(rotated.stdout)
+    assert asyncio.run(refused(first)) and not asyncio.run(refused(second))
+    removed = _alliance("partner", "remove", "acme", base=base, env=env)
+    assert removed.returncode == 0, removed.stdout + removed.stderr
+    assert asyncio.run(refused(second))
+    assert "acme" not in _alliance("partner", "list", base=base, env=env).stdout

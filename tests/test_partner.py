@@ -1,20 +1,43 @@
-"""Partner and service credentials on a real federation: a partner reads and acks its own
-durable consumer on ALL_<R>, and every forbidden operation is refused with nothing changed."""
+"""Partners on a real three-region federation, as a careless or hostile partner would try it.
+Each partner reads a copy of the region's events in an account of its own; every attack on the
+services' consumers, inboxes and streams, or on another partner, is refused or lands in the
+partner's own account — and the state is checked after each: stream counts, the services'
+consumer filters, the other partner's consumers, and the services still receiving events."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import nats
 import pytest
+import pytest_asyncio
+from alliance.membership.v1 import membership_pb2 as pb
 from kernel.nats_auth import SERVICE_USER
 from kernel.streams import all_stream_name, events_stream_name
-from nats.js.api import StreamConfig
+from nats.aio.msg import Msg
+from nats.js.api import ConsumerConfig, StreamConfig
 from nats.js.errors import NotFoundError
 
+from tests.conftest import Tokens, auth
 from tests.federation import Federation, wait_until_held
+from tests.helpers import eventually
 
 REGIONS = ["sh", "hz", "zjg"]
+PROJECTION = "membership-projection"
+
+
+@pytest_asyncio.fixture
+async def federation(tmp_path: Path) -> AsyncIterator[Federation]:
+    running = await Federation.start(REGIONS, tmp_path, partners=("demo", "acme"))
+    try:
+        yield running
+    finally:
+        await running.stop()
 
 
 class Violations:
@@ -25,64 +48,158 @@ class Violations:
         self.seen.append(str(error))
 
 
-async def test_partner_reads_and_acks_its_durable_consumer(federation: Federation) -> None:
-    created = set(await federation.create_carriers("sh", 3))
-    await wait_until_held(federation, "hz", created, within_s=15)
-    nc = await nats.connect(federation.url("hz"))
+async def _copy_of(federation: Federation, region: str, partner: str) -> set[str]:
+    """The resource names in the partner's copy of the region's events."""
+    nc = await nats.connect(federation.url(region, partner))
+    try:
+        js = nc.jetstream()
+        info = await js.stream_info(all_stream_name(region))
+        names: set[str] = set()
+        if not info.state.messages:
+            return names
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            msg = await js.get_msg(all_stream_name(region), seq, direct=True)
+            names.add((msg.headers or {}).get("ce-subject", ""))
+        return names
+    finally:
+        await nc.close()
+
+
+async def _alliance_state(federation: Federation, region: str) -> dict[str, object]:
+    """What no partner may change: stream counts and the services' durable filters."""
+    nc = await nats.connect(federation.url(region, SERVICE_USER))
+    try:
+        js = nc.jetstream()
+        state: dict[str, object] = {}
+        for stream in (events_stream_name(region), all_stream_name(region)):
+            state[stream] = (await js.stream_info(stream)).state.messages
+        consumer = await js.consumer_info(all_stream_name(region), PROJECTION)
+        state[PROJECTION] = sorted(consumer.config.filter_subjects or [])
+        return state
+    finally:
+        await nc.close()
+
+
+async def test_a_partner_replays_from_the_start_and_resumes_its_durable(
+    federation: Federation,
+) -> None:
+    first = set(await federation.create_carriers("sh", 3))
+    await eventually(lambda: _copy_of(federation, "hz", "demo"), lambda c: first <= c, "copy")
+    nc = await nats.connect(federation.url("hz", "demo"))
     try:
         js = nc.jetstream()
         sub = await js.pull_subscribe(
             "alliance.sh.>", durable="dashboard", stream=all_stream_name("hz")
         )
         messages = await sub.fetch(10, timeout=5)
-        assert {m.headers["ce-subject"] for m in messages} == created
+        assert {m.headers["ce-subject"] for m in messages if m.headers} == first
         for message in messages:
             await message.ack()
-        await asyncio.sleep(0.2)
-        info = await js.consumer_info(all_stream_name("hz"), "dashboard")
-        assert info.num_ack_pending == 0 and info.delivered.stream_seq > 0
+    finally:
+        await nc.close()
+
+    later = set(await federation.create_carriers("sh", 2))
+    await eventually(lambda: _copy_of(federation, "hz", "demo"), lambda c: later <= c, "copy")
+    nc = await nats.connect(federation.url("hz", "demo"))
+    try:
+        js = nc.jetstream()
+        sub = await js.pull_subscribe(
+            "alliance.sh.>", durable="dashboard", stream=all_stream_name("hz")
+        )
+        messages = await sub.fetch(10, timeout=5)
+        assert {m.headers["ce-subject"] for m in messages if m.headers} == later, "resumed"
     finally:
         await nc.close()
 
 
-async def test_partner_cannot_publish_or_change_streams(federation: Federation) -> None:
-    await wait_until_held(
-        federation, "hz", set(await federation.create_carriers("hz", 2)), within_s=15
-    )
+async def test_a_partner_cannot_reach_the_services_consumers_inboxes_or_streams(
+    federation: Federation,
+) -> None:
+    created = set(await federation.create_carriers("zjg", 2))
+    await wait_until_held(federation, "hz", created, within_s=15)
+    await eventually(lambda: _copy_of(federation, "hz", "demo"), lambda c: created <= c, "copy")
+    before = await _alliance_state(federation, "hz")
+    copy_before = await _copy_of(federation, "hz", "demo")
+
     violations = Violations()
-    nc = await nats.connect(federation.url("hz"), error_cb=violations.record)
-    admin = await nats.connect(federation.url("hz", SERVICE_USER))
+    nc = await nats.connect(federation.url("hz", "demo"), error_cb=violations.record)
+    snooped: list[dict[str, str]] = []  # headers of what reached the partner's inboxes
     try:
-        js, admin_js = nc.jetstream(timeout=1), admin.jetstream()
-        before = {
-            name: (await admin_js.stream_info(name)).state.messages
-            for name in (events_stream_name("hz"), all_stream_name("hz"))
-        }
-        attempts = {
-            "publish an event": js.publish("alliance.hz.membership.carrier.registered", b"forged"),
-            "create a stream": js.add_stream(
-                StreamConfig(name="PARTNER_OWN", subjects=["partner.>"])
+
+        async def snoop(message: Msg) -> None:
+            snooped.append(dict(message.headers or {}))
+
+        await nc.subscribe("_INBOX.>", cb=snoop)
+        js = nc.jetstream(timeout=1)
+        stream = all_stream_name("hz")
+        # The services' durable, by every route a partner has: its own account answers.
+        with pytest.raises(NotFoundError):
+            await js.delete_consumer(stream, PROJECTION)
+        with pytest.raises(NotFoundError):
+            await js.consumer_info(stream, PROJECTION)
+        # A durable of that name, filtered to nothing, is made in the partner's own account.
+        await js.add_consumer(
+            stream, ConsumerConfig(durable_name=PROJECTION, filter_subject="alliance.nowhere.>")
+        )
+        refused = {
+            "delete through the export": nc.request(
+                f"ALLIANCE.API.CONSUMER.DELETE.{stream}.{PROJECTION}", b"", timeout=1
             ),
-            "update a stream": js.update_stream(
-                StreamConfig(name=all_stream_name("hz"), max_msgs=1)
+            "reset its own feed": nc.request(
+                f"ALLIANCE.API.CONSUMER.RESET.{stream}.partner-feed-demo", b"{}", timeout=1
             ),
-            "purge a stream": js.purge_stream(all_stream_name("hz")),
-            "delete a stream": js.delete_stream(events_stream_name("hz")),
+            "publish an event": js.publish("alliance.hz.membership.carrier.registered", b"x"),
+            "inject into its copy": nc.request("partner.deliver.hz.demo", b"x", timeout=1),
+            "create a stream": js.add_stream(StreamConfig(name="OWN", subjects=["own.>"])),
+            "update its copy": js.update_stream(StreamConfig(name=stream, max_msgs=1)),
+            "purge its copy": js.purge_stream(stream),
+            "delete its copy": js.delete_stream(stream),
             "read another region's copy": js.stream_info(all_stream_name("sh")),
         }
-        for attempt in attempts.values():
-            with pytest.raises(Exception):  # noqa: B017  (refused: the request gets no reply)
+        for what, attempt in refused.items():
+            with pytest.raises(Exception):  # noqa: B017  (refused: no reply, or an error)
                 await attempt
+                pytest.fail(f"{what} succeeded")
+        await nc.flush()
+
+        more = set(await federation.create_carriers("zjg", 3))  # services fetch meanwhile
+        await eventually(
+            lambda: _directory(federation, "hz"),
+            lambda names: more <= names,
+            "hz's membership still receives zjg's carriers",
+        )
         await asyncio.sleep(0.3)
-        refused = [v for v in violations.seen if "permissions violation" in v.lower()]
-        assert len(refused) == len(attempts), violations.seen
-        after = {name: (await admin_js.stream_info(name)).state.messages for name in before}
-        assert after == before, "a refused operation changed a stream"
-        with pytest.raises(NotFoundError):
-            await admin_js.stream_info("PARTNER_OWN")
+        assert snooped, "the snoop saw nothing at all, not even the partner's own replies"
+        assert not [h for h in snooped if "ce-id" in h], "a service's fetched event leaked"
+        assert sum("permissions violation" in v.lower() for v in violations.seen) >= 6
     finally:
         await nc.close()
-        await admin.close()
+    after = await _alliance_state(federation, "hz")
+    assert after[PROJECTION] == before[PROJECTION], "the services' durable filter changed"
+    assert after[events_stream_name("hz")] == before[events_stream_name("hz")]
+    await eventually(
+        lambda: _copy_of(federation, "hz", "demo"),
+        lambda copy: copy_before | more <= copy,
+        "the partner's copy keeps following",
+    )
+
+
+async def test_one_partner_cannot_touch_anothers_consumers(federation: Federation) -> None:
+    stream = all_stream_name("sh")
+    acme = await nats.connect(federation.url("sh", "acme"))
+    demo = await nats.connect(federation.url("sh", "demo"))
+    try:
+        await acme.jetstream().add_consumer(stream, ConsumerConfig(durable_name="acme-dash"))
+        js = demo.jetstream(timeout=1)
+        with pytest.raises(NotFoundError):
+            await js.delete_consumer(stream, "acme-dash")
+        with pytest.raises(NotFoundError):
+            await js.consumer_info(stream, "acme-dash")
+        info = await acme.jetstream().consumer_info(stream, "acme-dash")
+        assert info.name == "acme-dash"
+    finally:
+        await acme.close()
+        await demo.close()
 
 
 async def test_a_region_service_cannot_publish_another_regions_events(
@@ -99,3 +216,59 @@ async def test_a_region_service_cannot_publish_another_regions_events(
         assert not any("alliance.hz.membership" in v for v in violations.seen)
     finally:
         await nc.close()
+
+
+async def _directory(federation: Federation, region: str) -> set[str]:
+    stub = federation.regions[region].stub
+    reply = await stub.ListCarriers(
+        pb.ListCarriersRequest(parent="regions/-", page_size=1000),
+        metadata=auth(Tokens(region).operator()),
+    )
+    return {c.name for c in reply.carriers}
+
+
+def test_partner_accounts_render_for_every_region() -> None:
+    """Each partner's account exports nothing back and imports only its own feed."""
+    from kernel.nats_auth import NatsSecrets
+    from kernel.topology import local_topology
+
+    config = local_topology(REGIONS).nats_config(
+        "hz", "/tmp/x", keys=NatsSecrets.generate(("demo", "acme"))
+    )
+    assert config.count("PARTNER_DEMO {") == 1 and config.count("PARTNER_ACME {") == 1
+    assert '"partner.deliver.hz.acme", accounts: [PARTNER_ACME]' in config
+    assert "CONSUMER.CREATE" not in config.split("exports = [")[1].split("]")[0]
+    assert json.dumps("ALLIANCE.API.>") in config
+
+
+async def test_a_deployment_provisions_its_partners_from_the_environment(
+    federation: Federation,
+) -> None:
+    """`alliance partner provision`, as an operator runs it beside a compose deployment: every
+    configured partner's feed and copy, changing nothing that exists; a wrong key is refused."""
+    keys = federation.keys
+    env = {
+        **os.environ,
+        "ALLIANCE_NATS_SERVICE_PASSWORD": keys.service_password,
+        "ALLIANCE_NATS_LEAF_PASSWORD": keys.leaf_password,
+        "ALLIANCE_NATS_ADMIN_PASSWORD": keys.admin_password,
+        "ALLIANCE_NATS_PARTNERS": ",".join(f"{n}={p}" for n, p in keys.partners.items()),
+        "COLUMNS": "200",
+    }
+    before = await _copy_of(federation, "hz", "acme")
+
+    async def provision(environment: dict[str, str]) -> tuple[int, str]:
+        process = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).parent / "alliance"), "partner", "provision",
+            "--region", "hz", "--nats-url", federation.regions["hz"].nats.url,
+            env=environment, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        out, _ = await process.communicate()
+        return await process.wait(), out.decode()
+
+    code, out = await provision(env)
+    assert code == 0, out
+    assert "acme: its copy of ALL_HZ is provisioned" in out and "demo:" in out
+    assert await _copy_of(federation, "hz", "acme") == before, "provisioning again changed it"
+    code, out = await provision({**env, "ALLIANCE_NATS_ADMIN_PASSWORD": "wrong"})
+    assert code != 0 and "acme in hz" in out, out

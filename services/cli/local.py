@@ -4,16 +4,22 @@ loopback ports derived from one topology, so printed commands stay valid between
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import secrets
 import signal
 import socket
+import time
+import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from kernel.nats_auth import PARTNER_USER, SERVICE_USER, NatsSecrets
+from kernel.nats_auth import DEMO_PARTNER, SERVICE_USER, NatsSecrets, admin_user
 from kernel.procs import LOOPBACK, ManagedProcess, ServiceProcess, region_nats
-from kernel.topology import Topology
+from kernel.topology import Topology, local_topology
+
+from cli.partners import Partner, provision
 
 SERVICES = ("membership", "pairing", "sharing")
 # gRPC ports: each service a block of 10 from the base port, one port per region in the block,
@@ -34,12 +40,34 @@ class RegionNats:
     region: str
     url: str  # no credentials; see LocalState.partner_url
     monitor: str
+    config: str = ""  # the rendered config file, rewritten when partners change
+    pid: int = 0  # the server's, for a config reload (SIGHUP)
 
 
 @dataclass
 class LocalState:
     nats: list[RegionNats] = field(default_factory=list)
     endpoints: list[Endpoint] = field(default_factory=list)
+    hub: str = ""
+    nats_base_port: int = 0
+
+    def topology(self) -> Topology:
+        return local_topology(
+            [n.region for n in self.nats], hub=self.hub, base_port=self.nats_base_port
+        )
+
+    def reload_nats(self, keys: NatsSecrets) -> None:
+        """Renders every region's NATS config again with these keys and has each server reload
+        it: users and partner accounts change, no connection or service restarts. Twice: on
+        nats-server 2.15 the first reload creates a new partner account but leaves ALLIANCE's
+        exports to it unresolved (its copy never fills); the second resolves them."""
+        topology = self.topology()
+        for region in self.nats:
+            config = Path(region.config)
+            store = config.parent / f"{region.region}-js"
+            config.write_text(topology.nats_config(region.region, store, keys=keys))
+            for _ in range(2):
+                _reload(region)
 
     def targets(self, service: str) -> dict[str, str]:
         """region → host:port of that service."""
@@ -48,11 +76,20 @@ class LocalState:
     def nats_of(self, region: str) -> RegionNats:
         return next(n for n in self.nats if n.region == region)
 
-    def partner_url(self, region: str, base_dir: Path) -> str:
-        """The region's NATS URL with the read-only partner's credentials."""
+    def partner_url(self, region: str, base_dir: Path, partner: str = DEMO_PARTNER) -> str:
+        """The region's NATS URL with a partner's credentials (its own account, read-only)."""
         keys = NatsSecrets.load_or_create(base_dir / NATS_SECRETS)
-        url = self.nats_of(region).url
-        return url.replace("nats://", f"nats://{PARTNER_USER}:{keys.partner_password}@")
+        return _with_user(self.nats_of(region).url, partner, keys.partners[partner])
+
+    def service_url(self, region: str, base_dir: Path) -> str:
+        """The region's NATS URL with the services' credentials (for operators' tools)."""
+        keys = NatsSecrets.load_or_create(base_dir / NATS_SECRETS)
+        return _with_user(self.nats_of(region).url, SERVICE_USER, keys.service_password)
+
+    def admin_url(self, region: str, base_dir: Path, partner: str) -> str:
+        """The region's NATS URL as the alliance's user in a partner's account."""
+        keys = NatsSecrets.load_or_create(base_dir / NATS_SECRETS)
+        return _with_user(self.nats_of(region).url, admin_user(partner), keys.admin_password)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2))
@@ -61,8 +98,30 @@ class LocalState:
     def load(cls, path: Path) -> LocalState:
         data = json.loads(path.read_text())
         return cls(
-            [RegionNats(**n) for n in data["nats"]], [Endpoint(**e) for e in data["endpoints"]]
+            [RegionNats(**n) for n in data["nats"]],
+            [Endpoint(**e) for e in data["endpoints"]],
+            data.get("hub", ""),
+            data.get("nats_base_port", 0),
         )
+
+
+def _reload(region: RegionNats) -> None:
+    before = _config_load_time(region.monitor)
+    os.kill(region.pid, signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while _config_load_time(region.monitor) == before:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"NATS of {region.region} did not reload its config")
+        time.sleep(0.05)
+
+
+def _config_load_time(monitor: str) -> str:
+    with urllib.request.urlopen(f"{monitor}/varz", timeout=2) as response:
+        return str(json.load(response).get("config_load_time", ""))
+
+
+def _with_user(url: str, user: str, password: str) -> str:
+    return url.replace("nats://", f"nats://{user}:{password}@")
 
 
 def jwt_secret(base_dir: Path) -> str:
@@ -111,7 +170,9 @@ class LocalFederation:
         logs.mkdir(parents=True, exist_ok=True)
         secret = jwt_secret(self.base_dir)
         keys = NatsSecrets.load_or_create(self.base_dir / NATS_SECRETS)
-        state = LocalState()
+        state = LocalState(
+            hub=self.topology.hub, nats_base_port=self.topology.regions[0].client_port
+        )
         for node in self.topology.regions:
             for port, what in (
                 (node.client_port, "NATS"),
@@ -127,9 +188,9 @@ class LocalFederation:
                 keys=keys,
             )
             self._launch(nats)
-            state.nats.append(
-                RegionNats(node.name, nats.url, f"http://{LOOPBACK}:{nats.monitor_port}")
-            )
+            monitor = f"http://{LOOPBACK}:{nats.monitor_port}"
+            config = str(self.base_dir / "nats" / f"{node.name}.conf")
+            state.nats.append(RegionNats(node.name, nats.url, monitor, config, nats.pid))
         federation = ",".join(self.topology.names)
         for node_index, node in enumerate(self.topology.regions):
             for service_index, service in enumerate(SERVICES):
@@ -153,6 +214,16 @@ class LocalFederation:
                 )
                 self._launch(process)
                 state.endpoints.append(Endpoint(node.name, service, process.target))
+        for node in self.topology.regions:  # each partner's copy, once ALL_<R> exists
+            for partner in keys.partners:
+                asyncio.run(
+                    provision(
+                        state.service_url(node.name, self.base_dir),
+                        state.admin_url(node.name, self.base_dir, partner),
+                        node.name,
+                        Partner(partner),
+                    )
+                )
         state.save(self.state_path)
         return state
 

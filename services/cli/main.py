@@ -19,7 +19,13 @@ import nats.errors
 import typer
 from alliance.operations.v1 import operations_pb2 as ops_pb
 from kernel.auth import Role, issue_token
-from kernel.nats_auth import NatsKeySettings
+from kernel.nats_auth import (
+    SERVICE_USER,
+    NatsKeySettings,
+    NatsSecrets,
+    admin_user,
+    check_partner_name,
+)
 from kernel.procs import venv_script
 from kernel.settings import ConfigError, load_settings
 from kernel.streams import all_stream_name
@@ -28,7 +34,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import demo, pairing_demo, sharing_demo
-from cli.local import LocalFederation, LocalState, jwt_secret
+from cli.local import NATS_SECRETS, LocalFederation, LocalState, jwt_secret
 from cli.operations import Operations
 
 app = typer.Typer(no_args_is_help=True, help="Operate the Yangtze River Delta incubator alliance.")
@@ -42,7 +48,12 @@ letters_app = typer.Typer(
 )
 app.add_typer(token_app, name="token")
 app.add_typer(events_app, name="events")
+partner_app = typer.Typer(
+    no_args_is_help=True,
+    help="Partner organisations: an account each, reading a copy of every region's events.",
+)
 app.add_typer(letters_app, name="dead-letters")
+app.add_typer(partner_app, name="partner")
 console = Console()
 err = Console(stderr=True)
 
@@ -476,6 +487,149 @@ def snapshot(region: Region = "", service: Service = "", base_dir: BaseDir = DEF
                 ) from None
         counts = ", ".join(f"{n} {kind} events" for kind, n in sorted(reply.events.items()))
         console.print(f"{endpoint.region} {endpoint.service}: {counts or 'nothing to snapshot'}")
+
+
+def _local_state(base_dir: Path) -> LocalState:
+    path = base_dir / "state.json"
+    if not path.exists():
+        raise typer.Exit(code=_fail("no local federation is running; run `make run`"))
+    return LocalState.load(path)
+
+
+@partner_app.command("add")
+def partner_add(
+    name: str,
+    subjects: Annotated[
+        str,
+        typer.Option(
+            help="Comma-separated subjects the partner sees, e.g. alliance.*.membership.>"
+        ),
+    ] = "alliance.>",
+    since: Annotated[str, typer.Option(help="Only events from this ISO time on")] = "",
+    base_dir: BaseDir = DEFAULT_BASE,
+) -> None:
+    """Give a partner organisation an account of its own in every region, with a copy of the
+    events it may see; prints its credentials once."""
+    from cli.partners import Partner, provision
+
+    state = _local_state(base_dir)
+    keys = NatsSecrets.load_or_create(base_dir / NATS_SECRETS)
+    try:
+        check_partner_name(name)
+        start = datetime.fromisoformat(since.replace("Z", "+00:00")) if since else None
+    except ValueError as exc:
+        raise typer.Exit(code=_fail(str(exc))) from None
+    if name in keys.partners:
+        raise typer.Exit(code=_fail(f"{name} is a partner already; `partner rotate` renews it"))
+    keys = keys.with_partner(name)
+    keys.save(base_dir / NATS_SECRETS)
+    state.reload_nats(keys)
+    partner = Partner(name, tuple(s.strip() for s in subjects.split(",") if s.strip()), start)
+    for region in state.nats:
+        asyncio.run(
+            provision(
+                state.service_url(region.region, base_dir),
+                state.admin_url(region.region, base_dir, name),
+                region.region,
+                partner,
+            )
+        )
+    _print_partner(state, base_dir, name)
+
+
+@partner_app.command("rotate")
+def partner_rotate(name: str, base_dir: BaseDir = DEFAULT_BASE) -> None:
+    """A new password for a partner, live in every region at once (servers reload; the old
+    password stops working). Its copy and consumers stay."""
+    state = _local_state(base_dir)
+    keys = NatsSecrets.load_or_create(base_dir / NATS_SECRETS)
+    if name not in keys.partners:
+        raise typer.Exit(code=_fail(f"{name} is not a partner"))
+    keys = keys.with_partner(name)
+    keys.save(base_dir / NATS_SECRETS)
+    state.reload_nats(keys)
+    _print_partner(state, base_dir, name)
+
+
+@partner_app.command("remove")
+def partner_remove(name: str, base_dir: BaseDir = DEFAULT_BASE) -> None:
+    """Remove a partner: its copies and feeds, then its accounts (servers reload)."""
+    from cli.partners import deprovision
+
+    state = _local_state(base_dir)
+    keys = NatsSecrets.load_or_create(base_dir / NATS_SECRETS)
+    if name not in keys.partners:
+        raise typer.Exit(code=_fail(f"{name} is not a partner"))
+    for region in state.nats:
+        asyncio.run(
+            deprovision(
+                state.service_url(region.region, base_dir),
+                state.admin_url(region.region, base_dir, name),
+                region.region,
+                name,
+            )
+        )
+    keys = keys.without_partner(name)
+    keys.save(base_dir / NATS_SECRETS)
+    state.reload_nats(keys)
+    console.print(f"{name} removed from {len(state.nats)} region(s)")
+
+
+@partner_app.command("list")
+def partner_list(base_dir: BaseDir = DEFAULT_BASE) -> None:
+    """Every partner, and per region what it sees and how many events its copy holds."""
+    from cli.partners import describe
+
+    state = _local_state(base_dir)
+    keys = NatsSecrets.load_or_create(base_dir / NATS_SECRETS)
+    table = Table(title="partners")
+    for column in ("partner", "region", "sees", "since", "events in its copy"):
+        table.add_column(column)
+    for name in sorted(keys.partners):
+        for region in state.nats:
+            row = asyncio.run(
+                describe(
+                    state.service_url(region.region, base_dir),
+                    state.admin_url(region.region, base_dir, name),
+                    region.region,
+                    name,
+                )
+            )
+            table.add_row(name, region.region, *row)
+    console.print(table)
+
+
+@partner_app.command("provision")
+def partner_provision(
+    region: Annotated[str, typer.Option(help="The region whose NATS server this is")],
+    nats_url: Annotated[str, typer.Option(help="Its NATS URL, without credentials")] = (
+        "nats://127.0.0.1:4222"
+    ),
+) -> None:
+    """Make every configured partner's feed and copy in one region of a deployment (partners
+    and passwords from $ALLIANCE_NATS_*); changes nothing that exists. Run it once the region's
+    services are up, and after adding a partner to ALLIANCE_NATS_PARTNERS."""
+    from cli.partners import Partner, ProvisioningError, provision
+
+    try:
+        keys = load_settings(NatsKeySettings).keys()
+    except ConfigError as exc:
+        raise typer.Exit(code=_fail(str(exc.code))) from None
+    for name in sorted(keys.partners):
+        service = nats_url.replace("://", f"://{SERVICE_USER}:{keys.service_password}@")
+        admin = nats_url.replace("://", f"://{admin_user(name)}:{keys.admin_password}@")
+        try:
+            asyncio.run(provision(service, admin, region, Partner(name)))
+        except (ProvisioningError, OSError, nats.errors.Error) as exc:
+            raise typer.Exit(code=_fail(f"{name} in {region}: {exc}")) from None
+        console.print(f"{name}: its copy of {all_stream_name(region)} is provisioned")
+
+
+def _print_partner(state: LocalState, base_dir: Path, name: str) -> None:
+    console.print(f"[bold]{name}[/]'s credentials (shown once; kept in {base_dir / NATS_SECRETS}):")
+    for region in state.nats:
+        url = state.partner_url(region.region, base_dir, name)
+        console.print(f"  {region.region}: {url}  stream {all_stream_name(region.region)}")
 
 
 def _fail(message: str) -> int:

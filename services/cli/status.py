@@ -36,7 +36,7 @@ async def gather(state: LocalState, base_dir: Path, secret: str) -> Report:
         )
     for region in state.nats:
         links = _leaf_links(region.monitor)
-        messages, lag = await _sources(state.partner_url(region.region, base_dir), region.region)
+        messages, lag = await _sources(state.service_url(region.region, base_dir), region.region)
         report.regions.append((region.region, region.url, links, messages, lag))
     return report
 
