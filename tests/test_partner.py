@@ -272,3 +272,52 @@ async def test_a_deployment_provisions_its_partners_from_the_environment(
     assert await _copy_of(federation, "hz", "acme") == before, "provisioning again changed it"
     code, out = await provision({**env, "ALLIANCE_NATS_ADMIN_PASSWORD": "wrong"})
     assert code != 0 and "acme in hz" in out, out
+
+
+async def test_a_regions_service_credentials_reach_nothing_beyond_its_own_streams(
+    federation: Federation,
+) -> None:
+    """As if hz's service credentials had leaked: every destructive call on sh's streams and
+    consumers through $JS.sh.API, and on hz's own streams, is refused and changes nothing."""
+    await wait_until_held(federation, "sh", set(await federation.create_carriers("hz", 2)), 15)
+    sh_before, hz_before = (
+        await _alliance_state(federation, "sh"), await _alliance_state(federation, "hz")
+    )  # fmt: skip
+    violations = Violations()
+    nc = await nats.connect(federation.url("hz", SERVICE_USER), error_cb=violations.record)
+    overheard: list[str] = []
+
+    async def overhear(message: Msg) -> None:
+        overheard.append(message.subject)
+
+    try:
+        await nc.subscribe(">", cb=overhear)
+        attempts = [
+            "$JS.sh.API.STREAM.DELETE.EVENTS_SH",
+            "$JS.sh.API.STREAM.PURGE.ALL_SH",
+            f"$JS.sh.API.CONSUMER.DELETE.ALL_SH.{PROJECTION}",
+            "$JS.sh.API.CONSUMER.CREATE.ALL_SH.intruder",
+            "$JS.sh.API.STREAM.UPDATE.ALL_SH",
+            "$JS.API.STREAM.DELETE.EVENTS_HZ",
+            "$JS.API.STREAM.PURGE.ALL_HZ",
+            "$JS.API.STREAM.DELETE.ALL_HZ",
+            "$JS.API.STREAM.CREATE.OTHER",
+        ]
+        for subject in attempts:
+            with pytest.raises(Exception):  # noqa: B017  (no reply: the publish is refused)
+                await nc.request(subject, b"{}", timeout=0.5)
+        await nc.flush()
+        await asyncio.sleep(0.3)
+        denied = [v for v in violations.seen if "permissions violation" in v.lower()]
+        assert len(denied) >= len(attempts), violations.seen
+    finally:
+        await nc.close()
+    more = set(await federation.create_carriers("sh", 2))
+    await eventually(lambda: _directory(federation, "hz"), lambda n: more <= n, "still flowing")
+    sh_after, hz_after = (
+        await _alliance_state(federation, "sh"), await _alliance_state(federation, "hz")
+    )  # fmt: skip
+    assert sh_after[PROJECTION] == sh_before[PROJECTION]
+    assert hz_after[PROJECTION] == hz_before[PROJECTION]
+    assert sh_after[events_stream_name("sh")] == sh_before[events_stream_name("sh")] + 2  # type: ignore[operator]
+    assert not overheard, "a service user subscribed to everything"

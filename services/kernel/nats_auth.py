@@ -1,8 +1,9 @@
 """Who may do what on a region's NATS server.
 
-- Account ALLIANCE, with JetStream: the `service` user (the region's services, who may publish
-  events only under their region's subjects) and the `leaf` user (the other regions' servers,
-  over the leaf connections).
+- Account ALLIANCE, with JetStream: the `service` user (the region's services: they publish
+  events only under their region's subjects and use JetStream only for their region's two
+  streams and the consumers on its ALL_<R>; client connections only) and the `leaf` user (the
+  other regions' servers, over the leaf connections).
 - One account per partner organisation, `PARTNER_<NAME>`, with JetStream limits: the partner's
   user reads its own copy of the region's events (a stream named ALL_<R> in its account, fed by
   a consumer the alliance owns; see cli.partners) and manages its own consumers on it; the
@@ -99,7 +100,27 @@ def partner_deny(region: str, name: str) -> list[str]:
 
 
 def service_allow(region: str) -> list[str]:
-    return [f"alliance.{region}.>", "$JS.API.>", "$JS.*.API.>", "$JS.ACK.>", "$JS.FC.>", "_INBOX.>"]
+    """The region's own events, its own two streams and the consumers on ALL_<R>, and asking
+    other regions' domains whether they answer: nothing of another region, no stream deleted
+    or purged. (Sourcing is done by the server itself, so the services need nothing more.)"""
+    own = [f"EVENTS_{region.upper()}", f"ALL_{region.upper()}"]
+    stream = own[1]
+    return [
+        f"alliance.{region}.>",
+        "$JS.API.INFO",
+        *(f"$JS.API.STREAM.{verb}.{name}" for name in own for verb in ("INFO", "CREATE", "UPDATE")),
+        f"$JS.API.STREAM.MSG.GET.{stream}",
+        f"$JS.API.DIRECT.GET.{stream}",
+        f"$JS.API.DIRECT.GET.{stream}.>",
+        f"$JS.API.CONSUMER.CREATE.{stream}.>",
+        f"$JS.API.CONSUMER.DURABLE.CREATE.{stream}.*",
+        f"$JS.API.CONSUMER.INFO.{stream}.*",
+        f"$JS.API.CONSUMER.DELETE.{stream}.*",
+        f"$JS.API.CONSUMER.MSG.NEXT.{stream}.*",
+        f"$JS.ACK.{stream}.>",
+        f"$JS.ACK.*.*.{stream}.>",
+        "$JS.*.API.INFO",
+    ]
 
 
 @dataclass(frozen=True)
@@ -184,9 +205,10 @@ def accounts_block(region: str, keys: NatsSecrets) -> list[str]:
         f"  {ACCOUNT} {{",
         "    jetstream: enabled",
         "    users = [",
-        f'      {{ user: {SERVICE_USER}, password: "{keys.service_password}", permissions: {{',
+        f'      {{ user: {SERVICE_USER}, password: "{keys.service_password}",',
+        '        allowed_connection_types: ["STANDARD"], permissions: {',
         f"          publish: {{ allow: {_list(service_allow(region))} }},",
-        '          subscribe: { allow: [">"] } } }',
+        '          subscribe: { allow: ["_INBOX.>"] } } }',
         "    ]",
     ]
     if keys.partners:
