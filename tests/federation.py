@@ -50,16 +50,17 @@ class Federation:
     regions: dict[str, Region] = field(default_factory=dict)
 
     proxy: TcpProxy | None = None
-    keys: NatsSecrets = field(default_factory=NatsSecrets.generate)
+    keys: NatsSecrets = field(default_factory=lambda: NatsSecrets({}))
     # Settings every service gets on top of the defaults, e.g. a short events retention.
     overrides: dict[str, Any] = field(default_factory=dict)
 
     def url(self, region: str, user: str = SERVICE_USER) -> str:
         """The region's NATS URL with a user's credentials: the services', a partner's (its own
         account, read-only), or the alliance's admin user of a partner's account."""
-        password = {SERVICE_USER: self.keys.service_password, **self.keys.partners}
-        for partner in self.keys.partners:
-            password[admin_user(partner)] = self.keys.admin_password
+        own = self.keys.region(region)
+        password = {SERVICE_USER: own.service_password, **own.partners}
+        for partner in own.partners:
+            password[admin_user(partner)] = own.admin_password
         return self.regions[region].nats.url.replace("nats://", f"nats://{user}:{password[user]}@")
 
     async def provision_partners(self, region: str) -> None:
@@ -81,7 +82,7 @@ class Federation:
         """proxy_link=(spoke, hub) sends that spoke's leaf connection through a TcpProxy;
         `partners` get accounts of their own; `overrides` are settings of every service."""
         topology = local_topology(names, base_port=free_base_port(len(names)))
-        keys = NatsSecrets.generate(partners)
+        keys = NatsSecrets.generate(names, partners)
         federation = cls(topology, folder, keys=keys, overrides=overrides)
         try:
             await federation._start(names, proxy_link)
@@ -127,7 +128,7 @@ class Federation:
             "db_path": self.folder / f"{name}-{db}.db",
             "nats_url": self.regions[name].nats.url,
             "nats_user": SERVICE_USER,
-            "nats_password": self.keys.service_password,
+            "nats_password": self.keys.region(name).service_password,
             "jwt_secret": JWT_SECRET,
             "shutdown_grace_s": 1.0,
         }

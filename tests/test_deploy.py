@@ -117,15 +117,49 @@ def test_dockerfile_is_multi_stage_non_root_and_copies_real_files() -> None:
 
 def test_nats_server_accepts_every_region_config(tmp_path: Path) -> None:
     """What `alliance nats --region R` renders in each container, checked by nats-server -t."""
-    keys = NatsSecrets.generate()
+    keys = NatsSecrets.generate(CONTAINERS.names, ("acme",))
     for region in CONTAINERS.names:
-        config = render_container_config(region, keys, tmp_path)
+        own = keys.region(region)
+        config = render_container_config(region, keys.keys_for(region), tmp_path)
         result = subprocess.run(
             [str(BIN / "nats-server"), "-t", "-c", str(config)], capture_output=True, text=True
         )
         assert result.returncode == 0, result.stdout + result.stderr
         text = config.read_text()
         assert "sync_interval: always" in text and f"domain: {region}" in text
+        others = [s for r, s in keys.regions.items() if r != region]
+        plaintext = [own.service_password, own.admin_password, *own.partners.values()]
+        plaintext += [p for s in others for p in (s.service_password, s.leaf_password)]
+        assert not [p for p in plaintext if p in text], "a password in clear in the config"
+        if CONTAINERS.leaf_remotes(region):
+            assert own.leaf_password in text, "the leaf remote logs in with its own password"
+        leaf_users = re.findall(r'user: (leaf-\w+), password: "\$2b\$.*LEAFNODE', text)
+        assert sorted(leaf_users) == sorted(f"leaf-{r}" for r in keys.regions if r != region)
+
+
+def test_no_secret_variable_is_shared_by_two_regions(compose: dict[str, Any]) -> None:
+    """A region's leaked environment holds nothing of another region (but the JWT secret,
+    which every service shares until tokens are signed asymmetrically)."""
+    used_by: dict[str, set[str]] = {}
+    for name, service in compose["services"].items():
+        region = name.rsplit("-", 1)[1]
+        for value in (service.get("environment") or {}).values():
+            for variable in re.findall(r"\$\{(\w+)", str(value)):
+                used_by.setdefault(variable, set()).add(region)
+    shared = {v: r for v, r in used_by.items() if len(r) > 1 and v != "ALLIANCE_JWT_SECRET"}
+    assert not shared, shared
+
+
+def test_nats_secrets_prints_what_compose_needs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [str(BIN / "alliance"), "nats-secrets", "--partners", "acme"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    exported = dict(re.findall(r"^export (\w+)=(.*)$", result.stdout, re.M))
+    compose_text = (ROOT / "docker-compose.yml").read_text()
+    needed = set(re.findall(r"\$\{(ALLIANCE_[A-Z]+_NATS_\w+?)[:}]", compose_text))
+    assert needed and needed <= set(exported), needed - set(exported)
 
 
 def test_alliance_nats_refuses_to_start_without_passwords(tmp_path: Path) -> None:

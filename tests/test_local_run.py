@@ -266,10 +266,15 @@ def test_a_failed_start_stops_everything_it_had_started(tmp_path: Path) -> None:
     from kernel.topology import local_topology
 
     topology = local_topology(["sh", "hz"], base_port=free_base_port(2))
-    grpc_port = free_port()
-    taken = grpc_port + PORTS_PER_SERVICE + 1  # pairing in hz: after sh's services started
     with socket.socket() as blocker:
-        blocker.bind(("127.0.0.1", taken))
+        for _ in range(20):  # a port above a free one may be held by someone else already
+            grpc_port = free_port()
+            taken = grpc_port + PORTS_PER_SERVICE + 1  # pairing in hz: after sh's services
+            try:
+                blocker.bind(("127.0.0.1", taken))
+                break
+            except OSError:
+                continue
         blocker.listen()
         federation = LocalFederation(tmp_path, topology, grpc_base_port=grpc_port)
         with pytest.raises(SystemExit, match="is in use"):  # {taken}, or one taken meanwhile
@@ -289,7 +294,8 @@ def _a_message_that_is_no_event_shows_in_status(
     consumer; status turns red within seconds, and the operator discards it."""
     keys = json.loads((base / "nats.secrets").read_text())
     hz = next(n for n in state["nats"] if n["region"] == "hz")["url"]
-    url = hz.replace("nats://", f"nats://{SERVICE_USER}:{keys['service_password']}@")
+    password = keys["regions"]["hz"]["service_password"]
+    url = hz.replace("nats://", f"nats://{SERVICE_USER}:{password}@")
 
     async def publish() -> None:
         nc = await nats.connect(url)

@@ -233,7 +233,7 @@ def test_partner_accounts_render_for_every_region() -> None:
     from kernel.topology import local_topology
 
     config = local_topology(REGIONS).nats_config(
-        "hz", "/tmp/x", keys=NatsSecrets.generate(("demo", "acme"))
+        "hz", "/tmp/x", keys=NatsSecrets.generate(REGIONS, ("demo", "acme")).keys_for("hz")
     )
     assert config.count("PARTNER_DEMO {") == 1 and config.count("PARTNER_ACME {") == 1
     assert '"partner.deliver.hz.acme", accounts: [PARTNER_ACME]' in config
@@ -246,7 +246,7 @@ async def test_a_deployment_provisions_its_partners_from_the_environment(
 ) -> None:
     """`alliance partner provision`, as an operator runs it beside a compose deployment: every
     configured partner's feed and copy, changing nothing that exists; a wrong key is refused."""
-    keys = federation.keys
+    keys = federation.keys.region("hz")
     env = {
         **os.environ,
         "ALLIANCE_NATS_SERVICE_PASSWORD": keys.service_password,
@@ -321,3 +321,18 @@ async def test_a_regions_service_credentials_reach_nothing_beyond_its_own_stream
     assert hz_after[PROJECTION] == hz_before[PROJECTION]
     assert sh_after[events_stream_name("sh")] == sh_before[events_stream_name("sh")] + 2  # type: ignore[operator]
     assert not overheard, "a service user subscribed to everything"
+
+
+async def test_leaf_credentials_work_only_as_a_leaf_connection(federation: Federation) -> None:
+    """hz's leaf password (in hz's rendered config, for its remote) opens no client session on
+    sh; the leaf link it is for keeps carrying hz's events."""
+    from kernel.nats_auth import leaf_user
+
+    password = federation.keys.region("hz").leaf_password
+    url = federation.regions["sh"].nats.url.replace(
+        "nats://", f"nats://{leaf_user('hz')}:{password}@"
+    )
+    with pytest.raises(Exception):  # noqa: B017  (an authorization violation)
+        await nats.connect(url, allow_reconnect=False, connect_timeout=2)
+    created = set(await federation.create_carriers("hz", 2))
+    await wait_until_held(federation, "sh", created, within_s=15)

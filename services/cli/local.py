@@ -65,7 +65,8 @@ class LocalState:
         for region in self.nats:
             config = Path(region.config)
             store = config.parent / f"{region.region}-js"
-            config.write_text(topology.nats_config(region.region, store, keys=keys))
+            region_keys = keys.keys_for(region.region)
+            config.write_text(topology.nats_config(region.region, store, keys=region_keys))
             for _ in range(2):
                 _reload(region)
 
@@ -76,20 +77,24 @@ class LocalState:
     def nats_of(self, region: str) -> RegionNats:
         return next(n for n in self.nats if n.region == region)
 
+    def secrets(self, base_dir: Path) -> NatsSecrets:
+        """Every region's NATS passwords, kept beside the local federation's data."""
+        return NatsSecrets.load_or_create(base_dir / NATS_SECRETS, [n.region for n in self.nats])
+
     def partner_url(self, region: str, base_dir: Path, partner: str = DEMO_PARTNER) -> str:
         """The region's NATS URL with a partner's credentials (its own account, read-only)."""
-        keys = NatsSecrets.load_or_create(base_dir / NATS_SECRETS)
-        return _with_user(self.nats_of(region).url, partner, keys.partners[partner])
+        password = self.secrets(base_dir).region(region).partners[partner]
+        return _with_user(self.nats_of(region).url, partner, password)
 
     def service_url(self, region: str, base_dir: Path) -> str:
         """The region's NATS URL with the services' credentials (for operators' tools)."""
-        keys = NatsSecrets.load_or_create(base_dir / NATS_SECRETS)
-        return _with_user(self.nats_of(region).url, SERVICE_USER, keys.service_password)
+        password = self.secrets(base_dir).region(region).service_password
+        return _with_user(self.nats_of(region).url, SERVICE_USER, password)
 
     def admin_url(self, region: str, base_dir: Path, partner: str) -> str:
         """The region's NATS URL as the alliance's user in a partner's account."""
-        keys = NatsSecrets.load_or_create(base_dir / NATS_SECRETS)
-        return _with_user(self.nats_of(region).url, admin_user(partner), keys.admin_password)
+        password = self.secrets(base_dir).region(region).admin_password
+        return _with_user(self.nats_of(region).url, admin_user(partner), password)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2))
@@ -169,7 +174,7 @@ class LocalFederation:
         logs = self.base_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         secret = jwt_secret(self.base_dir)
-        keys = NatsSecrets.load_or_create(self.base_dir / NATS_SECRETS)
+        keys = NatsSecrets.load_or_create(self.base_dir / NATS_SECRETS, self.topology.names)
         state = LocalState(
             hub=self.topology.hub, nats_base_port=self.topology.regions[0].client_port
         )
@@ -207,7 +212,7 @@ class LocalFederation:
                         f"{prefix}_DB_PATH": str(self.base_dir / node.name / f"{service}.db"),
                         f"{prefix}_NATS_URL": state.nats_of(node.name).url,
                         f"{prefix}_NATS_USER": SERVICE_USER,
-                        f"{prefix}_NATS_PASSWORD": keys.service_password,
+                        f"{prefix}_NATS_PASSWORD": keys.region(node.name).service_password,
                         f"{prefix}_JWT_SECRET": secret,
                     },
                     log_path=logs / f"{service}-{node.name}.log",

@@ -201,6 +201,32 @@ def run_nats(
     os.execv(binary, [binary, "-c", str(config)])
 
 
+@app.command("nats-secrets")
+def nats_secrets(
+    regions: Annotated[str, typer.Option(help="Comma-separated regions")] = DEFAULT_REGIONS,
+    partners: Annotated[str, typer.Option(help="Comma-separated partner organisations")] = "",
+) -> None:
+    """Print new NATS secrets for a deployment as shell exports, ALLIANCE_<R>_NATS_…: per region
+    its services', leaf and admin passwords, its partners' passwords, and the bcrypt hashes of
+    the other regions' leaf passwords (all a region's server learns of them)."""
+    names = [r.strip() for r in regions.split(",") if r.strip()]
+    try:
+        keys = NatsSecrets.generate(names, tuple(p.strip() for p in partners.split(",") if p))
+    except ValueError as exc:
+        raise typer.Exit(code=_fail(str(exc))) from None
+    for region in names:
+        own, prefix = keys.keys_for(region), f"ALLIANCE_{region.upper()}_NATS_"
+        values = {
+            "SERVICE_PASSWORD": own.service_password,
+            "LEAF_PASSWORD": own.leaf_password,
+            "ADMIN_PASSWORD": own.admin_password,
+            "PARTNERS": ",".join(f"{n}={p}" for n, p in own.partners.items()),
+            "LEAF_HASHES": ",".join(f"{r}={h}" for r, h in own.peer_leaf_hashes.items()),
+        }
+        for key, value in values.items():
+            typer.echo(f"export {prefix}{key}={shlex.quote(value)}")
+
+
 @app.command()
 def probe(
     target: Annotated[str, typer.Argument(help="host:port of a service")] = "127.0.0.1:50051",
@@ -513,7 +539,7 @@ def partner_add(
     from cli.partners import Partner, provision
 
     state = _local_state(base_dir)
-    keys = NatsSecrets.load_or_create(base_dir / NATS_SECRETS)
+    keys = state.secrets(base_dir)
     try:
         check_partner_name(name)
         start = datetime.fromisoformat(since.replace("Z", "+00:00")) if since else None
@@ -542,7 +568,7 @@ def partner_rotate(name: str, base_dir: BaseDir = DEFAULT_BASE) -> None:
     """A new password for a partner, live in every region at once (servers reload; the old
     password stops working). Its copy and consumers stay."""
     state = _local_state(base_dir)
-    keys = NatsSecrets.load_or_create(base_dir / NATS_SECRETS)
+    keys = state.secrets(base_dir)
     if name not in keys.partners:
         raise typer.Exit(code=_fail(f"{name} is not a partner"))
     keys = keys.with_partner(name)
@@ -557,7 +583,7 @@ def partner_remove(name: str, base_dir: BaseDir = DEFAULT_BASE) -> None:
     from cli.partners import deprovision
 
     state = _local_state(base_dir)
-    keys = NatsSecrets.load_or_create(base_dir / NATS_SECRETS)
+    keys = state.secrets(base_dir)
     if name not in keys.partners:
         raise typer.Exit(code=_fail(f"{name} is not a partner"))
     for region in state.nats:
@@ -581,7 +607,7 @@ def partner_list(base_dir: BaseDir = DEFAULT_BASE) -> None:
     from cli.partners import describe
 
     state = _local_state(base_dir)
-    keys = NatsSecrets.load_or_create(base_dir / NATS_SECRETS)
+    keys = state.secrets(base_dir)
     table = Table(title="partners")
     for column in ("partner", "region", "sees", "since", "events in its copy"):
         table.add_column(column)

@@ -2,8 +2,8 @@
 
 - Account ALLIANCE, with JetStream: the `service` user (the region's services: they publish
   events only under their region's subjects and use JetStream only for their region's two
-  streams and the consumers on its ALL_<R>; client connections only) and the `leaf` user (the
-  other regions' servers, over the leaf connections).
+  streams and the consumers on its ALL_<R>; client connections only) and one `leaf-<x>` user
+  per other region, for that region's server and only as a leaf connection.
 - One account per partner organisation, `PARTNER_<NAME>`, with JetStream limits: the partner's
   user reads its own copy of the region's events (a stream named ALL_<R> in its account, fed by
   a consumer the alliance owns; see cli.partners) and manages its own consumers on it; the
@@ -12,7 +12,8 @@
   inbox or stream of ALLIANCE is reachable from a partner account, and no partner reaches
   another's account.
 
-Passwords are generated per deployment and never committed.
+Passwords are generated per region and never committed; rendered configs hold only their
+bcrypt hashes, but for the region's own leaf remote, whose URL needs its password.
 """
 
 from __future__ import annotations
@@ -21,17 +22,19 @@ import json
 import re
 import secrets
 from dataclasses import asdict, dataclass, field, replace
+from functools import cache
 from pathlib import Path
 
+import bcrypt
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ACCOUNT = "ALLIANCE"
 SERVICE_USER = "service"
-LEAF_USER = "leaf"
+BCRYPT_COST = 10  # about 60 ms per hash or login here
 DEMO_PARTNER = "demo"
 PARTNER_NAME = re.compile(r"^[a-z][a-z0-9]{1,30}$")
-RESERVED_NAMES = frozenset({SERVICE_USER, LEAF_USER, "alliance", "admin", "system"})
+RESERVED_NAMES = frozenset({SERVICE_USER, "leaf", "alliance", "admin", "system"})
 
 
 def check_partner_name(name: str) -> str:
@@ -123,30 +126,96 @@ def service_allow(region: str) -> list[str]:
     ]
 
 
+def leaf_user(region: str) -> str:
+    """The user a region's server logs in as on the other regions' leaf listeners."""
+    return f"leaf-{region}"
+
+
+@cache
+def hashed(password: str) -> str:
+    """A bcrypt hash for a rendered config: the servers keep no password of anyone but their
+    own leaf remote. (Cached per process: a hash costs about 60 ms.)"""
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_COST)).decode()
+
+
+def _password() -> str:
+    return secrets.token_urlsafe(24)
+
+
 @dataclass(frozen=True)
-class NatsSecrets:
+class RegionKeys:
+    """What one region's NATS server is configured with. Its own users' passwords (the config
+    holds their hashes) and its leaf remote's password; of the other regions, only the hashes
+    of their leaf passwords."""
+
     service_password: str
     leaf_password: str
-    admin_password: str  # the alliance's user in every partner account
+    admin_password: str  # the alliance's user in each partner account
     partners: dict[str, str] = field(default_factory=dict)  # partner → its password
+    peer_leaf_hashes: dict[str, str] = field(default_factory=dict)  # region → bcrypt hash
+
+
+@dataclass(frozen=True)
+class RegionSecrets:
+    service_password: str
+    leaf_password: str
+    admin_password: str
+    partners: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def generate(cls, partners: tuple[str, ...] = (DEMO_PARTNER,)) -> NatsSecrets:
-        return cls(
-            service_password=secrets.token_urlsafe(24),
-            leaf_password=secrets.token_urlsafe(24),
-            admin_password=secrets.token_urlsafe(24),
-            partners={check_partner_name(p): secrets.token_urlsafe(24) for p in partners},
+    def generate(cls, partners: tuple[str, ...]) -> RegionSecrets:
+        return cls(_password(), _password(), _password(), {p: _password() for p in partners})
+
+
+@dataclass(frozen=True)
+class NatsSecrets:
+    """Every region's NATS passwords, for a federation run on one host (the local launcher and
+    the tests): no password is shared by two regions."""
+
+    regions: dict[str, RegionSecrets]
+
+    @classmethod
+    def generate(
+        cls, regions: list[str], partners: tuple[str, ...] = (DEMO_PARTNER,)
+    ) -> NatsSecrets:
+        for name in partners:
+            check_partner_name(name)
+        return cls({region: RegionSecrets.generate(partners) for region in regions})
+
+    def region(self, region: str) -> RegionSecrets:
+        return self.regions[region]
+
+    @property
+    def partners(self) -> list[str]:
+        return sorted({p for r in self.regions.values() for p in r.partners})
+
+    def keys_for(self, region: str) -> RegionKeys:
+        own = self.regions[region]
+        return RegionKeys(
+            own.service_password,
+            own.leaf_password,
+            own.admin_password,
+            dict(own.partners),
+            {r: hashed(s.leaf_password) for r, s in self.regions.items() if r != region},
         )
 
     def with_partner(self, name: str) -> NatsSecrets:
-        """A new password for the partner (added, or its password rotated)."""
-        return replace(
-            self, partners={**self.partners, check_partner_name(name): secrets.token_urlsafe(24)}
+        """New passwords for the partner in every region (added, or rotated)."""
+        check_partner_name(name)
+        return NatsSecrets(
+            {
+                r: replace(s, partners={**s.partners, name: _password()})
+                for r, s in self.regions.items()
+            }
         )
 
     def without_partner(self, name: str) -> NatsSecrets:
-        return replace(self, partners={p: k for p, k in self.partners.items() if p != name})
+        return NatsSecrets(
+            {
+                r: replace(s, partners={p: k for p, k in s.partners.items() if p != name})
+                for r, s in self.regions.items()
+            }
+        )
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,44 +223,57 @@ class NatsSecrets:
         path.write_text(json.dumps(asdict(self)))
 
     @classmethod
-    def load_or_create(cls, path: Path) -> NatsSecrets:
-        """Kept beside the local federation's data, mode 0600."""
+    def load_or_create(cls, path: Path, regions: list[str]) -> NatsSecrets:
+        """Kept beside the local federation's data, mode 0600; regions it lacks are added."""
+        found: dict[str, RegionSecrets] = {}
         if path.exists():
-            data = json.loads(path.read_text())
-            if set(data) == {f.name for f in cls.__dataclass_fields__.values()}:
-                return cls(**data)
-        keys = cls.generate()  # none yet, or from an older layout: start afresh
-        keys.save(path)
+            try:
+                data = json.loads(path.read_text())
+                found = {r: RegionSecrets(**s) for r, s in data["regions"].items()}
+            except (KeyError, TypeError, ValueError):
+                found = {}  # an older layout: start afresh
+        partners = tuple(sorted({p for s in found.values() for p in s.partners})) or (DEMO_PARTNER,)
+        missing = {r: RegionSecrets.generate(partners) for r in regions if r not in found}
+        keys = cls({**found, **missing})
+        if missing or not path.exists():
+            keys.save(path)
         return keys
 
 
 class NatsKeySettings(BaseSettings):
-    """The passwords of a deployment's NATS users, from the environment (ALLIANCE_NATS_…)."""
+    """One region's NATS passwords in a deployment, from the environment (ALLIANCE_NATS_…)."""
 
     model_config = SettingsConfigDict(env_prefix="ALLIANCE_NATS_", frozen=True, extra="ignore")
 
     service_password: SecretStr
     leaf_password: SecretStr
     admin_password: SecretStr
+    leaf_hashes: SecretStr = SecretStr("")  # "hz=<bcrypt>,zjg=<bcrypt>": the other regions'
     partners: SecretStr = SecretStr("")  # "name=password,name=password"
 
-    @field_validator("partners")
+    @field_validator("partners", "leaf_hashes")
     @classmethod
-    def _partners_are_named(cls, value: SecretStr) -> SecretStr:
+    def _pairs(cls, value: SecretStr) -> SecretStr:
         for entry in filter(None, value.get_secret_value().split(",")):
-            name, sep, password = entry.partition("=")
-            if not sep or not password:
-                raise ValueError("must be name=password pairs separated by commas")
-            check_partner_name(name.strip())
+            _, sep, secret = entry.partition("=")
+            if not sep or not secret:
+                raise ValueError("must be name=value pairs separated by commas")
         return value
 
-    def keys(self) -> NatsSecrets:
-        pairs = (e.partition("=") for e in self.partners.get_secret_value().split(",") if e)
-        return NatsSecrets(
+    def keys(self) -> RegionKeys:
+        def pairs(value: SecretStr) -> dict[str, str]:
+            entries = (e.partition("=") for e in value.get_secret_value().split(",") if e)
+            return {name.strip(): secret.strip() for name, _, secret in entries}
+
+        partners = pairs(self.partners)
+        for name in partners:
+            check_partner_name(name)
+        return RegionKeys(
             self.service_password.get_secret_value(),
             self.leaf_password.get_secret_value(),
             self.admin_password.get_secret_value(),
-            {name.strip(): password for name, _, password in pairs},
+            partners,
+            pairs(self.leaf_hashes),
         )
 
 
@@ -199,16 +281,21 @@ def _list(items: list[str]) -> str:
     return "[" + ", ".join(f'"{item}"' for item in items) + "]"
 
 
-def accounts_block(region: str, keys: NatsSecrets) -> list[str]:
+def accounts_block(region: str, keys: RegionKeys) -> list[str]:
     lines = [
         "accounts {",
         f"  {ACCOUNT} {{",
         "    jetstream: enabled",
         "    users = [",
-        f'      {{ user: {SERVICE_USER}, password: "{keys.service_password}",',
+        f'      {{ user: {SERVICE_USER}, password: "{hashed(keys.service_password)}",',
         '        allowed_connection_types: ["STANDARD"], permissions: {',
         f"          publish: {{ allow: {_list(service_allow(region))} }},",
         '          subscribe: { allow: ["_INBOX.>"] } } }',
+        *(
+            f'      {{ user: {leaf_user(peer)}, password: "{leaf_hash}",'
+            ' allowed_connection_types: ["LEAFNODE"] }'
+            for peer, leaf_hash in sorted(keys.peer_leaf_hashes.items())
+        ),
         "    ]",
     ]
     if keys.partners:
@@ -223,11 +310,12 @@ def accounts_block(region: str, keys: NatsSecrets) -> list[str]:
         lines.append("    ]")
     lines.append("  }")
     for name, password in sorted(keys.partners.items()):
-        lines += _partner_account(region, name, password, keys.admin_password)
+        lines += _partner_account(region, name, hashed(password), hashed(keys.admin_password))
     return [*lines, "}", ""]
 
 
 def _partner_account(region: str, name: str, password: str, admin_password: str) -> list[str]:
+    """`password` and `admin_password` as the config holds them (hashed)."""
     feed = f"ALL_{region.upper()}.{feed_name(name)}"
     return [
         f"  {partner_account(name)} {{",
@@ -250,11 +338,6 @@ def _partner_account(region: str, name: str, password: str, admin_password: str)
     ]
 
 
-def leaf_authorization(keys: NatsSecrets) -> str:
-    password = f'password: "{keys.leaf_password}"'
-    return f"  authorization {{ user: {LEAF_USER}, {password}, account: {ACCOUNT} }}"
-
-
-def with_leaf_credentials(url: str, keys: NatsSecrets) -> str:
+def with_leaf_credentials(url: str, region: str, keys: RegionKeys) -> str:
     scheme, _, rest = url.partition("://")
-    return f"{scheme}://{LEAF_USER}:{keys.leaf_password}@{rest}"
+    return f"{scheme}://{leaf_user(region)}:{keys.leaf_password}@{rest}"

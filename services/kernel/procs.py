@@ -232,7 +232,9 @@ def region_nats(
     store = base_dir / f"{region}-js"
     config = base_dir / f"{region}.conf"
     config.touch(mode=0o600)
-    config.write_text(topology.nats_config(region, store, keys=keys))
+    config.write_text(
+        topology.nats_config(region, store, keys=keys.keys_for(region) if keys else None)
+    )
     return NatsServer(
         store,
         port=node.client_port,

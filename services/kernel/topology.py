@@ -16,13 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from kernel.nats_auth import (
-    ACCOUNT,
-    NatsSecrets,
-    accounts_block,
-    leaf_authorization,
-    with_leaf_credentials,
-)
+from kernel.nats_auth import ACCOUNT, RegionKeys, accounts_block, with_leaf_credentials
 
 
 @dataclass(frozen=True)
@@ -80,13 +74,13 @@ class Topology:
         store_dir: Path | str,
         *,
         listen_host: str = "127.0.0.1",
-        keys: NatsSecrets | None = None,
+        keys: RegionKeys | None = None,
     ) -> str:
         """With keys, the server requires the users of kernel.nats_auth; without, it is open."""
         node = self.region(name)
         remotes = self.leaf_remotes(name)
         if keys is not None:
-            remotes = [with_leaf_credentials(url, keys) for url in remotes]
+            remotes = [with_leaf_credentials(url, name, keys) for url in remotes]
         lines = [
             f"# NATS of region {name}, derived from kernel.topology; do not edit by hand.",
             f"server_name: alliance-{name}",
@@ -105,8 +99,6 @@ class Topology:
             f"  listen: {listen_host}:{node.leaf_port}",
             "  no_advertise: true",
         ]
-        if keys is not None:
-            lines.append(leaf_authorization(keys))
         if remotes:
             urls = ", ".join(f'"{url}"' for url in remotes)
             account = f" account: {ACCOUNT}," if keys else ""
@@ -166,7 +158,7 @@ CONTAINERS = container_topology(REGIONS)
 CONTAINER_STORE = "/var/lib/nats"
 
 
-def render_container_config(region: str, keys: NatsSecrets, out_dir: Path) -> Path:
+def render_container_config(region: str, keys: RegionKeys, out_dir: Path) -> Path:
     """A region's NATS config for docker-compose.yml, rendered when its container starts."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{region}.conf"
