@@ -336,3 +336,46 @@ async def test_leaf_credentials_work_only_as_a_leaf_connection(federation: Feder
         await nats.connect(url, allow_reconnect=False, connect_timeout=2)
     created = set(await federation.create_carriers("hz", 2))
     await wait_until_held(federation, "sh", created, within_s=15)
+
+
+async def test_a_compromised_region_reaches_nothing_of_another_through_its_leaf_link(
+    federation: Federation,
+) -> None:
+    """hz's server with a user allowed everything (as if hz's operator were hostile or its host
+    taken): sh's streams, consumers and subjects stay out of reach across the leaf link, which
+    carries only what sourcing needs — and sourcing goes on."""
+    import signal
+
+    hz = federation.regions["hz"]
+    config = federation.folder / "nats" / "hz.conf"
+    text = config.read_text()
+    config.write_text(
+        text.replace(
+            "    users = [\n", '    users = [\n      { user: root, password: "root" }\n', 1
+        )
+    )
+    for _ in range(2):
+        os.kill(hz.nats.pid, signal.SIGHUP)
+        await asyncio.sleep(0.5)
+    sh_before = await _alliance_state(federation, "sh")
+    root = await nats.connect(hz.nats.url.replace("nats://", "nats://root:root@"))
+    try:
+        for subject in (
+            "$JS.sh.API.STREAM.DELETE.EVENTS_SH",
+            "$JS.sh.API.STREAM.PURGE.ALL_SH",
+            f"$JS.sh.API.CONSUMER.DELETE.ALL_SH.{PROJECTION}",
+            "$JS.sh.API.STREAM.UPDATE.ALL_SH",
+            "$JS.sh.API.STREAM.CREATE.INTRUDER",
+        ):
+            with pytest.raises(Exception):  # noqa: B017  (no responders across the link)
+                await root.request(subject, b"{}", timeout=1)
+        await root.publish("alliance.sh.membership.carrier.registered", b"forged")
+        await root.flush()
+    finally:
+        await root.close()
+    more = set(await federation.create_carriers("hz", 2))
+    await wait_until_held(federation, "sh", more, within_s=15)
+    sh_after = await _alliance_state(federation, "sh")
+    assert sh_after[PROJECTION] == sh_before[PROJECTION]
+    assert sh_after[events_stream_name("sh")] == sh_before[events_stream_name("sh")]
+    assert sh_after[all_stream_name("sh")] == sh_before[all_stream_name("sh")] + 2  # type: ignore[operator]

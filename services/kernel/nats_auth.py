@@ -131,6 +131,25 @@ def leaf_user(region: str) -> str:
     return f"leaf-{region}"
 
 
+def leaf_allow(regions: list[str]) -> list[str]:
+    """What may cross a leaf link, either way: what stream sourcing needs (the sourcing
+    consumers on each region's EVENTS_<X>, their deliveries and flow control, replies) and the
+    supervisor's INFO of each domain. No stream API, no consumer of ALL_<R>, no event subject:
+    a server whose users were all compromised still reaches nothing else of another region."""
+    sourcing = [
+        f"$JS.{r}.API.{call}.EVENTS_{r.upper()}{tail}"
+        for r in regions
+        for call, tail in (
+            ("CONSUMER.CREATE", ""),  # the name in the body, as sources send it
+            ("CONSUMER.CREATE", ".>"),
+            ("CONSUMER.DELETE", ".>"),
+            ("CONSUMER.INFO", ".>"),
+            ("STREAM.INFO", ""),
+        )
+    ]
+    return ["$JS.*.API.INFO", *sourcing, "$JSC.>", "$JS.FC.>", "$JS.S.>", "_INBOX.>", "$LDS.>"]
+
+
 @cache
 def hashed(password: str) -> str:
     """A bcrypt hash for a rendered config: the servers keep no password of anyone but their
@@ -282,6 +301,7 @@ def _list(items: list[str]) -> str:
 
 
 def accounts_block(region: str, keys: RegionKeys) -> list[str]:
+    leaf_list = _list(leaf_allow(sorted([region, *keys.peer_leaf_hashes])))
     lines = [
         "accounts {",
         f"  {ACCOUNT} {{",
@@ -292,9 +312,14 @@ def accounts_block(region: str, keys: RegionKeys) -> list[str]:
         f"          publish: {{ allow: {_list(service_allow(region))} }},",
         '          subscribe: { allow: ["_INBOX.>"] } } }',
         *(
-            f'      {{ user: {leaf_user(peer)}, password: "{leaf_hash}",'
-            ' allowed_connection_types: ["LEAFNODE"] }'
+            line
             for peer, leaf_hash in sorted(keys.peer_leaf_hashes.items())
+            for line in (
+                f'      {{ user: {leaf_user(peer)}, password: "{leaf_hash}",',
+                '        allowed_connection_types: ["LEAFNODE"], permissions: {',
+                f"          publish: {{ allow: {leaf_list} }},",
+                f"          subscribe: {{ allow: {leaf_list} }} }} }}",
+            )
         ),
         "    ]",
     ]
