@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,14 +16,17 @@ from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
+from cli.certs import server_certificate
 from cli.partners import Partner, provision
-from kernel.nats_auth import DEMO_PARTNER, SERVICE_USER, NatsSecrets, admin_user
+from kernel.nats_auth import DEMO_PARTNER, SERVICE_USER, NatsSecrets, TlsFiles, admin_user
+from kernel.nats_link import tls_context
 from kernel.procs import NatsServer, region_nats
 from kernel.server import ServiceHost
 from kernel.settings import ServiceSettings
 from kernel.streams import all_stream_name
 from kernel.topology import Topology, free_base_port, local_topology
 from membership.app import DEFINITION, MembershipSettings
+from nats.aio.client import Client
 
 from tests.conftest import JWT_SECRET, Tokens, auth, sample_carrier
 from tests.tcp_proxy import TcpProxy
@@ -53,6 +57,15 @@ class Federation:
     keys: NatsSecrets = field(default_factory=lambda: NatsSecrets({}))
     # Settings every service gets on top of the defaults, e.g. a short events retention.
     overrides: dict[str, Any] = field(default_factory=dict)
+    tls: TlsFiles | None = None  # every region's server certificate, from one CA
+
+    @property
+    def tls_context(self) -> ssl.SSLContext | None:
+        return tls_context(self.tls.ca if self.tls else None)
+
+    async def connect(self, region: str, user: str = SERVICE_USER, **options: Any) -> Client:
+        """A NATS connection to the region as `user`, over TLS (see url)."""
+        return await nats.connect(self.url(region, user), tls=self.tls_context, **options)
 
     def url(self, region: str, user: str = SERVICE_USER) -> str:
         """The region's NATS URL with a user's credentials: the services', a partner's (its own
@@ -66,7 +79,11 @@ class Federation:
     async def provision_partners(self, region: str) -> None:
         for partner in self.keys.partners:
             await provision(
-                self.url(region), self.url(region, admin_user(partner)), region, Partner(partner)
+                self.url(region),
+                self.url(region, admin_user(partner)),
+                region,
+                Partner(partner),
+                tls=self.tls_context,
             )
 
     @classmethod
@@ -83,7 +100,8 @@ class Federation:
         `partners` get accounts of their own; `overrides` are settings of every service."""
         topology = local_topology(names, base_port=free_base_port(len(names)))
         keys = NatsSecrets.generate(names, partners)
-        federation = cls(topology, folder, keys=keys, overrides=overrides)
+        tls = server_certificate(folder / "tls", "nats", ["127.0.0.1", "localhost"])
+        federation = cls(topology, folder, keys=keys, overrides=overrides, tls=tls)
         try:
             await federation._start(names, proxy_link)
         except BaseException:
@@ -102,6 +120,7 @@ class Federation:
                 self.folder / "nats",
                 self.folder / f"nats-{name}.log",
                 keys=self.keys,
+                tls=self.tls,
             )
             if self.proxy is not None and proxy_link is not None and name == proxy_link[0]:
                 config = self.folder / "nats" / f"{name}.conf"
@@ -131,6 +150,7 @@ class Federation:
             "nats_password": self.keys.region(name).service_password,
             "jwt_secret": JWT_SECRET,
             "shutdown_grace_s": 1.0,
+            "nats_ca_file": self.tls.ca if self.tls else None,
         }
         return settings_class(**{**values, **self.overrides, **overrides})
 
@@ -186,6 +206,7 @@ class Federation:
             self.folder / "nats",
             self.folder / f"nats-{name}.log",
             keys=self.keys,
+            tls=self.tls,
         )
         assert region.nats.port == node.client_port
         region.nats.start()
@@ -209,9 +230,9 @@ class Federation:
                 await self.proxy.close()
 
 
-async def held_by(url: str, region: str) -> list[str]:
+async def held_by(federation: Federation, region: str) -> list[str]:
     """The resource names of every event in the region's ALL_<R>, in stream order."""
-    nc = await nats.connect(url)
+    nc = await federation.connect(region)
     try:
         js = nc.jetstream()
         stream = all_stream_name(region)
@@ -230,11 +251,10 @@ async def wait_until_held(
 ) -> float:
     """Seconds until the region holds every expected event; fails with what is missing."""
     started = time.monotonic()
-    url = federation.url(region)
     held: list[str] = []
     while time.monotonic() - started < within_s:
         try:
-            held = await held_by(url, region)
+            held = await held_by(federation, region)
         except Exception:
             held = []
         if expected <= set(held):

@@ -10,7 +10,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import nats
 import pytest
 from alliance.membership.v1 import membership_pb2 as mpb
 from alliance.operations.v1 import operations_pb2 as ops
@@ -32,7 +31,7 @@ RETENTION_S = 2.0
 
 
 async def _stored(federation: Federation, region: str) -> int:
-    nc = await nats.connect(federation.url(region, SERVICE_USER))
+    nc = await federation.connect(region, SERVICE_USER)
     try:
         info = await nc.jetstream().stream_info(events_stream_name(region))
         return int(info.state.messages)

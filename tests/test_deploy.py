@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
-from kernel.nats_auth import NatsKeySettings, NatsSecrets
+from cli.certs import server_certificate
+from kernel.nats_auth import NatsKeySettings, NatsSecrets, TlsFiles
 from kernel.procs import NatsServer
 from kernel.topology import CONTAINERS, render_container_config
 from membership.app import MembershipSettings
@@ -97,7 +98,10 @@ def test_builds_and_mounts_refer_to_real_files(compose: dict[str, Any]) -> None:
         assert (ROOT / build["context"] / build["dockerfile"]).is_file(), name
         for volume in service.get("volumes", []):
             source = volume.split(":")[0]
-            if source.startswith((".", "/")):
+            if source.startswith("${"):
+                required = volume[: volume.index("}") + 1]
+                assert ":?" in required, f"{name}: {required} must be required from the environment"
+            elif source.startswith((".", "/")):
                 assert (ROOT / source).exists(), f"{name}: {source} is missing"
             else:
                 assert source in compose["volumes"], f"{name}: volume {source} is not declared"
@@ -120,20 +124,25 @@ def test_nats_server_accepts_every_region_config(tmp_path: Path) -> None:
     keys = NatsSecrets.generate(CONTAINERS.names, ("acme",))
     for region in CONTAINERS.names:
         own = keys.region(region)
-        config = render_container_config(region, keys.keys_for(region), tmp_path)
+        tls = server_certificate(tmp_path / "tls", f"nats-{region}", [f"nats-{region}"])
+        config = render_container_config(region, keys.keys_for(region), tmp_path, tls)
         result = subprocess.run(
             [str(BIN / "nats-server"), "-t", "-c", str(config)], capture_output=True, text=True
         )
         assert result.returncode == 0, result.stdout + result.stderr
         text = config.read_text()
         assert "sync_interval: always" in text and f"domain: {region}" in text
+        assert text.count(f'cert_file: "{tls.cert}"') == 2, "TLS on the client and leaf ports"
         others = [s for r, s in keys.regions.items() if r != region]
         plaintext = [own.service_password, own.admin_password, *own.partners.values()]
         plaintext += [p for s in others for p in (s.service_password, s.leaf_password)]
         assert not [p for p in plaintext if p in text], "a password in clear in the config"
         if CONTAINERS.leaf_remotes(region):
             assert own.leaf_password in text, "the leaf remote logs in with its own password"
-        leaf_users = re.findall(r'user: (leaf-\w+), password: "\$2b\$.*LEAFNODE', text)
+        leaf_only = (
+            r'user: (leaf-\w+), password: "\$2b\$[^"]+",\s+allowed_connection_types: \["LEAFNODE"'
+        )
+        leaf_users = re.findall(leaf_only, text)
         assert sorted(leaf_users) == sorted(f"leaf-{r}" for r in keys.regions if r != region)
 
 
@@ -203,3 +212,29 @@ def test_nats_healthcheck_command_works(nats_server: NatsServer, compose: dict[s
     assert subprocess.run(command, capture_output=True).returncode == 0
     wrong = [sys.executable, *[arg.replace("8222", "1") for arg in test[2:]]]
     assert subprocess.run(wrong, capture_output=True).returncode != 0
+
+
+def test_alliance_certs_makes_what_each_region_mounts(tmp_path: Path) -> None:
+    """Each region's folder: the CA, and a certificate for its host `nats-<region>` that its
+    rendered config uses on the client and leaf ports; no region gets the CA's key."""
+    from cryptography import x509
+
+    result = subprocess.run(
+        [str(BIN / "alliance"), "certs", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    keys = NatsSecrets.generate(CONTAINERS.names)
+    for region in CONTAINERS.names:
+        folder = tmp_path / region
+        assert sorted(p.name for p in folder.iterdir()) == ["ca.pem", "nats.key", "nats.pem"]
+        assert f"ALLIANCE_{region.upper()}_TLS_DIR={folder}" in result.stdout
+        cert = x509.load_pem_x509_certificate((folder / "nats.pem").read_bytes())
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        assert f"nats-{region}" in names.get_values_for_type(x509.DNSName)
+        tls = TlsFiles(folder / "ca.pem", folder / "nats.pem", folder / "nats.key")
+        config = render_container_config(region, keys.keys_for(region), tmp_path / "conf", tls)
+        checked = subprocess.run(
+            [str(BIN / "nats-server"), "-t", "-c", str(config)], capture_output=True, text=True
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr

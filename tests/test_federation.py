@@ -29,7 +29,7 @@ async def test_every_region_holds_every_event_exactly_once(federation: Federatio
     for name in REGIONS:
         await wait_until_held(federation, name, created, within_s=15)
     for name in REGIONS:
-        held = await held_by(federation.url(name), name)
+        held = await held_by(federation, name)
         duplicates = [n for n, c in Counter(held).items() if c > 1]
         assert not duplicates, f"{name} holds duplicates: {duplicates[:3]}"
         assert set(held) == created

@@ -9,6 +9,8 @@ import os
 import re
 import shlex
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -298,7 +300,7 @@ def _a_message_that_is_no_event_shows_in_status(
     url = hz.replace("nats://", f"nats://{SERVICE_USER}:{password}@")
 
     async def publish() -> None:
-        nc = await nats.connect(url)
+        nc = await nats.connect(url, tls=_tls(base))
         try:
             await nc.jetstream().publish("alliance.hz.sharing.booking.held", b"junk")
         finally:
@@ -334,7 +336,7 @@ def _a_partner_is_added_rotated_and_removed(base: Path, env: dict[str, str]) -> 
         return match.group(1)
 
     async def subjects_seen(url: str) -> set[str]:
-        nc = await nats.connect(url, allow_reconnect=False, connect_timeout=2)
+        nc = await nats.connect(url, allow_reconnect=False, connect_timeout=2, tls=_tls(base))
         try:
             js = nc.jetstream()
             for _ in range(100):
@@ -349,7 +351,7 @@ def _a_partner_is_added_rotated_and_removed(base: Path, env: dict[str, str]) -> 
 
     async def refused(url: str) -> bool:
         try:
-            nc = await nats.connect(url, allow_reconnect=False, connect_timeout=2)
+            nc = await nats.connect(url, allow_reconnect=False, connect_timeout=2, tls=_tls(base))
         except Exception:
             return True
         await nc.close()
@@ -372,3 +374,37 @@ def _a_partner_is_added_rotated_and_removed(base: Path, env: dict[str, str]) -> 
     assert removed.returncode == 0, removed.stdout + removed.stderr
     assert asyncio.run(refused(second))
     assert "acme" not in _alliance("partner", "list", base=base, env=env).stdout
+
+
+def _tls(base: Path) -> ssl.SSLContext:
+    """The local federation's NATS servers take TLS only, signed by its own CA."""
+    return ssl.create_default_context(cafile=str(base / "tls" / "ca.pem"))
+
+
+def test_the_local_nats_servers_refuse_plaintext(tmp_path: Path) -> None:
+    """A client that does not speak TLS gets nothing from them, credentials or not."""
+    from cli.local import local_tls
+    from kernel.nats_auth import NatsSecrets
+    from kernel.procs import region_nats
+    from kernel.topology import local_topology
+
+    topology = local_topology(["sh"], base_port=free_base_port(1))
+    server = region_nats(
+        topology, "sh", tmp_path, tmp_path / "sh.log",
+        keys=NatsSecrets.generate(["sh"]), tls=local_tls(tmp_path / "tls"),
+    )  # fmt: skip
+    server.start()
+    try:
+        server.wait_ready()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=3) as conn:
+            info = json.loads(conn.recv(4096).decode().removeprefix("INFO "))
+            assert info["tls_required"] is True
+            conn.sendall(b'CONNECT {"verbose":false}\r\nPING\r\n')
+            conn.settimeout(3)
+            try:
+                reply = conn.recv(4096)
+            except (TimeoutError, ConnectionError):
+                reply = b""
+            assert b"PONG" not in reply, reply
+    finally:
+        server.stop()

@@ -70,7 +70,7 @@ async def test_cut_link_keeps_every_region_working_and_converges_after_heal(tmp_
                 assert reply.carriers
                 reads += 1
             await asyncio.sleep(1)
-        hz_during_cut = set(await held_by(federation.url("hz"), "hz"))
+        hz_during_cut = set(await held_by(federation, "hz"))
         federation.proxy.heal()
         healed_at = time.monotonic()
         await load.stop()
@@ -84,7 +84,7 @@ async def test_cut_link_keeps_every_region_working_and_converges_after_heal(tmp_
             await wait_until_held(federation, region, expected, within_s=60)
         converged_s = time.monotonic() - healed_at
         for region in REGIONS:
-            held = await held_by(federation.url(region), region)
+            held = await held_by(federation, region)
             assert not [n for n, c in Counter(held).items() if c > 1], f"{region} holds duplicates"
             assert set(held) == expected
         print(
@@ -117,7 +117,7 @@ async def test_restarting_a_region_nats_and_a_region_service_mid_load_loses_noth
         assert {n.split("/")[1] for n in expected} == set(REGIONS)
         for region in REGIONS:
             await wait_until_held(federation, region, expected, within_s=30)
-            held = await held_by(federation.url(region), region)
+            held = await held_by(federation, region)
             assert not [n for n, c in Counter(held).items() if c > 1], f"{region} holds duplicates"
         for region in REGIONS:
             stub = federation.regions[region].stub

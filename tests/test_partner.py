@@ -50,7 +50,7 @@ class Violations:
 
 async def _copy_of(federation: Federation, region: str, partner: str) -> set[str]:
     """The resource names in the partner's copy of the region's events."""
-    nc = await nats.connect(federation.url(region, partner))
+    nc = await federation.connect(region, partner)
     try:
         js = nc.jetstream()
         info = await js.stream_info(all_stream_name(region))
@@ -67,7 +67,7 @@ async def _copy_of(federation: Federation, region: str, partner: str) -> set[str
 
 async def _alliance_state(federation: Federation, region: str) -> dict[str, object]:
     """What no partner may change: stream counts and the services' durable filters."""
-    nc = await nats.connect(federation.url(region, SERVICE_USER))
+    nc = await federation.connect(region, SERVICE_USER)
     try:
         js = nc.jetstream()
         state: dict[str, object] = {}
@@ -85,7 +85,7 @@ async def test_a_partner_replays_from_the_start_and_resumes_its_durable(
 ) -> None:
     first = set(await federation.create_carriers("sh", 3))
     await eventually(lambda: _copy_of(federation, "hz", "demo"), lambda c: first <= c, "copy")
-    nc = await nats.connect(federation.url("hz", "demo"))
+    nc = await federation.connect("hz", "demo")
     try:
         js = nc.jetstream()
         sub = await js.pull_subscribe(
@@ -100,7 +100,7 @@ async def test_a_partner_replays_from_the_start_and_resumes_its_durable(
 
     later = set(await federation.create_carriers("sh", 2))
     await eventually(lambda: _copy_of(federation, "hz", "demo"), lambda c: later <= c, "copy")
-    nc = await nats.connect(federation.url("hz", "demo"))
+    nc = await federation.connect("hz", "demo")
     try:
         js = nc.jetstream()
         sub = await js.pull_subscribe(
@@ -122,7 +122,7 @@ async def test_a_partner_cannot_reach_the_services_consumers_inboxes_or_streams(
     copy_before = await _copy_of(federation, "hz", "demo")
 
     violations = Violations()
-    nc = await nats.connect(federation.url("hz", "demo"), error_cb=violations.record)
+    nc = await federation.connect("hz", "demo", error_cb=violations.record)
     snooped: list[dict[str, str]] = []  # headers of what reached the partner's inboxes
     try:
 
@@ -186,8 +186,8 @@ async def test_a_partner_cannot_reach_the_services_consumers_inboxes_or_streams(
 
 async def test_one_partner_cannot_touch_anothers_consumers(federation: Federation) -> None:
     stream = all_stream_name("sh")
-    acme = await nats.connect(federation.url("sh", "acme"))
-    demo = await nats.connect(federation.url("sh", "demo"))
+    acme = await federation.connect("sh", "acme")
+    demo = await federation.connect("sh", "demo")
     try:
         await acme.jetstream().add_consumer(stream, ConsumerConfig(durable_name="acme-dash"))
         js = demo.jetstream(timeout=1)
@@ -206,7 +206,7 @@ async def test_a_region_service_cannot_publish_another_regions_events(
     federation: Federation,
 ) -> None:
     violations = Violations()
-    nc = await nats.connect(federation.url("hz", SERVICE_USER), error_cb=violations.record)
+    nc = await federation.connect("hz", SERVICE_USER, error_cb=violations.record)
     try:
         await nc.publish("alliance.sh.membership.carrier.registered", b"forged")
         await nc.publish("alliance.hz.membership.carrier.registered", b"own")
@@ -253,6 +253,7 @@ async def test_a_deployment_provisions_its_partners_from_the_environment(
         "ALLIANCE_NATS_LEAF_PASSWORD": keys.leaf_password,
         "ALLIANCE_NATS_ADMIN_PASSWORD": keys.admin_password,
         "ALLIANCE_NATS_PARTNERS": ",".join(f"{n}={p}" for n, p in keys.partners.items()),
+        "ALLIANCE_NATS_CA_FILE": str(federation.tls.ca if federation.tls else ""),
         "COLUMNS": "200",
     }
     before = await _copy_of(federation, "hz", "acme")
@@ -284,7 +285,7 @@ async def test_a_regions_service_credentials_reach_nothing_beyond_its_own_stream
         await _alliance_state(federation, "sh"), await _alliance_state(federation, "hz")
     )  # fmt: skip
     violations = Violations()
-    nc = await nats.connect(federation.url("hz", SERVICE_USER), error_cb=violations.record)
+    nc = await federation.connect("hz", SERVICE_USER, error_cb=violations.record)
     overheard: list[str] = []
 
     async def overhear(message: Msg) -> None:
@@ -333,7 +334,9 @@ async def test_leaf_credentials_work_only_as_a_leaf_connection(federation: Feder
         "nats://", f"nats://{leaf_user('hz')}:{password}@"
     )
     with pytest.raises(Exception):  # noqa: B017  (an authorization violation)
-        await nats.connect(url, allow_reconnect=False, connect_timeout=2)
+        await nats.connect(
+            url, allow_reconnect=False, connect_timeout=2, tls=federation.tls_context
+        )
     created = set(await federation.create_carriers("hz", 2))
     await wait_until_held(federation, "sh", created, within_s=15)
 
@@ -358,7 +361,9 @@ async def test_a_compromised_region_reaches_nothing_of_another_through_its_leaf_
         os.kill(hz.nats.pid, signal.SIGHUP)
         await asyncio.sleep(0.5)
     sh_before = await _alliance_state(federation, "sh")
-    root = await nats.connect(hz.nats.url.replace("nats://", "nats://root:root@"))
+    root = await nats.connect(
+        hz.nats.url.replace("nats://", "nats://root:root@"), tls=federation.tls_context
+    )
     try:
         for subject in (
             "$JS.sh.API.STREAM.DELETE.EVENTS_SH",

@@ -10,15 +10,18 @@ import os
 import secrets
 import signal
 import socket
+import ssl
 import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from kernel.nats_auth import DEMO_PARTNER, SERVICE_USER, NatsSecrets, admin_user
+from kernel.nats_auth import DEMO_PARTNER, SERVICE_USER, NatsSecrets, TlsFiles, admin_user
+from kernel.nats_link import tls_context
 from kernel.procs import LOOPBACK, ManagedProcess, ServiceProcess, region_nats
 from kernel.topology import Topology, local_topology
 
+from cli.certs import server_certificate
 from cli.partners import Partner, provision
 
 SERVICES = ("membership", "pairing", "sharing")
@@ -50,6 +53,15 @@ class LocalState:
     endpoints: list[Endpoint] = field(default_factory=list)
     hub: str = ""
     nats_base_port: int = 0
+    tls_dir: str = ""  # the local CA and the servers' certificate (NATS over TLS only)
+
+    def tls_files(self) -> TlsFiles:
+        return local_tls(Path(self.tls_dir))
+
+    @property
+    def tls(self) -> ssl.SSLContext | None:
+        """For every client of the local NATS servers: they verify the servers by the CA."""
+        return tls_context(Path(self.tls_dir) / "ca.pem") if self.tls_dir else None
 
     def topology(self) -> Topology:
         return local_topology(
@@ -66,7 +78,9 @@ class LocalState:
             config = Path(region.config)
             store = config.parent / f"{region.region}-js"
             region_keys = keys.keys_for(region.region)
-            config.write_text(topology.nats_config(region.region, store, keys=region_keys))
+            config.write_text(
+                topology.nats_config(region.region, store, keys=region_keys, tls=self.tls_files())
+            )
             for _ in range(2):
                 _reload(region)
 
@@ -107,7 +121,13 @@ class LocalState:
             [Endpoint(**e) for e in data["endpoints"]],
             data.get("hub", ""),
             data.get("nats_base_port", 0),
+            data.get("tls_dir", ""),
         )
+
+
+def local_tls(folder: Path) -> TlsFiles:
+    """The local federation's CA and its NATS servers' certificate, made on first use."""
+    return server_certificate(folder, "nats", ["127.0.0.1", "localhost"])
 
 
 def _reload(region: RegionNats) -> None:
@@ -176,8 +196,11 @@ class LocalFederation:
         secret = jwt_secret(self.base_dir)
         keys = NatsSecrets.load_or_create(self.base_dir / NATS_SECRETS, self.topology.names)
         state = LocalState(
-            hub=self.topology.hub, nats_base_port=self.topology.regions[0].client_port
+            hub=self.topology.hub,
+            nats_base_port=self.topology.regions[0].client_port,
+            tls_dir=str(self.base_dir / "tls"),
         )
+        tls = state.tls_files()
         for node in self.topology.regions:
             for port, what in (
                 (node.client_port, "NATS"),
@@ -191,6 +214,7 @@ class LocalFederation:
                 self.base_dir / "nats",
                 logs / f"nats-{node.name}.log",
                 keys=keys,
+                tls=tls,
             )
             self._launch(nats)
             monitor = f"http://{LOOPBACK}:{nats.monitor_port}"
@@ -214,6 +238,7 @@ class LocalFederation:
                         f"{prefix}_NATS_USER": SERVICE_USER,
                         f"{prefix}_NATS_PASSWORD": keys.region(node.name).service_password,
                         f"{prefix}_JWT_SECRET": secret,
+                        f"{prefix}_NATS_CA_FILE": str(tls.ca),
                     },
                     log_path=logs / f"{service}-{node.name}.log",
                 )
@@ -227,6 +252,7 @@ class LocalFederation:
                         state.admin_url(node.name, self.base_dir, partner),
                         node.name,
                         Partner(partner),
+                        tls=state.tls,
                     )
                 )
         state.save(self.state_path)

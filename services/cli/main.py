@@ -26,6 +26,7 @@ from kernel.nats_auth import (
     admin_user,
     check_partner_name,
 )
+from kernel.nats_link import tls_context
 from kernel.procs import venv_script
 from kernel.settings import ConfigError, load_settings
 from kernel.streams import all_stream_name
@@ -191,8 +192,8 @@ def run_nats(
     """Render a region's NATS config from the topology and $ALLIANCE_NATS_*_PASSWORD, then run
     nats-server with it (the command of docker-compose.yml's nats-<region> containers)."""
     try:
-        keys = load_settings(NatsKeySettings).keys()
-        config = render_container_config(region, keys, config_dir)
+        settings = load_settings(NatsKeySettings)
+        config = render_container_config(region, settings.keys(), config_dir, settings.tls_files())
     except (ConfigError, KeyError) as exc:
         raise typer.Exit(
             code=_fail(str(exc.code if isinstance(exc, ConfigError) else exc))
@@ -225,6 +226,22 @@ def nats_secrets(
         }
         for key, value in values.items():
             typer.echo(f"export {prefix}{key}={shlex.quote(value)}")
+
+
+@app.command()
+def certs(
+    out: Annotated[Path, typer.Option(help="Where to write them (keep it out of the repository)")],
+    regions: Annotated[str, typer.Option(help="Comma-separated regions")] = DEFAULT_REGIONS,
+) -> None:
+    """Make a CA and each region's NATS certificate for docker-compose.yml: OUT/<region>/ holds
+    ca.pem, nats.pem and nats.key; mount it as ALLIANCE_<R>_TLS_DIR."""
+    from cli.certs import deployment_certificates
+
+    names = [r.strip() for r in regions.split(",") if r.strip()]
+    for folder in deployment_certificates(out, names):
+        typer.echo(
+            f"export ALLIANCE_{folder.name.upper()}_TLS_DIR={shlex.quote(str(folder.resolve()))}"
+        )
 
 
 @app.command()
@@ -376,20 +393,25 @@ def events_tail(
     durable: Annotated[
         str, typer.Option(help="Durable consumer name: a later run resumes where this one stopped")
     ] = "",
+    ca_file: Annotated[
+        str, typer.Option(help="The deployment's CA certificate (PEM) that signed its NATS servers")
+    ] = "",
     base_dir: BaseDir = DEFAULT_BASE,
 ) -> None:
     """Print every region's events as JSON lines: envelope plus decoded payload."""
     from cli.tail import tail
 
-    url = nats_url
+    url, tls = nats_url, tls_context(ca_file or None)
     if not url:
         path = base_dir / "state.json"
         if not path.exists():
             raise typer.Exit(code=_fail("no local federation is running; pass --nats-url"))
+        state = LocalState.load(path)
         try:
-            url = LocalState.load(path).partner_url(at, base_dir)
+            url = state.partner_url(at, base_dir)
         except StopIteration:
             raise typer.Exit(code=_fail(f"region {at!r} is not running locally")) from None
+        tls = tls or state.tls
     start = None
     if since:
         try:
@@ -408,6 +430,7 @@ def events_tail(
                 limit,
                 durable,
                 lambda line: typer.echo(line),
+                tls,
             )
         )
     except KeyboardInterrupt:
@@ -558,6 +581,7 @@ def partner_add(
                 state.admin_url(region.region, base_dir, name),
                 region.region,
                 partner,
+                tls=state.tls,
             )
         )
     _print_partner(state, base_dir, name)
@@ -593,6 +617,7 @@ def partner_remove(name: str, base_dir: BaseDir = DEFAULT_BASE) -> None:
                 state.admin_url(region.region, base_dir, name),
                 region.region,
                 name,
+                tls=state.tls,
             )
         )
     keys = keys.without_partner(name)
@@ -619,6 +644,7 @@ def partner_list(base_dir: BaseDir = DEFAULT_BASE) -> None:
                     state.admin_url(region.region, base_dir, name),
                     region.region,
                     name,
+                    tls=state.tls,
                 )
             )
             table.add_row(name, region.region, *row)
@@ -638,14 +664,15 @@ def partner_provision(
     from cli.partners import Partner, ProvisioningError, provision
 
     try:
-        keys = load_settings(NatsKeySettings).keys()
+        settings = load_settings(NatsKeySettings)
     except ConfigError as exc:
         raise typer.Exit(code=_fail(str(exc.code))) from None
+    keys, tls = settings.keys(), tls_context(settings.ca_file)
     for name in sorted(keys.partners):
         service = nats_url.replace("://", f"://{SERVICE_USER}:{keys.service_password}@")
         admin = nats_url.replace("://", f"://{admin_user(name)}:{keys.admin_password}@")
         try:
-            asyncio.run(provision(service, admin, region, Partner(name)))
+            asyncio.run(provision(service, admin, region, Partner(name), tls=tls))
         except (ProvisioningError, OSError, nats.errors.Error) as exc:
             raise typer.Exit(code=_fail(f"{name} in {region}: {exc}")) from None
         console.print(f"{name}: its copy of {all_stream_name(region)} is provisioned")

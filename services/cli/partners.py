@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,6 +60,7 @@ async def provision(
     *,
     retention_s: float = RETENTION_S,
     wait_s: float = 30.0,
+    tls: ssl.SSLContext | None = None,
 ) -> None:
     """Makes the partner's feed in ALLIANCE (service credentials) and its copy in its own
     account (the alliance's admin credentials for that account), unless they exist. Waits up
@@ -76,7 +78,7 @@ async def provision(
     if partner.since is not None:
         config["deliver_policy"] = "by_start_time"
         config["opt_start_time"] = partner.since.isoformat().replace("+00:00", "Z")
-    service = await nats.connect(service_url, connect_timeout=3, allow_reconnect=False)
+    service = await nats.connect(service_url, connect_timeout=3, allow_reconnect=False, tls=tls)
     try:
         await _stream_made(service, stream, wait_s)
         existing = await _api(service, f"$JS.API.CONSUMER.INFO.{stream}.{feed}", {})
@@ -90,7 +92,7 @@ async def provision(
                 raise ProvisioningError(f"the feed of {partner.name} in {region}: {error}")
     finally:
         await service.close()
-    admin = await nats.connect(admin_url, connect_timeout=3, allow_reconnect=False)
+    admin = await nats.connect(admin_url, connect_timeout=3, allow_reconnect=False, tls=tls)
     try:
         existing = await _api(admin, f"$JS.API.STREAM.INFO.{stream}", {})
         if _error(existing) is None:
@@ -128,15 +130,17 @@ async def _stream_made(nc: Client, stream: str, wait_s: float) -> None:
         await asyncio.sleep(0.1)
 
 
-async def deprovision(service_url: str, admin_url: str, region: str, name: str) -> None:
+async def deprovision(
+    service_url: str, admin_url: str, region: str, name: str, tls: ssl.SSLContext | None = None
+) -> None:
     """Removes the partner's copy and its feed; the account goes with the next config reload."""
     stream = all_stream_name(region)
-    admin = await nats.connect(admin_url, connect_timeout=3, allow_reconnect=False)
+    admin = await nats.connect(admin_url, connect_timeout=3, allow_reconnect=False, tls=tls)
     try:
         await _api(admin, f"$JS.API.STREAM.DELETE.{stream}", {})
     finally:
         await admin.close()
-    service = await nats.connect(service_url, connect_timeout=3, allow_reconnect=False)
+    service = await nats.connect(service_url, connect_timeout=3, allow_reconnect=False, tls=tls)
     try:
         await _api(service, f"$JS.API.CONSUMER.DELETE.{stream}.{feed_name(name)}", {})
     finally:
@@ -144,17 +148,17 @@ async def deprovision(service_url: str, admin_url: str, region: str, name: str) 
 
 
 async def describe(
-    service_url: str, admin_url: str, region: str, name: str
+    service_url: str, admin_url: str, region: str, name: str, tls: ssl.SSLContext | None = None
 ) -> tuple[str, str, str]:
     """What the partner sees in the region (its feed's filter and start) and how many events
     its copy holds; "not provisioned" where a part is missing."""
     stream = all_stream_name(region)
-    service = await nats.connect(service_url, connect_timeout=3, allow_reconnect=False)
+    service = await nats.connect(service_url, connect_timeout=3, allow_reconnect=False, tls=tls)
     try:
         feed = await _api(service, f"$JS.API.CONSUMER.INFO.{stream}.{feed_name(name)}", {})
     finally:
         await service.close()
-    admin = await nats.connect(admin_url, connect_timeout=3, allow_reconnect=False)
+    admin = await nats.connect(admin_url, connect_timeout=3, allow_reconnect=False, tls=tls)
     try:
         copy = await _api(admin, f"$JS.API.STREAM.INFO.{stream}", {})
     finally:

@@ -4,6 +4,7 @@ lag per source."""
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,8 @@ async def gather(state: LocalState, base_dir: Path, secret: str) -> Report:
         )
     for region in state.nats:
         links = _leaf_links(region.monitor)
-        messages, lag = await _sources(state.service_url(region.region, base_dir), region.region)
+        url = state.service_url(region.region, base_dir)
+        messages, lag = await _sources(url, region.region, state.tls)
         report.regions.append((region.region, region.url, links, messages, lag))
     return report
 
@@ -62,9 +64,11 @@ def _leaf_links(monitor: str) -> str:
     return ", ".join(names) or "none"
 
 
-async def _sources(url: str, region: str) -> tuple[str, str]:
+async def _sources(url: str, region: str, tls: ssl.SSLContext | None) -> tuple[str, str]:
     try:
-        nc = await nats.connect(url, connect_timeout=2, allow_reconnect=False, error_cb=_ignore)
+        nc = await nats.connect(
+            url, connect_timeout=2, allow_reconnect=False, error_cb=_ignore, tls=tls
+        )
     except Exception as exc:
         return "?", f"unreachable ({exc})"
     try:

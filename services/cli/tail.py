@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import Callable
 from datetime import datetime
 
@@ -25,10 +26,13 @@ async def tail(
     limit: int,
     durable: str,
     emit: Callable[[str], None],
+    tls: ssl.SSLContext | None = None,
 ) -> int:
     """Prints matching events until `limit` (0: forever). A durable consumer acks what it
     printed, so the next run with the same name goes on from there."""
-    nc = await nats.connect(url, connect_timeout=3, allow_reconnect=False, error_cb=_ignore)
+    nc = await nats.connect(
+        url, connect_timeout=3, allow_reconnect=False, error_cb=_ignore, tls=tls
+    )
     try:
         js = nc.jetstream()
         policy = (

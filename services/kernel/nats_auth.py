@@ -162,6 +162,21 @@ def _password() -> str:
 
 
 @dataclass(frozen=True)
+class TlsFiles:
+    """PEM files of a NATS server: the deployment's CA, its certificate and key."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+    def block(self, indent: str, *, own: bool = True) -> str:
+        files = [f'ca_file: "{self.ca}"']
+        if own:
+            files = [f'cert_file: "{self.cert}"', f'key_file: "{self.key}"', *files]
+        return f"{indent}tls {{ {', '.join(files)}, timeout: 3 }}"
+
+
+@dataclass(frozen=True)
 class RegionKeys:
     """What one region's NATS server is configured with. Its own users' passwords (the config
     holds their hashes) and its leaf remote's password; of the other regions, only the hashes
@@ -269,6 +284,14 @@ class NatsKeySettings(BaseSettings):
     admin_password: SecretStr
     leaf_hashes: SecretStr = SecretStr("")  # "hz=<bcrypt>,zjg=<bcrypt>": the other regions'
     partners: SecretStr = SecretStr("")  # "name=password,name=password"
+    ca_file: Path | None = None  # the deployment's CA (PEM): with cert and key, TLS only
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+    def tls_files(self) -> TlsFiles | None:
+        if self.ca_file and self.cert_file and self.key_file:
+            return TlsFiles(self.ca_file, self.cert_file, self.key_file)
+        return None
 
     @field_validator("partners", "leaf_hashes")
     @classmethod

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import nats
 from nats.aio.client import Client
@@ -21,6 +23,11 @@ log = logging.getLogger(__name__)
 OnConnect = Callable[[JetStreamContext], Awaitable[None]]
 
 
+def tls_context(ca_file: Path | str | None) -> ssl.SSLContext | None:
+    """Verifies the NATS server against the deployment's CA; None for a plaintext server."""
+    return ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
+
+
 class NatsLink:
     def __init__(
         self,
@@ -29,12 +36,14 @@ class NatsLink:
         name: str,
         user: str | None = None,
         password: str | None = None,
+        ca_file: Path | None = None,
         on_connect: list[OnConnect] | None = None,
     ) -> None:
         self._url = url
         self._name = name
         self._user = user
         self._password = password
+        self._tls = tls_context(ca_file)
         self._on_connect = list(on_connect or [])
         self._client: Client | None = None
         self._js: JetStreamContext | None = None
@@ -71,6 +80,7 @@ class NatsLink:
                     name=self._name,
                     user=self._user,
                     password=self._password,
+                    tls=self._tls,
                     connect_timeout=2,
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,

@@ -17,7 +17,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from kernel.nats_auth import NatsSecrets
+from kernel.nats_auth import NatsSecrets, TlsFiles
 from kernel.topology import Topology
 
 LOOPBACK = "127.0.0.1"
@@ -224,6 +224,7 @@ def region_nats(
     log_path: Path | None = None,
     *,
     keys: NatsSecrets | None = None,
+    tls: TlsFiles | None = None,
 ) -> NatsServer:
     """The NATS server of one region, its configuration written from the topology (mode 0600:
     with keys it holds passwords)."""
@@ -233,7 +234,7 @@ def region_nats(
     config = base_dir / f"{region}.conf"
     config.touch(mode=0o600)
     config.write_text(
-        topology.nats_config(region, store, keys=keys.keys_for(region) if keys else None)
+        topology.nats_config(region, store, keys=keys.keys_for(region) if keys else None, tls=tls)
     )
     return NatsServer(
         store,

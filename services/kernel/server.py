@@ -134,6 +134,7 @@ class ServiceHost:
             name=f"{self.definition.name}-{settings.region}",
             user=settings.nats_user,
             password=settings.nats_password.get_secret_value() if settings.nats_password else None,
+            ca_file=settings.nats_ca_file,
             on_connect=[ensure_region_streams],
         )
         relay = OutboxRelay(

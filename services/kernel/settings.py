@@ -33,6 +33,10 @@ class ServiceSettings(BaseSettings):
     nats_url: str = "nats://127.0.0.1:4222"
     nats_user: str | None = None
     nats_password: SecretStr | None = None
+    nats_ca_file: Path | None = Field(
+        default=None,
+        description="The deployment's CA certificate (PEM): NATS over TLS, the server verified",
+    )
     jwt_secret: SecretStr = Field(description="HMAC key that signs caller tokens (>= 32 bytes)")
     page_token_secret: SecretStr | None = Field(
         default=None,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from kernel.nats_auth import ACCOUNT, RegionKeys, accounts_block, with_leaf_credentials
+from kernel.nats_auth import ACCOUNT, RegionKeys, TlsFiles, accounts_block, with_leaf_credentials
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,11 @@ class Topology:
         *,
         listen_host: str = "127.0.0.1",
         keys: RegionKeys | None = None,
+        tls: TlsFiles | None = None,
     ) -> str:
-        """With keys, the server requires the users of kernel.nats_auth; without, it is open."""
+        """With keys, the server requires the users of kernel.nats_auth; without, it is open.
+        With TLS files, every client and leaf connection is TLS (plaintext is refused) and leaf
+        remotes verify the servers they connect to against the CA."""
         node = self.region(name)
         remotes = self.leaf_remotes(name)
         if keys is not None:
@@ -87,6 +90,7 @@ class Topology:
             f"listen: {listen_host}:{node.client_port}",
             f"http: {listen_host}:{node.monitor_port}",
             "",
+            *([tls.block(""), ""] if tls else []),
             "jetstream {",
             f'  store_dir: "{store_dir}"',
             f"  domain: {name}",
@@ -98,11 +102,15 @@ class Topology:
             "leafnodes {",
             f"  listen: {listen_host}:{node.leaf_port}",
             "  no_advertise: true",
+            *([tls.block("  ")] if tls else []),
         ]
         if remotes:
             urls = ", ".join(f'"{url}"' for url in remotes)
             account = f" account: {ACCOUNT}," if keys else ""
-            lines += [f"  remotes = [ {{ urls: [{urls}],{account} dont_randomize: true }} ]"]
+            remote_tls = f", {tls.block('', own=False)}" if tls else ""
+            lines += [
+                f"  remotes = [ {{ urls: [{urls}],{account} dont_randomize: true{remote_tls} }} ]"
+            ]
         lines += ["}", ""]
         return "\n".join(lines)
 
@@ -158,12 +166,14 @@ CONTAINERS = container_topology(REGIONS)
 CONTAINER_STORE = "/var/lib/nats"
 
 
-def render_container_config(region: str, keys: RegionKeys, out_dir: Path) -> Path:
+def render_container_config(
+    region: str, keys: RegionKeys, out_dir: Path, tls: TlsFiles | None = None
+) -> Path:
     """A region's NATS config for docker-compose.yml, rendered when its container starts."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{region}.conf"
     path.touch(mode=0o600)
     path.write_text(
-        CONTAINERS.nats_config(region, CONTAINER_STORE, listen_host="0.0.0.0", keys=keys)
+        CONTAINERS.nats_config(region, CONTAINER_STORE, listen_host="0.0.0.0", keys=keys, tls=tls)
     )
     return path
