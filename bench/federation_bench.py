@@ -16,19 +16,24 @@ import argparse
 import asyncio
 import os
 import sqlite3
+import ssl
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 import nats
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
+from cli.local import local_tls
 from kernel.auth import Role, issue_token
+from kernel.nats_link import tls_context
 from kernel.procs import ManagedProcess, region_nats
 from kernel.streams import all_stream_name, events_stream_name
 from kernel.topology import free_base_port, local_topology
+from nats.aio.client import Client
 from nats.js.api import DeliverPolicy
 
 from bench.harness import quantile, service_process
@@ -47,9 +52,10 @@ async def run(samples: int, backlog: int) -> list[str]:
     await proxy.start()
     processes: list[ManagedProcess] = []
     targets = {}
+    tls = local_tls(work / "tls")  # every connection over TLS, as the federation runs
     try:
         for name in REGIONS:
-            server = region_nats(topology, name, work / "nats", work / f"nats-{name}.log")
+            server = region_nats(topology, name, work / "nats", work / f"nats-{name}.log", tls=tls)
             if name == "hz":  # hz reaches the hub only through the proxy
                 config = work / "nats" / "hz.conf"
                 config.write_text(
@@ -70,17 +76,19 @@ async def run(samples: int, backlog: int) -> list[str]:
                 nats_url=f"nats://127.0.0.1:{topology.region(name).client_port}",
                 jwt_secret=SECRET,
                 federation=",".join(REGIONS),
+                nats_ca_file=str(tls.ca),
             )
             service.start()
             processes.append(service)
             await asyncio.to_thread(service.wait_ready)
             targets[name] = service.target
         urls = {name: f"nats://127.0.0.1:{topology.region(name).client_port}" for name in REGIONS}
+        servers = Servers(urls, tls_context(tls.ca))
         await asyncio.sleep(3)  # let the supervisors bring every source up
-        raw = await _raw_latency(urls, samples)
+        raw = await _raw_latency(servers, samples)
         returned_visible = await _service_latency(targets, samples)
-        stages = await _stages(urls, work / "membership-hz.db", returned_visible)
-        catch_up = await _catch_up(urls, proxy, backlog)
+        stages = await _stages(servers, work / "membership-hz.db", returned_visible)
+        catch_up = await _catch_up(servers, proxy, backlog)
     finally:
         for process in reversed(processes):
             process.stop()
@@ -108,8 +116,19 @@ async def run(samples: int, backlog: int) -> list[str]:
     ]
 
 
-async def _raw_latency(urls: dict[str, str], samples: int) -> list[float]:
-    sh, hz = await nats.connect(urls["sh"]), await nats.connect(urls["hz"])
+@dataclass(frozen=True)
+class Servers:
+    """The regions' NATS servers, reached over TLS as the services reach them."""
+
+    urls: dict[str, str]
+    tls: ssl.SSLContext | None
+
+    async def connect(self, region: str) -> Client:
+        return await nats.connect(self.urls[region], tls=self.tls)
+
+
+async def _raw_latency(servers: Servers, samples: int) -> list[float]:
+    sh, hz = await servers.connect("sh"), await servers.connect("hz")
     arrived: dict[str, float] = {}
     try:
 
@@ -173,12 +192,12 @@ async def _service_latency(targets: dict[str, str], samples: int) -> dict[str, t
 
 
 async def _stages(
-    urls: dict[str, str], hz_db: Path, returned_visible: dict[str, tuple[float, float]]
+    servers: Servers, hz_db: Path, returned_visible: dict[str, tuple[float, float]]
 ) -> dict[str, list[float]]:
     """Splits each sample of the service path at the times the streams stored its event and
     hz's projection applied it (read after the run, so measuring adds no load)."""
-    in_sh = await _stored_at(urls["sh"], events_stream_name("sh"), set(returned_visible))
-    in_hz = await _stored_at(urls["hz"], all_stream_name("hz"), set(returned_visible))
+    in_sh = await _stored_at(servers, "sh", events_stream_name("sh"), set(returned_visible))
+    in_hz = await _stored_at(servers, "hz", all_stream_name("hz"), set(returned_visible))
     with sqlite3.connect(hz_db) as db:
         applied = dict(db.execute("SELECT event_id, applied_at FROM applied_events"))
     stages: dict[str, list[float]] = {
@@ -205,9 +224,11 @@ async def _stages(
     return stages
 
 
-async def _stored_at(url: str, stream: str, names: set[str]) -> dict[str, tuple[float, str]]:
+async def _stored_at(
+    servers: Servers, region: str, stream: str, names: set[str]
+) -> dict[str, tuple[float, str]]:
     """Resource name → (the time `stream` stored its event, the event id)."""
-    nc = await nats.connect(url)
+    nc = await servers.connect(region)
     found: dict[str, tuple[float, str]] = {}
     try:
         subscription = await nc.jetstream().subscribe(
@@ -226,8 +247,8 @@ async def _stored_at(url: str, stream: str, names: set[str]) -> dict[str, tuple[
         await nc.close()
 
 
-async def _catch_up(urls: dict[str, str], proxy: ProxyProcess, backlog: int) -> float:
-    sh, hz = await nats.connect(urls["sh"]), await nats.connect(urls["hz"])
+async def _catch_up(servers: Servers, proxy: ProxyProcess, backlog: int) -> float:
+    sh, hz = await servers.connect("sh"), await servers.connect("hz")
     try:
         before = (await hz.jetstream().stream_info(all_stream_name("hz"))).state.messages
         await proxy.cut()
