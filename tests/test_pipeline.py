@@ -25,6 +25,7 @@ from kernel import outbox
 from kernel.errors import InvalidArgument
 from kernel.events import MAX_EVENT_BYTES, Event, build_event
 from kernel.names import new_id
+from kernel.paging import varint
 from kernel.procs import NatsServer
 from kernel.server import ServiceHost
 from kernel.streams import events_stream_name
@@ -41,19 +42,10 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def _with_unknown_field(message: pb.Resource, size: int) -> pb.Resource:
     """The message plus `size` bytes under field number 999, which no version defines."""
     padded = pb.Resource()
-    unknown = _varint(999 << 3 | 2) + _varint(size) + b"x" * size
+    unknown = varint(999 << 3 | 2) + varint(size) + b"x" * size
     padded.ParseFromString(message.SerializeToString() + unknown)
     return padded
 

@@ -91,17 +91,15 @@ def page_of(
     form of a repeated message field is each element's bytes behind its tag and length, so the
     page is never parsed and serialized again. The guard sends bytes as they are."""
     fields = response_type.DESCRIPTOR.fields_by_name
-    tag = _varint(fields[field].number << 3 | 2)
-    parts = [tag + _varint(len(blob)) + blob for blob in blobs]
+    tag = varint(fields[field].number << 3 | 2)
+    parts = [tag + varint(len(blob)) + blob for blob in blobs]
     if next_page_token:
         token = next_page_token.encode()
-        parts.append(
-            _varint(fields["next_page_token"].number << 3 | 2) + _varint(len(token)) + token
-        )
+        parts.append(varint(fields["next_page_token"].number << 3 | 2) + varint(len(token)) + token)
     return b"".join(parts)
 
 
-def _varint(value: int) -> bytes:
+def varint(value: int) -> bytes:
     out = bytearray()
     while value > 0x7F:
         out.append(value & 0x7F | 0x80)

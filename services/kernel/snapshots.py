@@ -33,6 +33,19 @@ class SnapshotSource:
     wrap: Callable[[bytes], tuple[Message, str]]
 
 
+def wrapping(
+    entity: type[Message], event: type[Message], field: str, key: str = "name"
+) -> Callable[[bytes], tuple[Message, str]]:
+    """For SnapshotSource.wrap: the stored `entity` bytes as `event(field=entity)`, named by the
+    entity's `key` field."""
+
+    def wrap(data: bytes) -> tuple[Message, str]:
+        found = entity.FromString(data)
+        return event(**{field: found}), str(getattr(found, key))
+
+    return wrap
+
+
 async def publish_snapshot(runtime: Runtime, sources: tuple[SnapshotSource, ...]) -> dict[str, int]:
     """Emits one snapshot event per entity of this region; returns how many, per kind."""
     region = runtime.settings.region

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 
 from alliance.membership.v1 import events_pb2 as ev
 from alliance.membership.v1 import membership_pb2 as pb
-from google.protobuf.message import Message
 from kernel.db import Migration
-from kernel.snapshots import SnapshotSource
+from kernel.snapshots import SnapshotSource, wrapping
 
 MIGRATIONS = [
     Migration(
@@ -138,27 +137,17 @@ def list_startups(
     return [(row["id"], row["data"]) for row in rows]
 
 
-def _carrier_snapshot(data: bytes) -> tuple[Message, str]:
-    carrier = pb.Carrier.FromString(data)
-    return ev.CarrierSnapshot(carrier=carrier), carrier.name
-
-
-def _startup_snapshot(data: bytes) -> tuple[Message, str]:
-    startup = pb.Startup.FromString(data)
-    return ev.StartupSnapshot(startup=startup), startup.name
-
-
 # What other regions copy of this region's membership (pairing keeps startups' legal needs).
 SNAPSHOTS = (
     SnapshotSource(
         "carrier",
         "SELECT id, version, data FROM carriers WHERE region = :region AND id > :after "
         "ORDER BY id LIMIT :limit",
-        _carrier_snapshot,
+        wrapping(pb.Carrier, ev.CarrierSnapshot, "carrier"),
     ),
     SnapshotSource(
         "startup",  # only this region's startups are kept here
         "SELECT id, version, data FROM startups WHERE id > :after ORDER BY id LIMIT :limit",
-        _startup_snapshot,
+        wrapping(pb.Startup, ev.StartupSnapshot, "startup"),
     ),
 )

@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 from alliance.pairing.v1 import events_pb2 as ev
 from alliance.pairing.v1 import pairing_pb2 as pb
-from google.protobuf.message import Message
 from kernel.db import Migration
-from kernel.snapshots import SnapshotSource
+from kernel.snapshots import SnapshotSource, wrapping
 
 MIGRATIONS = [
     Migration(
@@ -372,17 +371,12 @@ def count_checkups(conn: sqlite3.Connection) -> dict[int, int]:
     return {int(row["state"]): int(row["n"]) for row in rows}
 
 
-def _lawyer_snapshot(data: bytes) -> tuple[Message, str]:
-    lawyer = pb.Lawyer.FromString(data)
-    return ev.LawyerSnapshot(lawyer=lawyer), lawyer.name
-
-
 # What other regions copy of this region's pairing.
 SNAPSHOTS = (
     SnapshotSource(
         "lawyer",
         "SELECT id, version, data FROM lawyers WHERE region = :region AND id > :after "
         "ORDER BY id LIMIT :limit",
-        _lawyer_snapshot,
+        wrapping(pb.Lawyer, ev.LawyerSnapshot, "lawyer"),
     ),
 )

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 from alliance.sharing.v1 import events_pb2 as ev
 from alliance.sharing.v1 import sharing_pb2 as pb
-from google.protobuf.message import Message
 from kernel.db import Migration
-from kernel.snapshots import SnapshotSource
+from kernel.snapshots import SnapshotSource, wrapping
 
 from sharing.ledger import OCCUPYING, Booking, State
 
@@ -338,16 +337,6 @@ def shared_counts(conn: sqlite3.Connection) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def _resource_snapshot(data: bytes) -> tuple[Message, str]:
-    resource = pb.Resource.FromString(data)
-    return ev.ResourceSnapshot(resource=resource), resource.name
-
-
-def _booking_snapshot(data: bytes) -> tuple[Message, str]:
-    booking = pb.Booking.FromString(data)
-    return ev.BookingSnapshot(booking=booking), booking.request
-
-
 # What other regions copy of this region's sharing: its resources, and the bookings (decisions
 # on capacity) of its resources, which also move the requests of other regions.
 SNAPSHOTS = (
@@ -355,12 +344,12 @@ SNAPSHOTS = (
         "resource",
         "SELECT id, version, data FROM resources WHERE region = :region AND id > :after "
         "ORDER BY id LIMIT :limit",
-        _resource_snapshot,
+        wrapping(pb.Resource, ev.ResourceSnapshot, "resource"),
     ),
     SnapshotSource(
         "booking",
         "SELECT request, version, data FROM bookings WHERE owner LIKE :prefix || '%' "
         "AND request > :after ORDER BY request LIMIT :limit",
-        _booking_snapshot,
+        wrapping(pb.Booking, ev.BookingSnapshot, "booking", key="request"),
     ),
 )
