@@ -80,7 +80,7 @@ async def _alliance_state(federation: Federation, region: str) -> dict[str, obje
         await nc.close()
 
 
-async def test_a_partner_replays_from_the_start_and_resumes_its_durable(
+async def test_a_partner_replays_from_the_start_and_resumes_its_durable_after_a_restart(
     federation: Federation,
 ) -> None:
     first = set(await federation.create_carriers("sh", 3))
@@ -98,8 +98,12 @@ async def test_a_partner_replays_from_the_start_and_resumes_its_durable(
     finally:
         await nc.close()
 
+    federation.regions["hz"].nats.stop()  # the partner's copy and durable outlive a restart
+    await asyncio.to_thread(federation.restart_nats, "hz")
     later = set(await federation.create_carriers("sh", 2))
-    await eventually(lambda: _copy_of(federation, "hz", "demo"), lambda c: later <= c, "copy")
+    await eventually(
+        lambda: _copy_of(federation, "hz", "demo"), lambda c: later <= c, "copy", within_s=30
+    )
     nc = await federation.connect("hz", "demo")
     try:
         js = nc.jetstream()
@@ -141,6 +145,11 @@ async def test_a_partner_cannot_reach_the_services_consumers_inboxes_or_streams(
         await js.add_consumer(
             stream, ConsumerConfig(durable_name=PROJECTION, filter_subject="alliance.nowhere.>")
         )
+        pulled = await nc.request(
+            f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{PROJECTION}", b'{"batch": 5}', timeout=2
+        )
+        assert "ce-id" not in (pulled.headers or {}), "a pull reached the services' durable"
+        await nc.publish(f"$JS.ACK.{stream}.{PROJECTION}.1.1.1.0.0", b"+ACK")  # its own, if any
         refused = {
             "delete through the export": nc.request(
                 f"ALLIANCE.API.CONSUMER.DELETE.{stream}.{PROJECTION}", b"", timeout=1
