@@ -52,10 +52,13 @@ async def run(samples: int, backlog: int) -> list[str]:
     await proxy.start()
     processes: list[ManagedProcess] = []
     targets = {}
-    tls = local_tls(work / "tls")  # every connection over TLS, as the federation runs
+    tls_dir = work / "tls"  # every connection over TLS, as the federation runs
     try:
         for name in REGIONS:
-            server = region_nats(topology, name, work / "nats", work / f"nats-{name}.log", tls=tls)
+            server = region_nats(
+                topology, name, work / "nats", work / f"nats-{name}.log",
+                tls=local_tls(tls_dir, name),
+            )  # fmt: skip
             if name == "hz":  # hz reaches the hub only through the proxy
                 config = work / "nats" / "hz.conf"
                 config.write_text(
@@ -76,14 +79,14 @@ async def run(samples: int, backlog: int) -> list[str]:
                 nats_url=f"nats://127.0.0.1:{topology.region(name).client_port}",
                 jwt_secret=SECRET,
                 federation=",".join(REGIONS),
-                nats_ca_file=str(tls.ca),
+                nats_ca_file=str(tls_dir / "ca.pem"),
             )
             service.start()
             processes.append(service)
             await asyncio.to_thread(service.wait_ready)
             targets[name] = service.target
         urls = {name: f"nats://127.0.0.1:{topology.region(name).client_port}" for name in REGIONS}
-        servers = Servers(urls, tls_context(tls.ca))
+        servers = Servers(urls, tls_context(tls_dir / "ca.pem"))
         await asyncio.sleep(3)  # let the supervisors bring every source up
         raw = await _raw_latency(servers, samples)
         returned_visible = await _service_latency(targets, samples)

@@ -16,7 +16,7 @@ from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
-from cli.certs import server_certificate
+from cli.local import local_tls
 from cli.partners import Partner, provision
 from kernel.nats_auth import DEMO_PARTNER, SERVICE_USER, NatsSecrets, TlsFiles, admin_user
 from kernel.nats_link import tls_context
@@ -57,11 +57,18 @@ class Federation:
     keys: NatsSecrets = field(default_factory=lambda: NatsSecrets({}))
     # Settings every service gets on top of the defaults, e.g. a short events retention.
     overrides: dict[str, Any] = field(default_factory=dict)
-    tls: TlsFiles | None = None  # every region's server certificate, from one CA
+    tls_dir: Path | None = None  # the CA and every region's certificates
+
+    def tls(self, region: str) -> TlsFiles | None:
+        return local_tls(self.tls_dir, region) if self.tls_dir else None
+
+    @property
+    def ca_file(self) -> Path | None:
+        return self.tls_dir / "ca.pem" if self.tls_dir else None
 
     @property
     def tls_context(self) -> ssl.SSLContext | None:
-        return tls_context(self.tls.ca if self.tls else None)
+        return tls_context(self.ca_file)
 
     async def connect(self, region: str, user: str = SERVICE_USER, **options: Any) -> Client:
         """A NATS connection to the region as `user`, over TLS (see url)."""
@@ -100,8 +107,7 @@ class Federation:
         `partners` get accounts of their own; `overrides` are settings of every service."""
         topology = local_topology(names, base_port=free_base_port(len(names)))
         keys = NatsSecrets.generate(names, partners)
-        tls = server_certificate(folder / "tls", "nats", ["127.0.0.1", "localhost"])
-        federation = cls(topology, folder, keys=keys, overrides=overrides, tls=tls)
+        federation = cls(topology, folder, keys=keys, overrides=overrides, tls_dir=folder / "tls")
         try:
             await federation._start(names, proxy_link)
         except BaseException:
@@ -120,15 +126,15 @@ class Federation:
                 self.folder / "nats",
                 self.folder / f"nats-{name}.log",
                 keys=self.keys,
-                tls=self.tls,
+                tls=self.tls(name),
             )
             if self.proxy is not None and proxy_link is not None and name == proxy_link[0]:
                 config = self.folder / "nats" / f"{name}.conf"
                 hub = self.topology.region(proxy_link[1])
-                direct = f"@{hub.host}:{hub.leaf_port}"  # the URL carries the leaf's credentials
+                direct = hub.leaf_url
                 text = config.read_text()
                 assert text.count(direct) == 1, f"{name}'s config has no single link to {hub}"
-                config.write_text(text.replace(direct, f"@127.0.0.1:{self.proxy.port}"))
+                config.write_text(text.replace(direct, f"nats-leaf://127.0.0.1:{self.proxy.port}"))
             server.start()
             self.regions[name] = Region(name, server)
         for region in self.regions.values():
@@ -150,7 +156,7 @@ class Federation:
             "nats_password": self.keys.region(name).service_password,
             "jwt_secret": JWT_SECRET,
             "shutdown_grace_s": 1.0,
-            "nats_ca_file": self.tls.ca if self.tls else None,
+            "nats_ca_file": self.ca_file,
         }
         return settings_class(**{**values, **self.overrides, **overrides})
 
@@ -206,7 +212,7 @@ class Federation:
             self.folder / "nats",
             self.folder / f"nats-{name}.log",
             keys=self.keys,
-            tls=self.tls,
+            tls=self.tls(name),
         )
         assert region.nats.port == node.client_port
         region.nats.start()

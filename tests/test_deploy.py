@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from cli.certs import server_certificate
+from cli.certs import region_tls
 from kernel.nats_auth import NatsKeySettings, NatsSecrets, TlsFiles
 from kernel.procs import NatsServer
 from kernel.topology import CONTAINERS, render_container_config
@@ -123,8 +123,7 @@ def test_nats_server_accepts_every_region_config(tmp_path: Path) -> None:
     """What `alliance nats --region R` renders in each container, checked by nats-server -t."""
     keys = NatsSecrets.generate(CONTAINERS.names, ("acme",))
     for region in CONTAINERS.names:
-        own = keys.region(region)
-        tls = server_certificate(tmp_path / "tls", f"nats-{region}", [f"nats-{region}"])
+        tls = region_tls(tmp_path / "tls", region, f"nats-{region}", [f"nats-{region}"])
         config = render_container_config(region, keys.keys_for(region), tmp_path, tls)
         result = subprocess.run(
             [str(BIN / "nats-server"), "-t", "-c", str(config)], capture_output=True, text=True
@@ -133,15 +132,13 @@ def test_nats_server_accepts_every_region_config(tmp_path: Path) -> None:
         text = config.read_text()
         assert "sync_interval: always" in text and f"domain: {region}" in text
         assert text.count(f'cert_file: "{tls.cert}"') == 2, "TLS on the client and leaf ports"
-        others = [s for r, s in keys.regions.items() if r != region]
-        plaintext = [own.service_password, own.admin_password, *own.partners.values()]
-        plaintext += [p for s in others for p in (s.service_password, s.leaf_password)]
+        everyone = [s for s in keys.regions.values()]
+        plaintext = [p for s in everyone for p in (s.service_password, s.admin_password)]
+        plaintext += [p for s in everyone for p in s.partners.values()]
         assert not [p for p in plaintext if p in text], "a password in clear in the config"
         if CONTAINERS.leaf_remotes(region):
-            assert own.leaf_password in text, "the leaf remote logs in with its own password"
-        leaf_only = (
-            r'user: (leaf-\w+), password: "\$2b\$[^"]+",\s+allowed_connection_types: \["LEAFNODE"'
-        )
+            assert f'cert_file: "{tls.leaf_cert}"' in text, "the remote logs in by certificate"
+        leaf_only = r'user: "CN=(leaf-\w+),O=[^"]+",\s+allowed_connection_types: \["LEAFNODE"'
         leaf_users = re.findall(leaf_only, text)
         assert sorted(leaf_users) == sorted(f"leaf-{r}" for r in keys.regions if r != region)
 
@@ -181,7 +178,7 @@ def test_alliance_nats_refuses_to_start_without_passwords(tmp_path: Path) -> Non
         timeout=60,
     )
     assert result.returncode != 0
-    assert "ALLIANCE_NATS_LEAF_PASSWORD" in result.stdout + result.stderr
+    assert "ALLIANCE_NATS_SERVICE_PASSWORD" in result.stdout + result.stderr
 
 
 async def test_service_healthcheck_command_works(
@@ -227,14 +224,33 @@ def test_alliance_certs_makes_what_each_region_mounts(tmp_path: Path) -> None:
     keys = NatsSecrets.generate(CONTAINERS.names)
     for region in CONTAINERS.names:
         folder = tmp_path / region
-        assert sorted(p.name for p in folder.iterdir()) == ["ca.pem", "nats.key", "nats.pem"]
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "ca.pem", "leaf.key", "leaf.pem", "nats.key", "nats.pem"
+        ]  # fmt: skip
         assert f"ALLIANCE_{region.upper()}_TLS_DIR={folder}" in result.stdout
         cert = x509.load_pem_x509_certificate((folder / "nats.pem").read_bytes())
         names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         assert f"nats-{region}" in names.get_values_for_type(x509.DNSName)
-        tls = TlsFiles(folder / "ca.pem", folder / "nats.pem", folder / "nats.key")
+        tls = TlsFiles(
+            folder / "ca.pem", folder / "nats.pem", folder / "nats.key",
+            folder / "leaf.pem", folder / "leaf.key",
+        )  # fmt: skip
         config = render_container_config(region, keys.keys_for(region), tmp_path / "conf", tls)
         checked = subprocess.run(
             [str(BIN / "nats-server"), "-t", "-c", str(config)], capture_output=True, text=True
         )
         assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_alliance_nats_refuses_to_start_without_its_certificates(tmp_path: Path) -> None:
+    env = {
+        "PATH": str(BIN), "HOME": str(tmp_path),
+        "ALLIANCE_NATS_SERVICE_PASSWORD": "s", "ALLIANCE_NATS_ADMIN_PASSWORD": "a",
+    }  # fmt: skip
+    result = subprocess.run(
+        [str(BIN / "alliance"), "nats", "--region", "sh", "--config-dir", str(tmp_path)],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "_LEAF_CERT_FILE" in result.stdout + result.stderr
+    assert not (tmp_path / "sh.conf").exists()

@@ -391,7 +391,7 @@ def test_the_local_nats_servers_refuse_plaintext(tmp_path: Path) -> None:
     topology = local_topology(["sh"], base_port=free_base_port(1))
     server = region_nats(
         topology, "sh", tmp_path, tmp_path / "sh.log",
-        keys=NatsSecrets.generate(["sh"]), tls=local_tls(tmp_path / "tls"),
+        keys=NatsSecrets.generate(["sh"]), tls=local_tls(tmp_path / "tls", "sh"),
     )  # fmt: skip
     server.start()
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import ssl
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -240,13 +241,17 @@ async def _directory(federation: Federation, region: str) -> set[str]:
     return {c.name for c in reply.carriers}
 
 
-def test_partner_accounts_render_for_every_region() -> None:
+def test_partner_accounts_render_for_every_region(tmp_path: Path) -> None:
     """Each partner's account exports nothing back and imports only its own feed."""
+    from cli.local import local_tls
     from kernel.nats_auth import NatsSecrets
     from kernel.topology import local_topology
 
     config = local_topology(REGIONS).nats_config(
-        "hz", "/tmp/x", keys=NatsSecrets.generate(REGIONS, ("demo", "acme")).keys_for("hz")
+        "hz",
+        str(tmp_path / "js"),
+        keys=NatsSecrets.generate(REGIONS, ("demo", "acme")).keys_for("hz"),
+        tls=local_tls(tmp_path / "tls", "hz"),
     )
     assert config.count("PARTNER_DEMO {") == 1 and config.count("PARTNER_ACME {") == 1
     assert '"partner.deliver.hz.acme", accounts: [PARTNER_ACME]' in config
@@ -263,10 +268,9 @@ async def test_a_deployment_provisions_its_partners_from_the_environment(
     env = {
         **os.environ,
         "ALLIANCE_NATS_SERVICE_PASSWORD": keys.service_password,
-        "ALLIANCE_NATS_LEAF_PASSWORD": keys.leaf_password,
         "ALLIANCE_NATS_ADMIN_PASSWORD": keys.admin_password,
         "ALLIANCE_NATS_PARTNERS": ",".join(f"{n}={p}" for n, p in keys.partners.items()),
-        "ALLIANCE_NATS_CA_FILE": str(federation.tls.ca if federation.tls else ""),
+        "ALLIANCE_NATS_CA_FILE": str(federation.ca_file),
         "COLUMNS": "200",
     }
     before = await _copy_of(federation, "hz", "acme")
@@ -337,19 +341,21 @@ async def test_a_regions_service_credentials_reach_nothing_beyond_its_own_stream
     assert not overheard, "a service user subscribed to everything"
 
 
-async def test_leaf_credentials_work_only_as_a_leaf_connection(federation: Federation) -> None:
-    """hz's leaf password (in hz's rendered config, for its remote) opens no client session on
-    sh; the leaf link it is for keeps carrying hz's events."""
-    from kernel.nats_auth import leaf_user
-
-    password = federation.keys.region("hz").leaf_password
-    url = federation.regions["sh"].nats.url.replace(
-        "nats://", f"nats://{leaf_user('hz')}:{password}@"
-    )
+async def test_a_leaf_certificate_opens_no_client_session(federation: Federation) -> None:
+    """hz's leaf certificate (in hz's config, for its remote) logs in nowhere as a client: sh's
+    client port maps no certificate to a user; the leaf link it is for keeps carrying hz's
+    events. No config holds a leaf password: the links log in by certificate."""
+    tls = federation.tls("hz")
+    assert tls is not None and tls.leaf_cert and tls.leaf_key
+    context = ssl.create_default_context(cafile=str(tls.ca))
+    context.load_cert_chain(str(tls.leaf_cert), str(tls.leaf_key))
     with pytest.raises(Exception):  # noqa: B017  (an authorization violation)
         await nats.connect(
-            url, allow_reconnect=False, connect_timeout=2, tls=federation.tls_context
-        )
+            federation.regions["sh"].nats.url, tls=context, allow_reconnect=False,
+            connect_timeout=2,
+        )  # fmt: skip
+    config = (federation.folder / "nats" / "sh.conf").read_text()
+    assert "verify_and_map: true" in config and "leaf-hz:" not in config
     created = set(await federation.create_carriers("hz", 2))
     await wait_until_held(federation, "sh", created, within_s=15)
 

@@ -12,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from kernel.nats_auth import TlsFiles
+from kernel.nats_auth import ORGANIZATION, TlsFiles, leaf_user
 
 VALID_FOR = datetime.timedelta(days=825)
 _SERVER_AND_CLIENT = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
@@ -43,8 +43,8 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
 def _name(common_name: str) -> x509.Name:
     return x509.Name(
         [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Yangtze River Delta incubator alliance"),
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, ORGANIZATION),
         ]
     )
 
@@ -115,21 +115,34 @@ def server_certificate(folder: Path, name: str, hosts: list[str]) -> TlsFiles:
     return files
 
 
+def region_tls(folder: Path, region: str, server: str, hosts: list[str]) -> TlsFiles:
+    """A region's server certificate (`server`, for `hosts`) and its leaf certificate, whose
+    subject the other regions' listeners map to a user (kernel.nats_auth.leaf_subject)."""
+    files = server_certificate(folder, server, hosts)
+    leaf = server_certificate(folder, leaf_user(region), [leaf_user(region)])
+    return TlsFiles(files.ca, files.cert, files.key, leaf.cert, leaf.key)
+
+
 def deployment_certificates(out: Path, regions: list[str]) -> list[Path]:
-    """For docker-compose.yml: `out/<region>/` holds the CA certificate and that region's NATS
-    certificate and key (for the host `nats-<region>`); the CA's key stays in `out/` alone, so
-    a region's folder lets nobody sign another region's certificate."""
+    """For docker-compose.yml: `out/<region>/` holds the CA certificate, that region's NATS
+    certificate and key (for the host `nats-<region>`) and its leaf certificate and key; the CA's
+    key stays in `out/` alone, so a region's folder lets nobody sign another's certificate."""
     folders = []
     for region in regions:
-        files = server_certificate(out, f"nats-{region}", [f"nats-{region}", "localhost"])
+        files = region_tls(out, region, f"nats-{region}", [f"nats-{region}", "localhost"])
         folder = out / region
         folder.mkdir(parents=True, exist_ok=True)
-        for source, target in (
-            (files.ca, "ca.pem"),
-            (files.cert, "nats.pem"),
-            (files.key, "nats.key"),
-        ):
+        copies = {
+            "ca.pem": files.ca,
+            "nats.pem": files.cert,
+            "nats.key": files.key,
+            "leaf.pem": files.leaf_cert,
+            "leaf.key": files.leaf_key,
+        }
+        for target, source in copies.items():
+            assert source is not None
             (folder / target).write_bytes(source.read_bytes())
-        (folder / "nats.key").chmod(0o640)
+        for key in ("nats.key", "leaf.key"):
+            (folder / key).chmod(0o640)
         folders.append(folder)
     return folders

@@ -21,7 +21,7 @@ from kernel.nats_link import tls_context
 from kernel.procs import LOOPBACK, ManagedProcess, ServiceProcess, region_nats
 from kernel.topology import Topology, local_topology
 
-from cli.certs import server_certificate
+from cli.certs import region_tls
 from cli.partners import Partner, provision
 
 SERVICES = ("membership", "pairing", "sharing")
@@ -55,8 +55,8 @@ class LocalState:
     nats_base_port: int = 0
     tls_dir: str = ""  # the local CA and the servers' certificate (NATS over TLS only)
 
-    def tls_files(self) -> TlsFiles:
-        return local_tls(Path(self.tls_dir))
+    def tls_files(self, region: str) -> TlsFiles:
+        return local_tls(Path(self.tls_dir), region)
 
     @property
     def tls(self) -> ssl.SSLContext | None:
@@ -79,7 +79,9 @@ class LocalState:
             store = config.parent / f"{region.region}-js"
             region_keys = keys.keys_for(region.region)
             config.write_text(
-                topology.nats_config(region.region, store, keys=region_keys, tls=self.tls_files())
+                topology.nats_config(
+                    region.region, store, keys=region_keys, tls=self.tls_files(region.region)
+                )
             )
             for _ in range(2):
                 _reload(region)
@@ -125,9 +127,10 @@ class LocalState:
         )
 
 
-def local_tls(folder: Path) -> TlsFiles:
-    """The local federation's CA and its NATS servers' certificate, made on first use."""
-    return server_certificate(folder, "nats", ["127.0.0.1", "localhost"])
+def local_tls(folder: Path, region: str) -> TlsFiles:
+    """The local federation's CA, its NATS servers' certificate and the region's leaf
+    certificate, made on first use."""
+    return region_tls(folder, region, "nats", ["127.0.0.1", "localhost"])
 
 
 def _reload(region: RegionNats) -> None:
@@ -200,7 +203,6 @@ class LocalFederation:
             nats_base_port=self.topology.regions[0].client_port,
             tls_dir=str(self.base_dir / "tls"),
         )
-        tls = state.tls_files()
         for node in self.topology.regions:
             for port, what in (
                 (node.client_port, "NATS"),
@@ -214,7 +216,7 @@ class LocalFederation:
                 self.base_dir / "nats",
                 logs / f"nats-{node.name}.log",
                 keys=keys,
-                tls=tls,
+                tls=state.tls_files(node.name),
             )
             self._launch(nats)
             monitor = f"http://{LOOPBACK}:{nats.monitor_port}"
@@ -238,7 +240,7 @@ class LocalFederation:
                         f"{prefix}_NATS_USER": SERVICE_USER,
                         f"{prefix}_NATS_PASSWORD": keys.region(node.name).service_password,
                         f"{prefix}_JWT_SECRET": secret,
-                        f"{prefix}_NATS_CA_FILE": str(tls.ca),
+                        f"{prefix}_NATS_CA_FILE": str(state.tls_files(node.name).ca),
                     },
                     log_path=logs / f"{service}-{node.name}.log",
                 )

@@ -189,11 +189,18 @@ def run_nats(
     region: Annotated[str, typer.Option(help="The region this NATS server serves")],
     config_dir: Annotated[Path, typer.Option(help="Where to write its config")] = Path("/tmp/nats"),
 ) -> None:
-    """Render a region's NATS config from the topology and $ALLIANCE_NATS_*_PASSWORD, then run
-    nats-server with it (the command of docker-compose.yml's nats-<region> containers)."""
+    """Render a region's NATS config from the topology, $ALLIANCE_NATS_*_PASSWORD and the TLS
+    files in $ALLIANCE_NATS_*_FILE, then run nats-server with it (the command of
+    docker-compose.yml's nats-<region> containers)."""
     try:
         settings = load_settings(NatsKeySettings)
-        config = render_container_config(region, settings.keys(), config_dir, settings.tls_files())
+        tls = settings.tls_files()
+        if tls is None:
+            raise ConfigError(
+                "TLS files missing: set ALLIANCE_NATS_CA_FILE, _CERT_FILE, _KEY_FILE, "
+                "_LEAF_CERT_FILE and _LEAF_KEY_FILE (alliance certs makes them)"
+            )
+        config = render_container_config(region, settings.keys(), config_dir, tls)
     except (ConfigError, KeyError) as exc:
         raise typer.Exit(
             code=_fail(str(exc.code if isinstance(exc, ConfigError) else exc))
@@ -208,8 +215,7 @@ def nats_secrets(
     partners: Annotated[str, typer.Option(help="Comma-separated partner organisations")] = "",
 ) -> None:
     """Print new NATS secrets for a deployment as shell exports, ALLIANCE_<R>_NATS_…: per region
-    its services', leaf and admin passwords, its partners' passwords, and the bcrypt hashes of
-    the other regions' leaf passwords (all a region's server learns of them)."""
+    its services' and admin passwords and its partners' (leaf links log in by certificate)."""
     names = [r.strip() for r in regions.split(",") if r.strip()]
     try:
         keys = NatsSecrets.generate(names, tuple(p.strip() for p in partners.split(",") if p))
@@ -219,10 +225,8 @@ def nats_secrets(
         own, prefix = keys.keys_for(region), f"ALLIANCE_{region.upper()}_NATS_"
         values = {
             "SERVICE_PASSWORD": own.service_password,
-            "LEAF_PASSWORD": own.leaf_password,
             "ADMIN_PASSWORD": own.admin_password,
             "PARTNERS": ",".join(f"{n}={p}" for n, p in own.partners.items()),
-            "LEAF_HASHES": ",".join(f"{r}={h}" for r, h in own.peer_leaf_hashes.items()),
         }
         for key, value in values.items():
             typer.echo(f"export {prefix}{key}={shlex.quote(value)}")
@@ -233,8 +237,9 @@ def certs(
     out: Annotated[Path, typer.Option(help="Where to write them (keep it out of the repository)")],
     regions: Annotated[str, typer.Option(help="Comma-separated regions")] = DEFAULT_REGIONS,
 ) -> None:
-    """Make a CA and each region's NATS certificate for docker-compose.yml: OUT/<region>/ holds
-    ca.pem, nats.pem and nats.key; mount it as ALLIANCE_<R>_TLS_DIR."""
+    """Make a CA and each region's NATS certificates for docker-compose.yml: OUT/<region>/ holds
+    ca.pem, nats.pem/.key (its server) and leaf.pem/.key (its leaf login); mount it as
+    ALLIANCE_<R>_TLS_DIR."""
     from cli.certs import deployment_certificates
 
     names = [r.strip() for r in regions.split(",") if r.strip()]

@@ -2,8 +2,9 @@
 
 - Account ALLIANCE, with JetStream: the `service` user (the region's services: they publish
   events only under their region's subjects and use JetStream only for their region's two
-  streams and the consumers on its ALL_<R>; client connections only) and one `leaf-<x>` user
-  per other region, for that region's server and only as a leaf connection.
+  streams and the consumers on its ALL_<R>; client connections only) and one user per other
+  region, named by the subject of that region's leaf certificate (TLS verify_and_map), only as
+  a leaf connection and carrying only what stream sourcing needs.
 - One account per partner organisation, `PARTNER_<NAME>`, with JetStream limits: the partner's
   user reads its own copy of the region's events (a stream named ALL_<R> in its account, fed by
   a consumer the alliance owns; see cli.partners) and manages its own consumers on it; the
@@ -13,7 +14,7 @@
   another's account.
 
 Passwords are generated per region and never committed; rendered configs hold only their
-bcrypt hashes, but for the region's own leaf remote, whose URL needs its password.
+bcrypt hashes. Leaf links log in by certificate, so no config holds a password in clear.
 """
 
 from __future__ import annotations
@@ -126,9 +127,17 @@ def service_allow(region: str) -> list[str]:
     ]
 
 
+ORGANIZATION = "Yangtze River Delta incubator alliance"  # the O of every certificate
+
+
 def leaf_user(region: str) -> str:
-    """The user a region's server logs in as on the other regions' leaf listeners."""
+    """The name in the certificate a region's server shows the other regions' leaf listeners."""
     return f"leaf-{region}"
+
+
+def leaf_subject(region: str) -> str:
+    """That certificate's subject, as the listeners map it to a user (verify_and_map)."""
+    return f"CN={leaf_user(region)},O={ORGANIZATION}"
 
 
 def leaf_allow(regions: list[str]) -> list[str]:
@@ -163,42 +172,44 @@ def _password() -> str:
 
 @dataclass(frozen=True)
 class TlsFiles:
-    """PEM files of a NATS server: the deployment's CA, its certificate and key."""
+    """PEM files of a region's NATS server: the deployment's CA, the server's certificate and
+    key, and the certificate and key its leaf remote logs in with (subject leaf_subject)."""
 
     ca: Path
     cert: Path
     key: Path
+    leaf_cert: Path | None = None
+    leaf_key: Path | None = None
 
-    def block(self, indent: str, *, own: bool = True) -> str:
+    def block(self, indent: str, *, verify_and_map: bool = False) -> str:
+        """For a listener; with verify_and_map, clients log in by their certificate."""
+        files = [f'cert_file: "{self.cert}"', f'key_file: "{self.key}"', f'ca_file: "{self.ca}"']
+        mapped = ", verify_and_map: true" if verify_and_map else ""
+        return f"{indent}tls {{ {', '.join(files)}{mapped}, timeout: 3 }}"
+
+    def remote_block(self) -> str:
+        """For a leaf remote: verifies the server, and shows the region's leaf certificate."""
         files = [f'ca_file: "{self.ca}"']
-        if own:
-            files = [f'cert_file: "{self.cert}"', f'key_file: "{self.key}"', *files]
-        return f"{indent}tls {{ {', '.join(files)}, timeout: 3 }}"
-
-
-@dataclass(frozen=True)
-class RegionKeys:
-    """What one region's NATS server is configured with. Its own users' passwords (the config
-    holds their hashes) and its leaf remote's password; of the other regions, only the hashes
-    of their leaf passwords."""
-
-    service_password: str
-    leaf_password: str
-    admin_password: str  # the alliance's user in each partner account
-    partners: dict[str, str] = field(default_factory=dict)  # partner → its password
-    peer_leaf_hashes: dict[str, str] = field(default_factory=dict)  # region → bcrypt hash
+        if self.leaf_cert and self.leaf_key:
+            files += [f'cert_file: "{self.leaf_cert}"', f'key_file: "{self.leaf_key}"']
+        return f"tls {{ {', '.join(files)}, timeout: 3 }}"
 
 
 @dataclass(frozen=True)
 class RegionSecrets:
+    """One region's NATS passwords (its server's config holds only their hashes). The other
+    regions' servers log in to its leaf listener by certificate, with no password at all."""
+
     service_password: str
-    leaf_password: str
-    admin_password: str
-    partners: dict[str, str] = field(default_factory=dict)
+    admin_password: str  # the alliance's user in each partner account
+    partners: dict[str, str] = field(default_factory=dict)  # partner → its password
 
     @classmethod
     def generate(cls, partners: tuple[str, ...]) -> RegionSecrets:
-        return cls(_password(), _password(), _password(), {p: _password() for p in partners})
+        return cls(_password(), _password(), {p: _password() for p in partners})
+
+
+RegionKeys = RegionSecrets  # what one region's server is configured with
 
 
 @dataclass(frozen=True)
@@ -224,14 +235,7 @@ class NatsSecrets:
         return sorted({p for r in self.regions.values() for p in r.partners})
 
     def keys_for(self, region: str) -> RegionKeys:
-        own = self.regions[region]
-        return RegionKeys(
-            own.service_password,
-            own.leaf_password,
-            own.admin_password,
-            dict(own.partners),
-            {r: hashed(s.leaf_password) for r, s in self.regions.items() if r != region},
-        )
+        return self.regions[region]
 
     def with_partner(self, name: str) -> NatsSecrets:
         """New passwords for the partner in every region (added, or rotated)."""
@@ -280,20 +284,23 @@ class NatsKeySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ALLIANCE_NATS_", frozen=True, extra="ignore")
 
     service_password: SecretStr
-    leaf_password: SecretStr
     admin_password: SecretStr
-    leaf_hashes: SecretStr = SecretStr("")  # "hz=<bcrypt>,zjg=<bcrypt>": the other regions'
     partners: SecretStr = SecretStr("")  # "name=password,name=password"
-    ca_file: Path | None = None  # the deployment's CA (PEM): with cert and key, TLS only
-    cert_file: Path | None = None
+    ca_file: Path | None = None  # the deployment's CA (PEM)
+    cert_file: Path | None = None  # the server's certificate and key
     key_file: Path | None = None
+    leaf_cert_file: Path | None = None  # what its leaf remote logs in with
+    leaf_key_file: Path | None = None
 
     def tls_files(self) -> TlsFiles | None:
-        if self.ca_file and self.cert_file and self.key_file:
-            return TlsFiles(self.ca_file, self.cert_file, self.key_file)
+        """The server's files, or None unless every one of them is set."""
+        ca, cert, key = self.ca_file, self.cert_file, self.key_file
+        leaf_cert, leaf_key = self.leaf_cert_file, self.leaf_key_file
+        if ca and cert and key and leaf_cert and leaf_key:
+            return TlsFiles(ca, cert, key, leaf_cert, leaf_key)
         return None
 
-    @field_validator("partners", "leaf_hashes")
+    @field_validator("partners")
     @classmethod
     def _pairs(cls, value: SecretStr) -> SecretStr:
         for entry in filter(None, value.get_secret_value().split(",")):
@@ -312,10 +319,8 @@ class NatsKeySettings(BaseSettings):
             check_partner_name(name)
         return RegionKeys(
             self.service_password.get_secret_value(),
-            self.leaf_password.get_secret_value(),
             self.admin_password.get_secret_value(),
             partners,
-            pairs(self.leaf_hashes),
         )
 
 
@@ -323,8 +328,9 @@ def _list(items: list[str]) -> str:
     return "[" + ", ".join(f'"{item}"' for item in items) + "]"
 
 
-def accounts_block(region: str, keys: RegionKeys) -> list[str]:
-    leaf_list = _list(leaf_allow(sorted([region, *keys.peer_leaf_hashes])))
+def accounts_block(region: str, keys: RegionKeys, peers: list[str]) -> list[str]:
+    """`peers`: the other regions, whose servers may log in to this one's leaf listener."""
+    leaf_list = _list(leaf_allow(sorted([region, *peers])))
     lines = [
         "accounts {",
         f"  {ACCOUNT} {{",
@@ -336,9 +342,9 @@ def accounts_block(region: str, keys: RegionKeys) -> list[str]:
         '          subscribe: { allow: ["_INBOX.>"] } } }',
         *(
             line
-            for peer, leaf_hash in sorted(keys.peer_leaf_hashes.items())
+            for peer in sorted(peers)
             for line in (
-                f'      {{ user: {leaf_user(peer)}, password: "{leaf_hash}",',
+                f'      {{ user: "{leaf_subject(peer)}",',
                 '        allowed_connection_types: ["LEAFNODE"], permissions: {',
                 f"          publish: {{ allow: {leaf_list} }},",
                 f"          subscribe: {{ allow: {leaf_list} }} }} }}",
@@ -384,8 +390,3 @@ def _partner_account(region: str, name: str, password: str, admin_password: str)
         "    ]",
         "  }",
     ]
-
-
-def with_leaf_credentials(url: str, region: str, keys: RegionKeys) -> str:
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://{leaf_user(region)}:{keys.leaf_password}@{rest}"

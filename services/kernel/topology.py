@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from kernel.nats_auth import ACCOUNT, RegionKeys, TlsFiles, accounts_block, with_leaf_credentials
+from kernel.nats_auth import ACCOUNT, RegionKeys, TlsFiles, accounts_block
 
 
 @dataclass(frozen=True)
@@ -77,13 +77,15 @@ class Topology:
         keys: RegionKeys | None = None,
         tls: TlsFiles | None = None,
     ) -> str:
-        """With keys, the server requires the users of kernel.nats_auth; without, it is open.
-        With TLS files, every client and leaf connection is TLS (plaintext is refused) and leaf
-        remotes verify the servers they connect to against the CA."""
+        """With keys, the server requires the users of kernel.nats_auth, over TLS; without, it
+        is open. With TLS files, every client and leaf connection is TLS (plaintext is refused),
+        leaf remotes verify the servers they connect to against the CA, and with keys they log
+        in by their region's leaf certificate."""
+        if keys is not None and tls is None:
+            raise ValueError("a server with users needs TLS: its leaf links log in by certificate")
         node = self.region(name)
         remotes = self.leaf_remotes(name)
-        if keys is not None:
-            remotes = [with_leaf_credentials(url, name, keys) for url in remotes]
+        peers = [r for r in self.names if r != name]
         lines = [
             f"# NATS of region {name}, derived from kernel.topology; do not edit by hand.",
             f"server_name: alliance-{name}",
@@ -98,16 +100,16 @@ class Topology:
             "  sync_interval: always",
             "}",
             "",
-            *(accounts_block(name, keys) if keys else []),
+            *(accounts_block(name, keys, peers) if keys else []),
             "leafnodes {",
             f"  listen: {listen_host}:{node.leaf_port}",
             "  no_advertise: true",
-            *([tls.block("  ")] if tls else []),
+            *([tls.block("  ", verify_and_map=keys is not None)] if tls else []),
         ]
         if remotes:
             urls = ", ".join(f'"{url}"' for url in remotes)
             account = f" account: {ACCOUNT}," if keys else ""
-            remote_tls = f", {tls.block('', own=False)}" if tls else ""
+            remote_tls = f", {tls.remote_block()}" if tls else ""
             lines += [
                 f"  remotes = [ {{ urls: [{urls}],{account} dont_randomize: true{remote_tls} }} ]"
             ]
