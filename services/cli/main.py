@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import shlex
 import signal
@@ -56,6 +57,9 @@ partner_app = typer.Typer(
 app.add_typer(letters_app, name="dead-letters")
 app.add_typer(partner_app, name="partner")
 console = Console()
+# nats-py closing a TLS connection makes asyncio warn "returning true from eof_received() has
+# no effect when using ssl" on stderr, once per connection: noise for a command's user.
+logging.getLogger("asyncio").setLevel(logging.ERROR)
 err = Console(stderr=True)
 
 BaseDir = Annotated[
