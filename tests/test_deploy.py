@@ -124,7 +124,7 @@ def test_nats_server_accepts_every_region_config(tmp_path: Path) -> None:
     keys = NatsSecrets.generate(CONTAINERS.names, ("acme",))
     for region in CONTAINERS.names:
         tls = region_tls(tmp_path / "tls", region, f"nats-{region}", [f"nats-{region}"])
-        config = render_container_config(region, keys.keys_for(region), tmp_path, tls)
+        config = render_container_config(region, keys.region(region), tmp_path, tls)
         result = subprocess.run(
             [str(BIN / "nats-server"), "-t", "-c", str(config)], capture_output=True, text=True
         )
@@ -235,7 +235,7 @@ def test_alliance_certs_makes_what_each_region_mounts(tmp_path: Path) -> None:
             folder / "ca.pem", folder / "nats.pem", folder / "nats.key",
             folder / "leaf.pem", folder / "leaf.key",
         )  # fmt: skip
-        config = render_container_config(region, keys.keys_for(region), tmp_path / "conf", tls)
+        config = render_container_config(region, keys.region(region), tmp_path / "conf", tls)
         checked = subprocess.run(
             [str(BIN / "nats-server"), "-t", "-c", str(config)], capture_output=True, text=True
         )

@@ -250,7 +250,7 @@ def test_partner_accounts_render_for_every_region(tmp_path: Path) -> None:
     config = local_topology(REGIONS).nats_config(
         "hz",
         str(tmp_path / "js"),
-        keys=NatsSecrets.generate(REGIONS, ("demo", "acme")).keys_for("hz"),
+        keys=NatsSecrets.generate(REGIONS, ("demo", "acme")).region("hz"),
         tls=local_tls(tmp_path / "tls", "hz"),
     )
     assert config.count("PARTNER_DEMO {") == 1 and config.count("PARTNER_ACME {") == 1

@@ -77,7 +77,7 @@ class LocalState:
         for region in self.nats:
             config = Path(region.config)
             store = config.parent / f"{region.region}-js"
-            region_keys = keys.keys_for(region.region)
+            region_keys = keys.region(region.region)
             config.write_text(
                 topology.nats_config(
                     region.region, store, keys=region_keys, tls=self.tls_files(region.region)

@@ -226,7 +226,7 @@ def nats_secrets(
     except ValueError as exc:
         raise typer.Exit(code=_fail(str(exc))) from None
     for region in names:
-        own, prefix = keys.keys_for(region), f"ALLIANCE_{region.upper()}_NATS_"
+        own, prefix = keys.region(region), f"ALLIANCE_{region.upper()}_NATS_"
         values = {
             "SERVICE_PASSWORD": own.service_password,
             "ADMIN_PASSWORD": own.admin_password,

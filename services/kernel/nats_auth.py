@@ -161,8 +161,8 @@ def leaf_allow(regions: list[str]) -> list[str]:
 
 @cache
 def hashed(password: str) -> str:
-    """A bcrypt hash for a rendered config: the servers keep no password of anyone but their
-    own leaf remote. (Cached per process: a hash costs about 60 ms.)"""
+    """A bcrypt hash for a rendered config, which holds no password in clear. (Cached per
+    process: a hash costs about 60 ms.)"""
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_COST)).decode()
 
 
@@ -209,9 +209,6 @@ class RegionSecrets:
         return cls(_password(), _password(), {p: _password() for p in partners})
 
 
-RegionKeys = RegionSecrets  # what one region's server is configured with
-
-
 @dataclass(frozen=True)
 class NatsSecrets:
     """Every region's NATS passwords, for a federation run on one host (the local launcher and
@@ -233,9 +230,6 @@ class NatsSecrets:
     @property
     def partners(self) -> list[str]:
         return sorted({p for r in self.regions.values() for p in r.partners})
-
-    def keys_for(self, region: str) -> RegionKeys:
-        return self.regions[region]
 
     def with_partner(self, name: str) -> NatsSecrets:
         """New passwords for the partner in every region (added, or rotated)."""
@@ -309,7 +303,7 @@ class NatsKeySettings(BaseSettings):
                 raise ValueError("must be name=value pairs separated by commas")
         return value
 
-    def keys(self) -> RegionKeys:
+    def keys(self) -> RegionSecrets:
         def pairs(value: SecretStr) -> dict[str, str]:
             entries = (e.partition("=") for e in value.get_secret_value().split(",") if e)
             return {name.strip(): secret.strip() for name, _, secret in entries}
@@ -317,7 +311,7 @@ class NatsKeySettings(BaseSettings):
         partners = pairs(self.partners)
         for name in partners:
             check_partner_name(name)
-        return RegionKeys(
+        return RegionSecrets(
             self.service_password.get_secret_value(),
             self.admin_password.get_secret_value(),
             partners,
@@ -328,7 +322,7 @@ def _list(items: list[str]) -> str:
     return "[" + ", ".join(f'"{item}"' for item in items) + "]"
 
 
-def accounts_block(region: str, keys: RegionKeys, peers: list[str]) -> list[str]:
+def accounts_block(region: str, keys: RegionSecrets, peers: list[str]) -> list[str]:
     """`peers`: the other regions, whose servers may log in to this one's leaf listener."""
     leaf_list = _list(leaf_allow(sorted([region, *peers])))
     lines = [

@@ -234,7 +234,7 @@ def region_nats(
     config = base_dir / f"{region}.conf"
     config.touch(mode=0o600)
     config.write_text(
-        topology.nats_config(region, store, keys=keys.keys_for(region) if keys else None, tls=tls)
+        topology.nats_config(region, store, keys=keys.region(region) if keys else None, tls=tls)
     )
     return NatsServer(
         store,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from kernel.nats_auth import ACCOUNT, RegionKeys, TlsFiles, accounts_block
+from kernel.nats_auth import ACCOUNT, RegionSecrets, TlsFiles, accounts_block
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class Topology:
         store_dir: Path | str,
         *,
         listen_host: str = "127.0.0.1",
-        keys: RegionKeys | None = None,
+        keys: RegionSecrets | None = None,
         tls: TlsFiles | None = None,
     ) -> str:
         """With keys, the server requires the users of kernel.nats_auth, over TLS; without, it
@@ -169,7 +169,7 @@ CONTAINER_STORE = "/var/lib/nats"
 
 
 def render_container_config(
-    region: str, keys: RegionKeys, out_dir: Path, tls: TlsFiles | None = None
+    region: str, keys: RegionSecrets, out_dir: Path, tls: TlsFiles | None = None
 ) -> Path:
     """A region's NATS config for docker-compose.yml, rendered when its container starts."""
     out_dir.mkdir(parents=True, exist_ok=True)
