@@ -134,7 +134,8 @@ async def test_the_largest_valid_resource_fits_an_event(
             availability=windows,
             terms=pb.Terms(price_fen=10**12, note="注" * 500),
         )
-        events = await read_events(membership.nats_url, region.region, expected=1)
+        # the owner's CarrierRegistered, then the resource's event
+        events = await read_events(membership.nats_url, region.region, expected=2)
         event = next(e for e in events if e.resource == largest.name)
         assert 12_000 < event.size < MAX_EVENT_BYTES
 
