@@ -20,7 +20,6 @@ from typing import Any
 import grpc
 from alliance.federation.v1 import federation_pb2, federation_pb2_grpc
 from alliance.operations.v1 import operations_pb2, operations_pb2_grpc
-from google.protobuf.message import Message
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
@@ -29,13 +28,13 @@ from nats.js import JetStreamContext
 from kernel.auth import ANY_ROLE, MethodPolicy, Role
 from kernel.consumer import EventConsumer
 from kernel.db import Database, Migration
-from kernel.events import Event, build_event
 from kernel.federation import FederationServicer, FederationSupervisor
 from kernel.guard import Guard, GuardedServer
 from kernel.nats_link import NatsLink
 from kernel.operations import OperationsServicer, Pipeline, PipelineWatch
 from kernel.outbox import OutboxRelay
 from kernel.paging import PageTokens
+from kernel.ports import EventFactory, Pages, Ports
 from kernel.projection import Projection
 from kernel.read_cache import ReadCache
 from kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
@@ -43,7 +42,7 @@ from kernel.settings import ConfigError, ServiceSettings, load_settings
 from kernel.snapshots import SnapshotSource, publish_snapshot
 from kernel.streams import all_stream_config, ensure_stream, events_stream_config
 from kernel.tasks import cancel_and_wait
-from kernel.unit_of_work import UnitOfWork, unit_of_work
+from kernel.unit_of_work import SqliteStorage, UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -76,17 +75,20 @@ class Runtime:
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
         return unit_of_work(self.db, self.relay)
 
-    def event(self, entity: str, verb: str, resource: str, version: int, payload: Message) -> Event:
-        """An event of this service in this region, ready for `uow.emit`."""
-        return build_event(
-            region=self.settings.region,
-            service=self.service,
-            entity=entity,
-            verb=verb,
-            resource=resource,
-            version=version,
-            payload=payload,
+    @property
+    def ports(self) -> Ports:
+        """The use cases' view of this runtime."""
+        storage = SqliteStorage(self.db, self.relay)
+        return Ports(
+            self.settings.region,
+            storage,
+            self.event,
+            Pages(storage, self.page_tokens, self.read_cache),
         )
+
+    @property
+    def event(self) -> EventFactory:
+        return EventFactory(self.settings.region, self.service)
 
 
 @dataclass(frozen=True)

@@ -6,19 +6,24 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 
 from kernel import outbox
 from kernel.db import Database
 from kernel.errors import FieldViolation, InvalidArgument
 from kernel.events import HEADER_ROOM, MAX_EVENT_BYTES, Event
 from kernel.outbox import OutboxRelay
+from kernel.tables import M, SqliteRows, Table
 
 
 class UnitOfWork:
     def __init__(self, tx: sqlite3.Connection) -> None:
         self.tx = tx
         self.events: list[Event] = []
+
+    def rows(self, table: Table[M]) -> SqliteRows[M]:
+        return SqliteRows(table, self.tx)
 
     def emit(self, event: Event) -> None:
         """Queues an event for the outbox; one too big for the streams refuses the whole unit,
@@ -74,3 +79,17 @@ async def unit_of_work(db: Database, relay: OutboxRelay) -> AsyncIterator[UnitOf
         uow.write_events()
     if uow.events:
         relay.wake()
+
+
+@dataclass(frozen=True)
+class SqliteStorage:
+    """The storage port over a service's database: reads see committed data only."""
+
+    db: Database
+    relay: OutboxRelay
+
+    def rows(self, table: Table[M]) -> SqliteRows[M]:
+        return SqliteRows(table, self.db.reader)
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        return unit_of_work(self.db, self.relay)

@@ -40,7 +40,9 @@ POLICY = MethodPolicy(
 
 
 def _add_servicers(server: grpc.aio.Server, runtime: Runtime) -> Sequence[str]:
-    pb_grpc.add_MembershipServiceServicer_to_server(MembershipServicer(Membership(runtime)), server)
+    pb_grpc.add_MembershipServiceServicer_to_server(
+        MembershipServicer(Membership(runtime.ports)), server
+    )
     return [pb.DESCRIPTOR.services_by_name["MembershipService"].full_name]
 
 

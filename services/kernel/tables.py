@@ -1,0 +1,226 @@
+"""The one shape every service's table shares, declared once and stored by one toolkit.
+
+A row is an entity as its protobuf bytes, a version, and the columns that filters and paging
+need, each computed from the message. A service declares a `Table` (its name, message type and
+columns); `SqliteRows` stores it in the service's database and `MemoryRows` (kernel.memory)
+keeps it in a dict for use-case tests, both behind the `Rows` port:
+
+    CARRIERS = Table("carriers", pb.Carrier, "carrier", {"region": region_of, "level": ...})
+    uow.rows(CARRIERS).require(name)          # Stored(message, version) or NOT_FOUND
+    uow.rows(CARRIERS).put(carrier, version)
+    rows.apply_if_newer(carrier, event.version)   # a projection's idempotent apply
+    rows.page(CARRIERS.where(region="sh", chains=Tag(3)), after, limit)   # keyset paging
+
+Tables without bytes (`data=False`) keep just the columns, for directories of other services'
+entities.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+from google.protobuf.message import Message
+
+from kernel.errors import NotFound
+
+M = TypeVar("M", bound=Message)
+Column = Callable[[Any], object]
+
+
+@dataclass(frozen=True)
+class Tag:
+    """A filter on a tag column: rows whose set holds this value."""
+
+    value: int
+
+
+def tags(values: Iterable[int]) -> str:
+    """A set of small integers as a tag column: ",1,5,", so one value matches as ",5,"."""
+    return "," + ",".join(str(v) for v in values) + ","
+
+
+def tag_set(text: str) -> frozenset[int]:
+    return frozenset(int(x) for x in text.strip(",").split(",") if x)
+
+
+def last_segment(name: str) -> str:
+    return name.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Stored(Generic[M]):
+    message: M
+    version: int
+    columns: Mapping[str, Any] = field(default_factory=dict)  # the row's other columns
+
+
+@dataclass(frozen=True)
+class Where:
+    """A query on one table: column → value; falsy values filter nothing."""
+
+    table: str
+    filters: tuple[tuple[str, object], ...]
+
+    def key(self) -> str:
+        """Identifies the query, for page tokens and cached replies."""
+        values = [v.value if isinstance(v, Tag) else v for _, v in self.filters]
+        return self.table + "|" + json.dumps(values, ensure_ascii=False)
+
+    def active(self) -> list[tuple[str, object]]:
+        return [(column, value) for column, value in self.filters if value]
+
+
+@dataclass(frozen=True)
+class Table(Generic[M]):
+    name: str
+    message: type[M]
+    noun: str  # how NOT_FOUND names one, e.g. "carrier"
+    columns: Mapping[str, Column] = field(default_factory=dict)
+    key: str = "id"  # the key column
+    name_of: Callable[[M], str] = lambda m: str(m.name)  # type: ignore[attr-defined]
+    key_of: Callable[[str], str] = last_segment  # resource name → key
+    data: bool = True  # whether rows hold the message's bytes
+
+    def where(self, **filters: object) -> Where:
+        unknown = set(filters) - {self.key, *self.columns}
+        if unknown:
+            raise ValueError(f"{self.name} has no column {', '.join(sorted(unknown))}")
+        return Where(self.name, tuple(filters.items()))
+
+    def values(self, message: M) -> dict[str, object]:
+        return {column: compute(message) for column, compute in self.columns.items()}
+
+
+class Rows(Protocol[M]):
+    """One table seen from a unit of work (or a read)."""
+
+    def find(self, name: str) -> Stored[M] | None:
+        """The entity of that resource name, if stored."""
+        ...
+
+    def require(self, name: str) -> Stored[M]:
+        """The entity, or NOT_FOUND."""
+        ...
+
+    def version(self, name: str) -> int | None: ...
+
+    def put(self, message: M, version: int, **extra: object) -> None:
+        """Stores the entity as this version; `extra` sets columns the message does not hold."""
+        ...
+
+    def apply_if_newer(self, message: M, version: int) -> bool:
+        """Stores the entity unless the stored version is as new; whether it did."""
+        ...
+
+    def page(self, query: Where, after: str | None, limit: int) -> list[tuple[str, bytes]]:
+        """(key, bytes) rows after the key `after`, in key order."""
+        ...
+
+    def select(self, query: Where) -> list[M]:
+        """Every entity the query matches, in key order."""
+        ...
+
+    def columns(self, query: Where) -> list[dict[str, Any]]:
+        """The columns (key and version included) of every row the query matches, in key
+        order; for tables without bytes."""
+        ...
+
+    def count(self, query: Where) -> int: ...
+
+
+def not_found(table: Table[Any], name: str) -> NotFound:
+    return NotFound(f"{table.noun} {name} does not exist")
+
+
+class SqliteRows(Generic[M]):
+    """A table in a service's SQLite database."""
+
+    def __init__(self, table: Table[M], conn: sqlite3.Connection) -> None:
+        self.table = table
+        self.conn = conn
+
+    def find(self, name: str) -> Stored[M] | None:
+        t = self.table
+        row = self.conn.execute(
+            f"SELECT * FROM {t.name} WHERE {t.key} = ?", (t.key_of(name),)
+        ).fetchone()
+        if row is None:
+            return None
+        message = t.message.FromString(row["data"])
+        if t.name_of(message) != name:
+            return None
+        columns = {k: row[k] for k in row.keys() if k not in (t.key, "data", "version")}
+        return Stored(message, int(row["version"]), columns)
+
+    def require(self, name: str) -> Stored[M]:
+        found = self.find(name)
+        if found is None:
+            raise not_found(self.table, name)
+        return found
+
+    def version(self, name: str) -> int | None:
+        t = self.table
+        row = self.conn.execute(
+            f"SELECT version FROM {t.name} WHERE {t.key} = ?", (t.key_of(name),)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def put(self, message: M, version: int, **extra: object) -> None:
+        self._upsert(message, version, extra, only_if_newer=False)
+
+    def apply_if_newer(self, message: M, version: int) -> bool:
+        return self._upsert(message, version, {}, only_if_newer=True)
+
+    def _upsert(
+        self, message: M, version: int, extra: Mapping[str, object], *, only_if_newer: bool
+    ) -> bool:
+        t = self.table
+        values: dict[str, object] = {
+            t.key: t.key_of(t.name_of(message)),
+            **t.values(message),
+            **extra,
+            "version": version,
+        }
+        if t.data:
+            values["data"] = message.SerializeToString()
+        names = list(values)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in names if c != t.key)
+        sql = (
+            f"INSERT INTO {t.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+            f"ON CONFLICT ({t.key}) DO UPDATE SET {updates}"
+        )
+        if only_if_newer:
+            sql += f" WHERE excluded.version > {t.name}.version"
+        return self.conn.execute(sql, list(values.values())).rowcount > 0
+
+    def page(self, query: Where, after: str | None, limit: int) -> list[tuple[str, bytes]]:
+        key = self.table.key
+        rows = self._select(f"{key}, data", query, after, f"ORDER BY {key} LIMIT {int(limit)}")
+        return [(row[0], row[1]) for row in rows]
+
+    def select(self, query: Where) -> list[M]:
+        rows = self._select("data", query, None, f"ORDER BY {self.table.key}")
+        return [self.table.message.FromString(row[0]) for row in rows]
+
+    def columns(self, query: Where) -> list[dict[str, Any]]:
+        rows = self._select("*", query, None, f"ORDER BY {self.table.key}")
+        return [{k: row[k] for k in row.keys() if k != "data"} for row in rows]
+
+    def count(self, query: Where) -> int:
+        return int(self._select("count(*)", query, None, "")[0][0])
+
+    def _select(self, what: str, query: Where, after: str | None, rest: str) -> list[sqlite3.Row]:
+        clauses, params = [f"{self.table.key} > ?"], [after or ""]
+        for column, value in query.active():
+            if isinstance(value, Tag):
+                clauses.append(f"instr({column}, ?) > 0")
+                params.append(f",{value.value},")
+            else:
+                clauses.append(f"{column} = ?")
+                params.append(value)  # type: ignore[arg-type]
+        sql = f"SELECT {what} FROM {self.table.name} WHERE {' AND '.join(clauses)} {rest}"
+        return self.conn.execute(sql, params).fetchall()
