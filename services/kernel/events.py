@@ -16,7 +16,7 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import DecodeError, Message
 from ulid import ULID
 
-from kernel.errors import Violations
+from kernel.errors import FieldViolation, InvalidArgument, Violations
 from kernel.event_types import UnknownEventType, payload_class, type_of
 
 SPEC_VERSION = "1.0"
@@ -117,6 +117,22 @@ def check_fits(v: Violations, field: str, payload: Message) -> None:
             field,
             f"makes a {payload.DESCRIPTOR.name} event of about {size:,} bytes; events may be at "
             f"most {MAX_EVENT_BYTES:,} bytes",
+        )
+
+
+def ensure_publishable(event: Event) -> None:
+    """Refuses (INVALID_ARGUMENT) an event too big for the streams, so the unit of work that
+    emits it stores nothing that could never reach the other regions."""
+    # the exact size is worked out only near the limit
+    if len(event.payload) + HEADER_ROOM > MAX_EVENT_BYTES and event.size > MAX_EVENT_BYTES:
+        raise InvalidArgument(
+            [
+                FieldViolation(
+                    "request",
+                    f"the change makes a {event.type.rsplit('.', 1)[-1]} event of "
+                    f"{event.size:,} bytes; events may be at most {MAX_EVENT_BYTES:,} bytes",
+                )
+            ]
         )
 
 

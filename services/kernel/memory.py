@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Generic
 
 from kernel.errors import FieldViolation, InvalidArgument
-from kernel.events import Event
+from kernel.events import Event, ensure_publishable
 from kernel.tables import M, Stored, Table, Tag, Where, not_found
 
 # table name → key → (bytes, version, columns)
@@ -115,6 +115,7 @@ class MemoryUnitOfWork:
         return MemoryRows(table, self.data)
 
     def emit(self, event: Event) -> None:
+        ensure_publishable(event)
         self.events.append(event)
 
     def earlier_result(self, request_id: str, method: str) -> str | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from kernel import outbox
 from kernel.db import Database
 from kernel.errors import FieldViolation, InvalidArgument
-from kernel.events import HEADER_ROOM, MAX_EVENT_BYTES, Event
+from kernel.events import Event, ensure_publishable
 from kernel.outbox import OutboxRelay
 from kernel.tables import M, SqliteRows, Table
 
@@ -26,19 +26,7 @@ class UnitOfWork:
         return SqliteRows(table, self.tx)
 
     def emit(self, event: Event) -> None:
-        """Queues an event for the outbox; one too big for the streams refuses the whole unit,
-        so nothing is stored that could never reach the other regions."""
-        # the exact size is worked out only near the limit
-        if len(event.payload) + HEADER_ROOM > MAX_EVENT_BYTES and event.size > MAX_EVENT_BYTES:
-            raise InvalidArgument(
-                [
-                    FieldViolation(
-                        "request",
-                        f"the change makes a {event.type.rsplit('.', 1)[-1]} event of "
-                        f"{event.size:,} bytes; events may be at most {MAX_EVENT_BYTES:,} bytes",
-                    )
-                ]
-            )
+        ensure_publishable(event)
         self.events.append(event)
 
     def write_events(self) -> None:
