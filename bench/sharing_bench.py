@@ -33,6 +33,7 @@ from kernel.db import Database
 from kernel.names import new_id
 from kernel.procs import ManagedProcess, NatsServer, free_port, region_nats
 from kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
+from kernel.tables import SqliteRows
 from kernel.topology import free_base_port, local_topology
 from sharing import store
 
@@ -76,7 +77,7 @@ def fill(path: Path, region: str, count: int) -> None:
                 state=pb.RESOURCE_STATE_PUBLISHED,
             )
             resource.update_time.CopyFrom(to_timestamp(utcnow()))
-            store.put_resource(tx, resource.name.rsplit("/", 1)[-1], resource, 1)
+            SqliteRows(store.RESOURCES, tx).put(resource, 1)
     db.close()
 
 

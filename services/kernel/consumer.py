@@ -33,7 +33,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from kernel import dead_letters
+from kernel import dead_letters, ports
 from kernel.db import Database
 from kernel.errors import FailedPrecondition
 from kernel.events import Event
@@ -43,7 +43,7 @@ from kernel.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[UnitOfWork, Event], None]
+Handler = Callable[[ports.UnitOfWork, Event], None]
 
 
 class OriginRefused(Exception):

@@ -12,7 +12,7 @@ from typing import Any, Generic
 
 from kernel.errors import FieldViolation, InvalidArgument
 from kernel.events import Event, ensure_publishable
-from kernel.tables import M, Stored, Table, Tag, Where, not_found
+from kernel.tables import M, Stored, Table, Tag, Where, check_extras, not_found
 
 # table name → key → (bytes, version, columns)
 Data = dict[str, dict[str, tuple[bytes, int, dict[str, Any]]]]
@@ -43,22 +43,26 @@ class MemoryRows(Generic[M]):
         return None if row is None else row[1]
 
     def put(self, message: M, version: int, **extra: object) -> None:
+        check_extras(self.table, extra)
         key = self.table.key_of(self.table.name_of(message))
         columns = {**self.table.values(message), **extra}
         self._rows[key] = (message.SerializeToString(), version, columns)
 
-    def apply_if_newer(self, message: M, version: int) -> bool:
+    def apply_if_newer(self, message: M, version: int, **extra: object) -> bool:
         known = self.version(self.table.name_of(message))
         if known is not None and known >= version:
             return False
-        self.put(message, version)
+        self.put(message, version, **extra)
         return True
 
     def page(self, query: Where, after: str | None, limit: int) -> list[tuple[str, bytes]]:
         return [(key, data) for key, data, _ in self._matching(query, after)][:limit]
 
-    def select(self, query: Where) -> list[M]:
-        return [self.table.message.FromString(data) for _, data, _ in self._matching(query)]
+    def select(self, query: Where) -> list[Stored[M]]:
+        return [
+            Stored(self.table.message.FromString(data), columns["version"])
+            for _, data, columns in self._matching(query)
+        ]
 
     def columns(self, query: Where) -> list[dict[str, Any]]:
         return [columns for _, _, columns in self._matching(query)]

@@ -17,10 +17,14 @@ from kernel.paging import PageTokens
 from kernel.tables import M, Rows, Table, Where
 
 
-class UnitOfWork(Protocol):
-    """Changes, their events and idempotency keys, committed together or not at all."""
+class Reader(Protocol):
+    """Where rows come from: committed data (Storage), or a unit of work's own view."""
 
     def rows(self, table: Table[M]) -> Rows[M]: ...
+
+
+class UnitOfWork(Reader, Protocol):
+    """Changes, their events and idempotency keys, committed together or not at all."""
 
     def emit(self, event: Event) -> None: ...
 
@@ -31,11 +35,7 @@ class UnitOfWork(Protocol):
     def remember_result(self, request_id: str, method: str, resource: str) -> None: ...
 
 
-class Storage(Protocol):
-    def rows(self, table: Table[M]) -> Rows[M]:
-        """Committed rows, for reads."""
-        ...
-
+class Storage(Reader, Protocol):
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
         """Durable when it exits; its body must not await."""
         ...

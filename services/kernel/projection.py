@@ -7,11 +7,28 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf.message import Message
 
 from kernel.consumer import EventConsumer, Handler
 from kernel.db import Database
+from kernel.event_types import type_of
+from kernel.events import Event
 from kernel.nats_link import NatsLink
+from kernel.ports import UnitOfWork
 from kernel.streams import all_stream_name
+from kernel.tables import Table
+
+
+def keeping(events: Sequence[type[Message]], table: Table[Any], field: str) -> dict[str, Handler]:
+    """Handlers that keep each event's `field` (the whole entity) in `table`, unless the copy
+    there is as new: an older, repeated or replayed event changes nothing."""
+
+    def keep(uow: UnitOfWork, event: Event) -> None:
+        uow.rows(table).apply_if_newer(getattr(event.decode(), field), event.version)
+
+    return {type_of(e): keep for e in events}
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any
 import grpc
 from alliance.federation.v1 import federation_pb2, federation_pb2_grpc
 from alliance.operations.v1 import operations_pb2, operations_pb2_grpc
+from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
@@ -92,17 +93,35 @@ class Runtime:
 
 
 @dataclass(frozen=True)
+class Servicer:
+    """One gRPC service of a service: the generated `add_…_to_server` and its implementation."""
+
+    add_to_server: Callable[[Any, grpc.aio.Server], None]
+    implementation: object
+    descriptor: ServiceDescriptor
+
+    def add(self, server: grpc.aio.Server) -> str:
+        self.add_to_server(self.implementation, server)
+        return self.descriptor.full_name
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What a service runs, built once from the runtime."""
+
+    servicers: Sequence[Servicer]
+    # The events this service consumes, if any.
+    projection: Projection | None = None
+    # Periodic housekeeping, if any: run as a task from start to stop (e.g. expiring requests).
+    background: Callable[[], Coroutine[Any, Any, None]] | None = None
+
+
+@dataclass(frozen=True)
 class ServiceDefinition:
     name: str  # e.g. "membership": the event source and subject segment
     migrations: Sequence[Migration]
     policy: MethodPolicy
-    # Adds the service's servicers; returns their full names for health and reflection.
-    add_servicers: Callable[[grpc.aio.Server, Runtime], Sequence[str]]
-    # The events this service consumes, if any: a Projection, or a function of the runtime
-    # for handlers that need it (to emit events of their own, say).
-    projection: Projection | Callable[[Runtime], Projection] | None = None
-    # Periodic housekeeping, if any: run as a task from start to stop (e.g. expiring requests).
-    background: Callable[[Runtime], Coroutine[Any, Any, None]] | None = None
+    build: Callable[[Runtime], Parts]
     # The kinds of entity this service owns and other regions copy, for PublishSnapshot.
     snapshots: tuple[SnapshotSource, ...] = ()
 
@@ -164,9 +183,8 @@ class ServiceHost:
             health=self._health,
             retention_s=settings.events_retention_hours * 3600,
         )
-        projection = self.definition.projection
-        if callable(projection):
-            projection = projection(self.runtime)
+        parts = self.definition.build(self.runtime)
+        projection = parts.projection
         consumer = projection and projection.consumer(
             db,
             link,
@@ -196,7 +214,7 @@ class ServiceHost:
         )
         policy = MethodPolicy({**KERNEL_POLICY, **self.definition.policy.roles_by_method})
         guarded = GuardedServer(server, Guard(secret, policy))
-        self._service_names = list(self.definition.add_servicers(guarded, self.runtime))  # type: ignore[arg-type]
+        self._service_names = [s.add(guarded) for s in parts.servicers]  # type: ignore[arg-type]
         federation_pb2_grpc.add_FederationServiceServicer_to_server(
             FederationServicer(settings.region, self.supervisor),
             guarded,  # type: ignore[arg-type]
@@ -231,9 +249,9 @@ class ServiceHost:
         link.start()
         relay.start()
         self.supervisor.start()
-        if self.definition.background is not None:
+        if parts.background is not None:
             self._background = asyncio.create_task(
-                self.definition.background(self.runtime), name=f"{self.definition.name}-background"
+                parts.background(), name=f"{self.definition.name}-background"
             )
         for consumer in self._consumers:
             consumer.start()

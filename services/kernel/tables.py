@@ -84,9 +84,10 @@ class Table(Generic[M]):
     name_of: Callable[[M], str] = lambda m: str(m.name)  # type: ignore[attr-defined]
     key_of: Callable[[str], str] = last_segment  # resource name → key
     data: bool = True  # whether rows hold the message's bytes
+    extras: tuple[str, ...] = ()  # columns the message does not hold, set by `put(**extra)`
 
     def where(self, **filters: object) -> Where:
-        unknown = set(filters) - {self.key, *self.columns}
+        unknown = set(filters) - {self.key, *self.columns, *self.extras}
         if unknown:
             raise ValueError(f"{self.name} has no column {', '.join(sorted(unknown))}")
         return Where(self.name, tuple(filters.items()))
@@ -112,7 +113,7 @@ class Rows(Protocol[M]):
         """Stores the entity as this version; `extra` sets columns the message does not hold."""
         ...
 
-    def apply_if_newer(self, message: M, version: int) -> bool:
+    def apply_if_newer(self, message: M, version: int, **extra: object) -> bool:
         """Stores the entity unless the stored version is as new; whether it did."""
         ...
 
@@ -120,7 +121,7 @@ class Rows(Protocol[M]):
         """(key, bytes) rows after the key `after`, in key order."""
         ...
 
-    def select(self, query: Where) -> list[M]:
+    def select(self, query: Where) -> list[Stored[M]]:
         """Every entity the query matches, in key order."""
         ...
 
@@ -130,6 +131,12 @@ class Rows(Protocol[M]):
         ...
 
     def count(self, query: Where) -> int: ...
+
+
+def check_extras(table: Table[Any], extra: Mapping[str, object]) -> None:
+    unknown = set(extra) - set(table.extras)
+    if unknown:
+        raise ValueError(f"{table.name} declares no extra column {', '.join(sorted(unknown))}")
 
 
 def not_found(table: Table[Any], name: str) -> NotFound:
@@ -172,13 +179,14 @@ class SqliteRows(Generic[M]):
     def put(self, message: M, version: int, **extra: object) -> None:
         self._upsert(message, version, extra, only_if_newer=False)
 
-    def apply_if_newer(self, message: M, version: int) -> bool:
-        return self._upsert(message, version, {}, only_if_newer=True)
+    def apply_if_newer(self, message: M, version: int, **extra: object) -> bool:
+        return self._upsert(message, version, extra, only_if_newer=True)
 
     def _upsert(
         self, message: M, version: int, extra: Mapping[str, object], *, only_if_newer: bool
     ) -> bool:
         t = self.table
+        check_extras(t, extra)
         values: dict[str, object] = {
             t.key: t.key_of(t.name_of(message)),
             **t.values(message),
@@ -202,9 +210,9 @@ class SqliteRows(Generic[M]):
         rows = self._select(f"{key}, data", query, after, f"ORDER BY {key} LIMIT {int(limit)}")
         return [(row[0], row[1]) for row in rows]
 
-    def select(self, query: Where) -> list[M]:
-        rows = self._select("data", query, None, f"ORDER BY {self.table.key}")
-        return [self.table.message.FromString(row[0]) for row in rows]
+    def select(self, query: Where) -> list[Stored[M]]:
+        rows = self._select("data, version", query, None, f"ORDER BY {self.table.key}")
+        return [Stored(self.table.message.FromString(row[0]), int(row[1])) for row in rows]
 
     def columns(self, query: Where) -> list[dict[str, Any]]:
         rows = self._select("*", query, None, f"ORDER BY {self.table.key}")

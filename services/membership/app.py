@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import grpc
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from kernel.auth import ANY_ROLE, WRITERS, MethodPolicy, Role
-from kernel.server import Runtime, ServiceDefinition, run_service
+from kernel.server import Parts, Runtime, ServiceDefinition, Servicer, run_service
 from kernel.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
 
@@ -39,11 +36,13 @@ POLICY = MethodPolicy(
 )
 
 
-def _add_servicers(server: grpc.aio.Server, runtime: Runtime) -> Sequence[str]:
-    pb_grpc.add_MembershipServiceServicer_to_server(
-        MembershipServicer(Membership(runtime.ports)), server
+def _build(runtime: Runtime) -> Parts:
+    servicer = MembershipServicer(Membership(runtime.ports))
+    add = pb_grpc.add_MembershipServiceServicer_to_server
+    return Parts(
+        [Servicer(add, servicer, pb.DESCRIPTOR.services_by_name["MembershipService"])],
+        projection=directory.PROJECTION,
     )
-    return [pb.DESCRIPTOR.services_by_name["MembershipService"].full_name]
 
 
 DEFINITION = ServiceDefinition(
@@ -51,8 +50,7 @@ DEFINITION = ServiceDefinition(
     migrations=store.MIGRATIONS,
     snapshots=store.SNAPSHOTS,
     policy=POLICY,
-    add_servicers=_add_servicers,
-    projection=directory.PROJECTION,
+    build=_build,
 )
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import grpc
 from alliance.pairing.v1 import pairing_pb2 as pb
 from alliance.pairing.v1 import pairing_pb2_grpc as pb_grpc
 from kernel.auth import ANY_ROLE, MethodPolicy, Role
-from kernel.server import Runtime, ServiceDefinition, run_service
+from kernel.server import Parts, Runtime, ServiceDefinition, Servicer, run_service
 from kernel.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
 
@@ -47,10 +44,13 @@ POLICY = MethodPolicy(
 )
 
 
-def _add_servicers(server: grpc.aio.Server, runtime: Runtime) -> Sequence[str]:
-    servicer = PairingServicer(Pairing(runtime), Checkups(runtime))
-    pb_grpc.add_PairingServiceServicer_to_server(servicer, server)
-    return [pb.DESCRIPTOR.services_by_name["PairingService"].full_name]
+def _build(runtime: Runtime) -> Parts:
+    servicer = PairingServicer(Pairing(runtime.ports), Checkups(runtime.ports))
+    add = pb_grpc.add_PairingServiceServicer_to_server
+    return Parts(
+        [Servicer(add, servicer, pb.DESCRIPTOR.services_by_name["PairingService"])],
+        projection=directory.PROJECTION,
+    )
 
 
 DEFINITION = ServiceDefinition(
@@ -58,8 +58,7 @@ DEFINITION = ServiceDefinition(
     migrations=store.MIGRATIONS,
     snapshots=store.SNAPSHOTS,
     policy=POLICY,
-    add_servicers=_add_servicers,
-    projection=directory.PROJECTION,
+    build=_build,
 )
 
 

@@ -3,32 +3,34 @@ lawyer records the outcome. Stats count what was served and found."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
 
 from alliance.pairing.v1 import events_pb2 as ev
 from alliance.pairing.v1 import pairing_pb2 as pb
 from alliance.type.v1 import types_pb2
 from kernel import validation as check
-from kernel.auth import caller
+from kernel.auth import Principal
 from kernel.clock import to_timestamp, utcnow
-from kernel.errors import FailedPrecondition, NotFound, PermissionDenied, Violations
+from kernel.errors import FailedPrecondition, PermissionDenied, Violations
 from kernel.names import REGION, new_id
+from kernel.ports import Ports
 from kernel.resources import ensure_home, stamp
-from kernel.server import Runtime
 from kernel.updates import check_etag
 
-from pairing import rules, store
+from pairing import rules
 from pairing.rules import CHECKUP, LAWYER, STARTUP
 from pairing.service import SERVICE
+from pairing.store import ASSIGNMENTS, CHECKUPS, DIRECTORY_CARRIERS, DIRECTORY_STARTUPS, LAWYERS
 
 
 class Checkups:
-    def __init__(self, runtime: Runtime) -> None:
-        self._rt = runtime
-        self.region = runtime.settings.region
+    def __init__(self, ports: Ports) -> None:
+        self._storage = ports.storage
+        self._event = ports.events
+        self._pages = ports.pages
+        self.region = ports.region
 
-    async def book(self, request: pb.BookCheckupRequest) -> pb.Checkup:
+    async def book(self, request: pb.BookCheckupRequest, who: Principal) -> pb.Checkup:
         v = Violations()
         parent = REGION.parse(v, "parent", request.parent)
         LAWYER.parse(v, "checkup.lawyer", request.checkup.lawyer)
@@ -38,29 +40,31 @@ class Checkups:
         assert parent is not None
         ensure_home(SERVICE, self.region, parent["region"])
         lawyer_name, startup = request.checkup.lawyer, request.checkup.startup
-        async with self._rt.unit_of_work() as uow:
+        async with self._storage.unit_of_work() as uow:
             earlier = uow.earlier_result(request.request_id, "BookCheckup")
             if earlier:
-                return self._checkup(uow.tx, CHECKUP.require("name", earlier))[0]
-            carrier = store.startup_carrier(uow.tx, startup)
-            if carrier is None:
+                return uow.rows(CHECKUPS).require(earlier).message
+            known = uow.rows(DIRECTORY_STARTUPS).columns(DIRECTORY_STARTUPS.where(name=startup))
+            if not known:
                 raise FailedPrecondition(
                     f"{startup} is not in this region's directory yet; register it with "
                     "membership and retry once its event has arrived"
                 )
-            who = caller()
+            carrier = known[0]["carrier"]
             if not (who.is_operator_of(self.region) or who.acts_for(carrier)):
                 raise PermissionDenied(f"only {carrier} or an operator of {self.region} may book")
-            lawyer = store.get_lawyer(uow.tx, lawyer_name.rsplit("/", 1)[-1])
-            if lawyer is None or lawyer[0].name != lawyer_name:
-                raise NotFound(f"lawyer {lawyer_name} does not exist")
-            if startup in lawyer[0].conflicts or carrier in lawyer[0].conflicts:
+            lawyer = uow.rows(LAWYERS).require(lawyer_name).message
+            if startup in lawyer.conflicts or carrier in lawyer.conflicts:
                 raise FailedPrecondition(
                     f"{lawyer_name} has declared a conflict of interest with {startup}; "
                     "book another of the carrier's lawyers"
                 )
-            assignment = store.active_assignment(uow.tx, lawyer_name, carrier)
-            if assignment is None:
+            paired = uow.rows(ASSIGNMENTS).select(
+                ASSIGNMENTS.where(
+                    lawyer=lawyer_name, carrier=carrier, state=pb.ASSIGNMENT_STATE_ACTIVE
+                )
+            )
+            if not paired:
                 raise FailedPrecondition(
                     f"{lawyer_name} is not paired with {carrier}; list the carrier's lawyers "
                     "with ListAssignments"
@@ -70,27 +74,30 @@ class Checkups:
                 lawyer=lawyer_name,
                 startup=startup,
                 carrier=carrier,
-                assignment=assignment.name,
+                assignment=paired[-1].message.name,
                 state=pb.CHECKUP_STATE_BOOKED,
             )
             checkup.scheduled_time.CopyFrom(request.checkup.scheduled_time)
             stamp(checkup, 1, created=True)
-            store.put_checkup(uow.tx, checkup.name.rsplit("/", 1)[-1], checkup, 1)
+            uow.rows(CHECKUPS).put(checkup, 1)
             uow.remember_result(request.request_id, "BookCheckup", checkup.name)
             payload = ev.CheckupBooked(checkup=checkup)
-            uow.emit(self._rt.event("checkup", "booked", checkup.name, 1, payload))
+            uow.emit(self._event("checkup", "booked", checkup.name, 1, payload))
         return checkup
 
-    async def record_outcome(self, request: pb.RecordCheckupOutcomeRequest) -> pb.Checkup:
+    async def record_outcome(
+        self, request: pb.RecordCheckupOutcomeRequest, who: Principal
+    ) -> pb.Checkup:
         v = Violations()
         ids = CHECKUP.parse(v, "name", request.name)
         rules.check_findings(v, list(request.findings), request.follow_up)
         v.raise_if_any()
         assert ids is not None
         ensure_home(SERVICE, self.region, ids["region"])
-        async with self._rt.unit_of_work() as uow:
-            checkup, version = self._checkup(uow.tx, ids)
-            if not caller().is_lawyer(checkup.lawyer):
+        async with self._storage.unit_of_work() as uow:
+            found = uow.rows(CHECKUPS).require(request.name)
+            checkup, version = found.message, found.version
+            if not who.is_lawyer(checkup.lawyer):
                 raise PermissionDenied(f"only {checkup.lawyer} records this check-up's outcome")
             check_etag(request.etag, checkup.etag, "etag")
             if checkup.state != pb.CHECKUP_STATE_BOOKED:
@@ -100,17 +107,18 @@ class Checkups:
             checkup.state = pb.CHECKUP_STATE_COMPLETED
             checkup.complete_time.CopyFrom(to_timestamp(utcnow()))
             stamp(checkup, version + 1)
-            store.put_checkup(uow.tx, ids["checkup"], checkup, version + 1)
+            uow.rows(CHECKUPS).put(checkup, version + 1)
             payload = ev.CheckupCompleted(checkup=checkup)
-            uow.emit(self._rt.event("checkup", "completed", checkup.name, version + 1, payload))
+            uow.emit(self._event("checkup", "completed", checkup.name, version + 1, payload))
         return checkup
 
-    def get(self, request: pb.GetCheckupRequest) -> pb.Checkup:
-        checkup = self._checkup(self._rt.db.reader, CHECKUP.require("name", request.name))[0]
-        caller().scope(checkup.carrier, checkup.lawyer)
+    def get(self, request: pb.GetCheckupRequest, who: Principal) -> pb.Checkup:
+        CHECKUP.require("name", request.name)
+        checkup = self._storage.rows(CHECKUPS).require(request.name).message
+        who.scope(checkup.carrier, checkup.lawyer)
         return checkup
 
-    def list(self, request: pb.ListCheckupsRequest) -> bytes:
+    def list(self, request: pb.ListCheckupsRequest, who: Principal) -> bytes:
         v = Violations()
         REGION.parse(v, "parent", request.parent)
         if request.carrier:
@@ -119,26 +127,20 @@ class Checkups:
             LAWYER.parse(v, "lawyer", request.lawyer)
         check.enum(v, "state", request.state, pb.CheckupState.DESCRIPTOR, required=False)
         v.raise_if_any()
-        carrier, lawyer = caller().scope(request.carrier, request.lawyer)
-        query = store.CheckupFilter(carrier, lawyer, request.state)
-        here = request.parent == REGION.format(region=self.region)  # check-ups stay home
-        return self._rt.page_tokens.page(
-            pb.ListCheckupsResponse,
-            "checkups",
-            query.key(),
-            request.page_size,
-            request.page_token,
-            lambda after, limit: (
-                store.list_checkups(self._rt.db.reader, query, after, limit) if here else []
-            ),
+        carrier, lawyer = who.scope(request.carrier, request.lawyer)
+        query = CHECKUPS.where(carrier=carrier, lawyer=lawyer, state=request.state)
+        elsewhere = request.parent != REGION.format(region=self.region)  # check-ups stay home
+        return self._pages.of(
+            pb.ListCheckupsResponse, "checkups", CHECKUPS, query, request, nothing_here=elsewhere
         )
 
-    def stats(self, request: pb.GetPairingStatsRequest) -> pb.PairingStats:
+    def stats(self, request: pb.GetPairingStatsRequest, who: Principal) -> pb.PairingStats:
         REGION.require("parent", request.parent)
         ensure_home(SERVICE, self.region, request.parent.split("/")[1])
-        reader = self._rt.db.reader
-        counts = store.count_checkups(reader)
-        done = store.completed_checkups(reader)
+        checkups = self._storage.rows(CHECKUPS)
+        done = [
+            c.message for c in checkups.select(CHECKUPS.where(state=pb.CHECKUP_STATE_COMPLETED))
+        ]
         by_carrier: dict[str, set[str]] = {}
         by_lawyer: dict[str, set[str]] = {}
         by_region: dict[str, set[str]] = {}
@@ -148,12 +150,15 @@ class Checkups:
             by_lawyer.setdefault(checkup.lawyer, set()).add(checkup.startup)
             by_region.setdefault(checkup.carrier.split("/")[1], set()).add(checkup.startup)
             areas.update(types_pb2.LegalArea.Name(f.area) for f in checkup.findings)
-        carriers, startups = store.directory_size(reader)
         return pb.PairingStats(
-            directory_carriers=carriers,
-            directory_startups=startups,
-            checkups_booked=sum(counts.values()),
-            checkups_completed=counts.get(pb.CHECKUP_STATE_COMPLETED, 0),
+            directory_carriers=self._storage.rows(DIRECTORY_CARRIERS).count(
+                DIRECTORY_CARRIERS.where()
+            ),
+            directory_startups=self._storage.rows(DIRECTORY_STARTUPS).count(
+                DIRECTORY_STARTUPS.where()
+            ),
+            checkups_booked=checkups.count(CHECKUPS.where()),
+            checkups_completed=len(done),
             startups_served=len({c.startup for c in done}),
             startups_served_by_carrier=_counts(by_carrier),
             startups_served_by_lawyer=_counts(by_lawyer),
@@ -163,13 +168,6 @@ class Checkups:
                 for k, n in sorted(areas.items(), key=lambda x: (-x[1], x[0]))
             ],
         )
-
-    def _checkup(self, conn: sqlite3.Connection, ids: dict[str, str]) -> tuple[pb.Checkup, int]:
-        name = CHECKUP.format(**ids)
-        found = store.get_checkup(conn, ids["checkup"])
-        if found is None or found[0].name != name:
-            raise NotFound(f"check-up {name} does not exist")
-        return found
 
 
 def _counts(groups: dict[str, set[str]]) -> list[pb.Count]:

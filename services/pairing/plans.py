@@ -3,16 +3,18 @@ this region knows (lawyers, the carrier directory, startups' needs), and the pla
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from alliance.pairing.v1 import pairing_pb2 as pb
 from kernel.errors import FailedPrecondition
+from kernel.ports import Reader
+from kernel.tables import tag_set
 
-from pairing import rules, store
+from pairing import rules
 from pairing.scoring import CarrierProfile, Instance, LawyerProfile
 from pairing.solver import Mode, Plan
+from pairing.store import DIRECTORY_CARRIERS, DIRECTORY_STARTUPS, LAWYERS
 
 MODES = {pb.PAIRING_MODE_OPTIMAL: Mode.OPTIMAL, pb.PAIRING_MODE_STABLE: Mode.STABLE}
 
@@ -35,7 +37,7 @@ def with_round_defaults(round_: pb.Round) -> pb.Round:
 
 
 def round_input(
-    conn: sqlite3.Connection,
+    reader: Reader,
     round_: pb.Round,
     *,
     strict: bool,
@@ -45,11 +47,12 @@ def round_input(
     and active, or FAILED_PRECONDITION says which are not. Otherwise (a replan) those no longer
     available, among them any of `paired_lawyers`, are left out and reported."""
     unavailable: dict[str, str] = {}
-    known = store.get_carriers(conn, [c.carrier for c in round_.carriers])
+    directory, startups = reader.rows(DIRECTORY_CARRIERS), reader.rows(DIRECTORY_STARTUPS)
     carriers = []
     for entry in round_.carriers:
-        carrier = known.get(entry.carrier)
-        if carrier is None or not carrier.active:
+        found = directory.columns(DIRECTORY_CARRIERS.where(name=entry.carrier))
+        carrier = found[0] if found else None
+        if carrier is None or not carrier["active"]:
             unavailable[entry.carrier] = (
                 "the carrier is not in this region's directory"
                 if carrier is None
@@ -58,16 +61,19 @@ def round_input(
             continue
         carriers.append(
             CarrierProfile(
-                carrier.name,
-                carrier.region,
-                store.startup_needs(conn, carrier.name),
+                entry.carrier,
+                carrier["region"],
+                tuple(
+                    tag_set(startup["needs"])
+                    for startup in startups.columns(DIRECTORY_STARTUPS.where(carrier=entry.carrier))
+                ),
                 frozenset(entry.languages),
                 slots=entry.slots,
             )
         )
-    taking_part = _round_lawyers(conn, round_.lawyers, unavailable)
+    taking_part = _round_lawyers(reader, round_.lawyers, unavailable)
     gone = set(paired_lawyers) - {x.name for x in taking_part} - unavailable.keys()
-    _round_lawyers(conn, sorted(gone), unavailable)
+    _round_lawyers(reader, sorted(gone), unavailable)
     lawyers = []
     for lawyer in taking_part:
         lawyers.append(
@@ -90,21 +96,21 @@ def round_input(
 
 
 def _round_lawyers(
-    conn: sqlite3.Connection, names: Iterable[str], unavailable: dict[str, str]
+    reader: Reader, names: Iterable[str], unavailable: dict[str, str]
 ) -> list[pb.Lawyer]:
-    names = list(names)
+    names, lawyers = list(names), reader.rows(LAWYERS)
     if not names:
-        return store.active_lawyers(conn)
+        return [x.message for x in lawyers.select(LAWYERS.where(state=pb.LAWYER_STATE_ACTIVE))]
     found = []
     for name in names:
-        row = store.get_lawyer(conn, name.rsplit("/", 1)[-1])
-        if row is None or row[0].name != name:
+        row = lawyers.find(name)
+        if row is None:
             unavailable[name] = "the lawyer is not known in this region"
-        elif row[0].state != pb.LAWYER_STATE_ACTIVE:
-            state = pb.LawyerState.Name(row[0].state).removeprefix("LAWYER_STATE_").lower()
+        elif row.message.state != pb.LAWYER_STATE_ACTIVE:
+            state = pb.LawyerState.Name(row.message.state).removeprefix("LAWYER_STATE_").lower()
             unavailable[name] = f"the lawyer is {state.replace('_', ' ')}"
         else:
-            found.append(row[0])
+            found.append(row.message)
     return found
 
 

@@ -4,43 +4,40 @@ its events in one unit of work. Solving runs in a worker thread, outside any tra
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 from alliance.pairing.v1 import events_pb2 as ev
 from alliance.pairing.v1 import pairing_pb2 as pb
 from google.protobuf.timestamp_pb2 import Timestamp
 from kernel import validation as check
-from kernel.auth import caller
+from kernel.auth import Principal
 from kernel.clock import to_timestamp, utcnow
-from kernel.errors import (
-    EtagMismatch,
-    FailedPrecondition,
-    NotFound,
-    PermissionDenied,
-    Violations,
-)
+from kernel.errors import EtagMismatch, FailedPrecondition, NotFound, PermissionDenied, Violations
 from kernel.events import check_fits
 from kernel.names import REGION, new_id
+from kernel.ports import Ports, Reader
 from kernel.resources import ensure_home, stamp
-from kernel.server import Runtime
+from kernel.tables import M, Stored, Tag
 from kernel.updates import check_etag, mask_paths, merge_update
 
-from pairing import plans, rules, store
+from pairing import plans, rules
 from pairing.rules import ASSIGNMENT, LAWYER, ROUND
 from pairing.solver import Infeasible, Plan, solve
+from pairing.store import ASSIGNMENTS, LAWYERS, ROUNDS
 
 SERVICE = "pairing"
 ALL_REGIONS = "regions/-"
 
 
 class Pairing:
-    def __init__(self, runtime: Runtime) -> None:
-        self._rt = runtime
-        self.region = runtime.settings.region
+    def __init__(self, ports: Ports) -> None:
+        self._storage = ports.storage
+        self._event = ports.events
+        self._pages = ports.pages
+        self.region = ports.region
 
     # -- lawyers ----------------------------------------------------------------------------
 
-    async def create_lawyer(self, request: pb.CreateLawyerRequest) -> pb.Lawyer:
+    async def create_lawyer(self, request: pb.CreateLawyerRequest, who: Principal) -> pb.Lawyer:
         v = Violations()
         parent = REGION.parse(v, "parent", request.parent)
         lawyer = rules.with_lawyer_defaults(request.lawyer)
@@ -49,56 +46,53 @@ class Pairing:
         v.raise_if_any()
         assert parent is not None
         ensure_home(SERVICE, self.region, parent["region"])
-        self._require_operator("register lawyers")
-        async with self._rt.unit_of_work() as uow:
+        self._require_operator(who, "register lawyers")
+        async with self._storage.unit_of_work() as uow:
             earlier = uow.earlier_result(request.request_id, "CreateLawyer")
             if earlier:
-                return self._lawyer(uow.tx, LAWYER.require("name", earlier))[0]
-            lawyer_id = new_id()
-            lawyer.name = LAWYER.format(region=self.region, lawyer=lawyer_id)
+                return uow.rows(LAWYERS).require(earlier).message
+            lawyer.name = LAWYER.format(region=self.region, lawyer=new_id())
             stamp(lawyer, 1, created=True)
-            store.put_lawyer(uow.tx, lawyer_id, lawyer, 1)
+            uow.rows(LAWYERS).put(lawyer, 1)
             uow.remember_result(request.request_id, "CreateLawyer", lawyer.name)
             uow.emit(
-                self._rt.event(
+                self._event(
                     "lawyer", "registered", lawyer.name, 1, ev.LawyerRegistered(lawyer=lawyer)
                 )
             )
         return lawyer
 
-    def get_lawyer(self, request: pb.GetLawyerRequest) -> pb.Lawyer:
-        return self._lawyer(self._rt.db.reader, LAWYER.require("name", request.name))[0]
+    def get_lawyer(self, request: pb.GetLawyerRequest, who: Principal) -> pb.Lawyer:
+        LAWYER.require("name", request.name)
+        return self._storage.rows(LAWYERS).require(request.name).message
 
-    def list_lawyers(self, request: pb.ListLawyersRequest) -> bytes:
+    def list_lawyers(self, request: pb.ListLawyersRequest, who: Principal) -> bytes:
         v = Violations()
         region = (
-            "-"
+            ""
             if request.parent == ALL_REGIONS
             else (REGION.parse(v, "parent", request.parent) or {}).get("region", "")
         )
         check.enum(v, "specialty", request.specialty, rules.LEGAL_AREA, required=False)
         check.enum(v, "state", request.state, pb.LawyerState.DESCRIPTOR, required=False)
         v.raise_if_any()
-        query = store.LawyerFilter(region, request.specialty, request.state)
-        return self._rt.page_tokens.page(
-            pb.ListLawyersResponse,
-            "lawyers",
-            query.key(),
-            request.page_size,
-            request.page_token,
-            lambda after, limit: store.list_lawyers(self._rt.db.reader, query, after, limit),
+        query = LAWYERS.where(
+            region=region,
+            specialties=Tag(request.specialty) if request.specialty else None,
+            state=request.state,
         )
+        return self._pages.of(pb.ListLawyersResponse, "lawyers", LAWYERS, query, request)
 
-    async def update_lawyer(self, request: pb.UpdateLawyerRequest) -> pb.Lawyer:
+    async def update_lawyer(self, request: pb.UpdateLawyerRequest, who: Principal) -> pb.Lawyer:
         v = Violations()
         ids = LAWYER.parse(v, "lawyer.name", request.lawyer.name)
         paths = mask_paths(v, request.update_mask.paths, rules.LAWYER_UPDATABLE)
         v.raise_if_any()
         assert ids is not None
         ensure_home(SERVICE, self.region, ids["region"])
-        async with self._rt.unit_of_work() as uow:
-            current, version = self._lawyer(uow.tx, ids)
-            who = caller()
+        async with self._storage.unit_of_work() as uow:
+            lawyers = uow.rows(LAWYERS)
+            current, version = _pair(lawyers.require(request.lawyer.name))
             if not who.is_operator_of(self.region):
                 if not who.is_lawyer(current.name):
                     raise PermissionDenied(
@@ -116,14 +110,14 @@ class Pairing:
             if not changed:
                 return current
             stamp(updated, version + 1)
-            store.put_lawyer(uow.tx, ids["lawyer"], updated, version + 1)
+            lawyers.put(updated, version + 1)
             payload = ev.LawyerUpdated(lawyer=updated, changed_fields=changed)
-            uow.emit(self._rt.event("lawyer", "updated", updated.name, version + 1, payload))
+            uow.emit(self._event("lawyer", "updated", updated.name, version + 1, payload))
         return updated
 
     # -- rounds -----------------------------------------------------------------------------
 
-    async def create_round(self, request: pb.CreateRoundRequest) -> pb.Round:
+    async def create_round(self, request: pb.CreateRoundRequest, who: Principal) -> pb.Round:
         v = Violations()
         parent = REGION.parse(v, "parent", request.parent)
         rules.check_round(v, request.round)
@@ -131,82 +125,85 @@ class Pairing:
         v.raise_if_any()
         assert parent is not None
         ensure_home(SERVICE, self.region, parent["region"])
-        self._require_operator("open pairing rounds")
+        self._require_operator(who, "open pairing rounds")
         round_ = plans.with_round_defaults(request.round)
-        given = plans.round_input(self._rt.db.reader, round_, strict=True)
+        given = plans.round_input(self._storage, round_, strict=True)
         plan = await self._solve(round_, given.instance)
         round_.plan.CopyFrom(plans.plan_to_proto(plan))
         v = Violations()  # a draft too big to publish is refused now, not at publishing
         check_fits(v, "round", ev.RoundPublished(round=round_))
         v.raise_if_any()
-        async with self._rt.unit_of_work() as uow:
+        async with self._storage.unit_of_work() as uow:
             earlier = uow.earlier_result(request.request_id, "CreateRound")
             if earlier:
-                return self._round(uow.tx, ROUND.require("name", earlier))[0]
-            round_id = new_id()
-            round_.name = ROUND.format(region=self.region, round=round_id)
+                return uow.rows(ROUNDS).require(earlier).message
+            round_.name = ROUND.format(region=self.region, round=new_id())
             round_.state = pb.ROUND_STATE_DRAFT
             stamp(round_, 1, created=True)
-            store.put_round(uow.tx, round_id, round_, 1)
+            uow.rows(ROUNDS).put(round_, 1)
             uow.remember_result(request.request_id, "CreateRound", round_.name)
         return round_
 
-    def get_round(self, request: pb.GetRoundRequest) -> pb.Round:
-        return self._round(self._rt.db.reader, ROUND.require("name", request.name))[0]
+    def get_round(self, request: pb.GetRoundRequest, who: Principal) -> pb.Round:
+        return self._round(self._storage, request.name)[0]
 
-    def list_rounds(self, request: pb.ListRoundsRequest) -> bytes:
+    def list_rounds(self, request: pb.ListRoundsRequest, who: Principal) -> bytes:
         REGION.require("parent", request.parent)
-        here = request.parent == REGION.format(region=self.region)  # rounds stay home
-        return self._rt.page_tokens.page(
+        elsewhere = request.parent != REGION.format(region=self.region)  # rounds stay home
+        return self._pages.of(
             pb.ListRoundsResponse,
             "rounds",
-            f"rounds|{request.parent}",
-            request.page_size,
-            request.page_token,
-            lambda after, limit: (
-                store.list_rounds(self._rt.db.reader, after, limit) if here else []
-            ),
+            ROUNDS,
+            ROUNDS.where(),
+            request,
+            nothing_here=elsewhere,
         )
 
-    async def publish_round(self, request: pb.PublishRoundRequest) -> pb.Round:
+    async def publish_round(self, request: pb.PublishRoundRequest, who: Principal) -> pb.Round:
         ids = ROUND.require("name", request.name)
         ensure_home(SERVICE, self.region, ids["region"])
-        self._require_operator("publish rounds")
-        async with self._rt.unit_of_work() as uow:
-            round_, version = self._round(uow.tx, ids)
+        self._require_operator(who, "publish rounds")
+        async with self._storage.unit_of_work() as uow:
+            round_, version = self._round(uow, request.name)
             check_etag(request.etag, round_.etag, "etag")
             if round_.state != pb.ROUND_STATE_DRAFT:
                 raise FailedPrecondition(f"{round_.name} is already published")
             now = to_timestamp(utcnow())
             for pair in round_.plan.pairs:
                 assignment = self._new_assignment(round_.name, pair, now)
-                store.put_assignment(uow.tx, assignment.name.rsplit("/", 1)[-1], assignment, 1)
+                uow.rows(ASSIGNMENTS).put(assignment, 1)
                 payload = ev.AssignmentStarted(assignment=assignment)
-                uow.emit(self._rt.event("assignment", "started", assignment.name, 1, payload))
+                uow.emit(self._event("assignment", "started", assignment.name, 1, payload))
             round_.state = pb.ROUND_STATE_PUBLISHED
             round_.publish_time.CopyFrom(now)
             stamp(round_, version + 1)
-            store.put_round(uow.tx, ids["round"], round_, version + 1)
+            uow.rows(ROUNDS).put(round_, version + 1)
             payload = ev.RoundPublished(round=round_)
-            uow.emit(self._rt.event("round", "published", round_.name, version + 1, payload))
+            uow.emit(self._event("round", "published", round_.name, version + 1, payload))
         return round_
 
-    async def replan_round(self, request: pb.ReplanRoundRequest) -> pb.ReplanRoundResponse:
+    async def replan_round(
+        self, request: pb.ReplanRoundRequest, who: Principal
+    ) -> pb.ReplanRoundResponse:
         ids = ROUND.require("name", request.name)
         if request.min_gain < 0:
             v = Violations()
             v.add("min_gain", "must not be negative")
             v.raise_if_any()
         ensure_home(SERVICE, self.region, ids["region"])
-        self._require_operator("replan rounds")
-        reader = self._rt.db.reader
-        round_, version = self._round(reader, ids)
+        self._require_operator(who, "replan rounds")
+        round_, version = self._round(self._storage, request.name)
         check_etag(request.etag, round_.etag, "etag")
         if round_.state != pb.ROUND_STATE_PUBLISHED:
             raise FailedPrecondition(f"{round_.name} is a draft: publish it, or open a new round")
-        current = store.active_assignments(reader, round_.name)
+        current = [
+            _pair(a)
+            for a in self._storage.rows(ASSIGNMENTS).select(
+                ASSIGNMENTS.where(round=round_.name, state=pb.ASSIGNMENT_STATE_ACTIVE)
+            )
+        ]
         given = plans.round_input(
-            reader, round_, strict=False, paired_lawyers=[a.lawyer for a, _ in current]
+            self._storage, round_, strict=False, paired_lawyers=[a.lawyer for a, _ in current]
         )
         min_gain = request.min_gain or rules.DEFAULT_MIN_GAIN
         pairs_now = {(a.lawyer, a.carrier) for a, _ in current}
@@ -228,8 +225,8 @@ class Pairing:
         if request.validate_only or not changes:
             response.round.CopyFrom(round_ if not changes else replanned)
             return response
-        async with self._rt.unit_of_work() as uow:
-            _, stored_version = self._round(uow.tx, ids)
+        async with self._storage.unit_of_work() as uow:
+            _, stored_version = self._round(uow, request.name)
             if stored_version != version:
                 raise EtagMismatch(f"{round_.name} changed while it was replanned; replan again")
             now = to_timestamp(utcnow())
@@ -241,30 +238,26 @@ class Pairing:
                 assignment.state = pb.ASSIGNMENT_STATE_ENDED
                 assignment.end_time.CopyFrom(now)
                 assignment.end_reason = reason
-                store.put_assignment(
-                    uow.tx, assignment.name.rsplit("/", 1)[-1], assignment, a_version + 1
-                )
+                uow.rows(ASSIGNMENTS).put(assignment, a_version + 1)
                 payload_end = ev.AssignmentEnded(assignment=assignment)
                 uow.emit(
-                    self._rt.event(
-                        "assignment", "ended", assignment.name, a_version + 1, payload_end
-                    )
+                    self._event("assignment", "ended", assignment.name, a_version + 1, payload_end)
                 )
             for pair in replanned.plan.pairs:
                 if (pair.lawyer, pair.carrier) in pairs_now:
                     continue
                 assignment = self._new_assignment(round_.name, pair, now)
-                store.put_assignment(uow.tx, assignment.name.rsplit("/", 1)[-1], assignment, 1)
+                uow.rows(ASSIGNMENTS).put(assignment, 1)
                 payload_start = ev.AssignmentStarted(assignment=assignment)
-                uow.emit(self._rt.event("assignment", "started", assignment.name, 1, payload_start))
+                uow.emit(self._event("assignment", "started", assignment.name, 1, payload_start))
             stamp(replanned, version + 1)
-            store.put_round(uow.tx, ids["round"], replanned, version + 1)
+            uow.rows(ROUNDS).put(replanned, version + 1)
             payload = ev.RoundReplanned(round=replanned, changes=changes)
-            uow.emit(self._rt.event("round", "replanned", replanned.name, version + 1, payload))
+            uow.emit(self._event("round", "replanned", replanned.name, version + 1, payload))
         response.round.CopyFrom(replanned)
         return response
 
-    def list_assignments(self, request: pb.ListAssignmentsRequest) -> bytes:
+    def list_assignments(self, request: pb.ListAssignmentsRequest, who: Principal) -> bytes:
         v = Violations()
         if not request.parent.endswith("/rounds/-"):
             ROUND.parse(v, "parent", request.parent)
@@ -276,15 +269,16 @@ class Pairing:
             LAWYER.parse(v, "lawyer", request.lawyer)
         check.enum(v, "state", request.state, pb.AssignmentState.DESCRIPTOR, required=False)
         v.raise_if_any()
-        carrier, lawyer = caller().scope(request.carrier, request.lawyer)
-        query = store.AssignmentFilter(request.parent, carrier, lawyer, request.state)
-        return self._rt.page_tokens.page(
-            pb.ListAssignmentsResponse,
-            "assignments",
-            query.key(),
-            request.page_size,
-            request.page_token,
-            lambda after, limit: store.list_assignments(self._rt.db.reader, query, after, limit),
+        carrier, lawyer = who.scope(request.carrier, request.lawyer)
+        every_round = request.parent.endswith("/-")
+        query = ASSIGNMENTS.where(
+            round=None if every_round else request.parent,
+            carrier=carrier,
+            lawyer=lawyer,
+            state=request.state,
+        )
+        return self._pages.of(
+            pb.ListAssignmentsResponse, "assignments", ASSIGNMENTS, query, request
         )
 
     # -- helpers ----------------------------------------------------------------------------
@@ -323,23 +317,19 @@ class Pairing:
         ASSIGNMENT.require("name", assignment.name)
         return assignment
 
-    def _require_operator(self, what: str) -> None:
-        if not caller().is_operator_of(self.region):
+    def _require_operator(self, who: Principal, what: str) -> None:
+        if not who.is_operator_of(self.region):
             raise PermissionDenied(f"only an operator of region {self.region} may {what}")
 
-    def _lawyer(self, conn: sqlite3.Connection, ids: dict[str, str]) -> tuple[pb.Lawyer, int]:
-        name = LAWYER.format(**ids)
-        found = store.get_lawyer(conn, ids["lawyer"])
-        if found is None or found[0].name != name:
-            raise NotFound(f"lawyer {name} does not exist")
-        return found
-
-    def _round(self, conn: sqlite3.Connection, ids: dict[str, str]) -> tuple[pb.Round, int]:
-        name = ROUND.format(**ids)
-        found = store.get_round(conn, ids["round"]) if ids["region"] == self.region else None
-        if found is None or found[0].name != name:
+    def _round(self, reader: Reader, name: str) -> tuple[pb.Round, int]:
+        ids = ROUND.require("name", name)
+        if ids["region"] != self.region:  # rounds stay home
             raise NotFound(f"round {name} does not exist")
-        return found
+        return _pair(reader.rows(ROUNDS).require(name))
+
+
+def _pair(stored: Stored[M]) -> tuple[M, int]:
+    return stored.message, stored.version
 
 
 def _changes(

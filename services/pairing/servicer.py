@@ -1,4 +1,5 @@
-"""The gRPC face of pairing: routes each RPC to its use case.
+"""The gRPC face of pairing: routes each RPC to its use case, with the caller the guard
+authenticated.
 
 List methods return their response already serialized (kernel.paging.page_of).
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 import grpc
 from alliance.pairing.v1 import pairing_pb2 as pb
 from alliance.pairing.v1 import pairing_pb2_grpc as pb_grpc
+from kernel.auth import caller
 
 from pairing.checkups import Checkups
 from pairing.service import Pairing
@@ -21,74 +23,74 @@ class PairingServicer(pb_grpc.PairingServiceServicer):
     async def CreateLawyer(
         self, request: pb.CreateLawyerRequest, context: grpc.aio.ServicerContext
     ) -> pb.Lawyer:
-        return await self._p.create_lawyer(request)
+        return await self._p.create_lawyer(request, caller())
 
     async def GetLawyer(
         self, request: pb.GetLawyerRequest, context: grpc.aio.ServicerContext
     ) -> pb.Lawyer:
-        return self._p.get_lawyer(request)
+        return self._p.get_lawyer(request, caller())
 
     async def ListLawyers(
         self, request: pb.ListLawyersRequest, context: grpc.aio.ServicerContext
     ) -> bytes:
-        return self._p.list_lawyers(request)
+        return self._p.list_lawyers(request, caller())
 
     async def UpdateLawyer(
         self, request: pb.UpdateLawyerRequest, context: grpc.aio.ServicerContext
     ) -> pb.Lawyer:
-        return await self._p.update_lawyer(request)
+        return await self._p.update_lawyer(request, caller())
 
     async def CreateRound(
         self, request: pb.CreateRoundRequest, context: grpc.aio.ServicerContext
     ) -> pb.Round:
-        return await self._p.create_round(request)
+        return await self._p.create_round(request, caller())
 
     async def GetRound(
         self, request: pb.GetRoundRequest, context: grpc.aio.ServicerContext
     ) -> pb.Round:
-        return self._p.get_round(request)
+        return self._p.get_round(request, caller())
 
     async def ListRounds(
         self, request: pb.ListRoundsRequest, context: grpc.aio.ServicerContext
     ) -> bytes:
-        return self._p.list_rounds(request)
+        return self._p.list_rounds(request, caller())
 
     async def PublishRound(
         self, request: pb.PublishRoundRequest, context: grpc.aio.ServicerContext
     ) -> pb.Round:
-        return await self._p.publish_round(request)
+        return await self._p.publish_round(request, caller())
 
     async def ReplanRound(
         self, request: pb.ReplanRoundRequest, context: grpc.aio.ServicerContext
     ) -> pb.ReplanRoundResponse:
-        return await self._p.replan_round(request)
+        return await self._p.replan_round(request, caller())
 
     async def ListAssignments(
         self, request: pb.ListAssignmentsRequest, context: grpc.aio.ServicerContext
     ) -> bytes:
-        return self._p.list_assignments(request)
+        return self._p.list_assignments(request, caller())
 
     async def BookCheckup(
         self, request: pb.BookCheckupRequest, context: grpc.aio.ServicerContext
     ) -> pb.Checkup:
-        return await self._c.book(request)
+        return await self._c.book(request, caller())
 
     async def RecordCheckupOutcome(
         self, request: pb.RecordCheckupOutcomeRequest, context: grpc.aio.ServicerContext
     ) -> pb.Checkup:
-        return await self._c.record_outcome(request)
+        return await self._c.record_outcome(request, caller())
 
     async def GetCheckup(
         self, request: pb.GetCheckupRequest, context: grpc.aio.ServicerContext
     ) -> pb.Checkup:
-        return self._c.get(request)
+        return self._c.get(request, caller())
 
     async def ListCheckups(
         self, request: pb.ListCheckupsRequest, context: grpc.aio.ServicerContext
     ) -> bytes:
-        return self._c.list(request)
+        return self._c.list(request, caller())
 
     async def GetPairingStats(
         self, request: pb.GetPairingStatsRequest, context: grpc.aio.ServicerContext
     ) -> pb.PairingStats:
-        return self._c.stats(request)
+        return self._c.stats(request, caller())

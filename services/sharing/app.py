@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 
-import grpc
 from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as pb_grpc
 from kernel.auth import ANY_ROLE, WRITERS, MethodPolicy
-from kernel.projection import Projection
-from kernel.server import Runtime, ServiceDefinition, run_service
+from kernel.server import Parts, Runtime, ServiceDefinition, Servicer, run_service
 from kernel.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from sharing import store
-from sharing.flow import Workflow
-from sharing.service import SERVICE, Sharing
+from sharing.capacity import Capacity
+from sharing.decisions import Decisions
+from sharing.projection import projection
+from sharing.requests import Requests
+from sharing.resources import SERVICE, Resources
+from sharing.search import SqliteCatalogue
 from sharing.servicer import SharingServicer
 
 log = logging.getLogger(__name__)
@@ -54,27 +55,32 @@ POLICY = MethodPolicy(
 )
 
 
-def _add_servicers(server: grpc.aio.Server, runtime: Runtime) -> Sequence[str]:
-    sharing = Sharing(runtime, Workflow(runtime))
-    pb_grpc.add_SharingServiceServicer_to_server(SharingServicer(sharing), server)
-    return [pb.DESCRIPTOR.services_by_name["SharingService"].full_name]
-
-
-def _projection(runtime: Runtime) -> Projection:
-    return Workflow(runtime).projection()
-
-
-async def _expire_requests(runtime: Runtime) -> None:
-    """Held or waitlisted requests whose window has begun become EXPIRED, units released."""
+def _build(runtime: Runtime) -> Parts:
     settings = runtime.settings
     assert isinstance(settings, SharingSettings), "the sharing service runs on SharingSettings"
-    workflow = Workflow(runtime)
-    while True:
-        await asyncio.sleep(settings.expiry_interval_s)
-        try:
-            await workflow.expire_due()
-        except Exception:  # a failed sweep is retried at the next interval
-            log.exception("expiring requests failed")
+    ports = runtime.ports
+    capacity = Capacity(ports.region, ports.events)
+    servicer = SharingServicer(
+        Resources(ports, SqliteCatalogue(runtime.db.reader)),
+        Requests(ports),
+        Decisions(ports, capacity),
+    )
+
+    async def expire_requests() -> None:
+        """Held or waitlisted requests whose window has begun become EXPIRED, units released."""
+        while True:
+            await asyncio.sleep(settings.expiry_interval_s)
+            try:
+                await capacity.expire_due(ports.storage)
+            except Exception:  # a failed sweep is retried at the next interval
+                log.exception("expiring requests failed")
+
+    add = pb_grpc.add_SharingServiceServicer_to_server
+    return Parts(
+        [Servicer(add, servicer, pb.DESCRIPTOR.services_by_name["SharingService"])],
+        projection=projection(capacity),
+        background=expire_requests,
+    )
 
 
 DEFINITION = ServiceDefinition(
@@ -82,9 +88,7 @@ DEFINITION = ServiceDefinition(
     migrations=store.MIGRATIONS,
     snapshots=store.SNAPSHOTS,
     policy=POLICY,
-    add_servicers=_add_servicers,
-    projection=_projection,
-    background=_expire_requests,
+    build=_build,
 )
 
 
