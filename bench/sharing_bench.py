@@ -33,7 +33,7 @@ from kernel.db import Database
 from kernel.names import new_id
 from kernel.procs import ManagedProcess, NatsServer, free_port, region_nats
 from kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
-from kernel.tables import SqliteRows
+from kernel.sqlite_tables import SqliteRows
 from kernel.topology import free_base_port, local_topology
 from sharing import store
 

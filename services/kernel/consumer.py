@@ -33,17 +33,16 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from kernel import dead_letters, ports
+from kernel import dead_letters
 from kernel.db import Database
 from kernel.errors import FailedPrecondition
 from kernel.events import Event
 from kernel.nats_link import NatsLink
+from kernel.projection import Handler
 from kernel.tasks import cancel_and_wait
 from kernel.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-Handler = Callable[[ports.UnitOfWork, Event], None]
 
 
 class OriginRefused(Exception):

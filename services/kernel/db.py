@@ -18,16 +18,10 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
 
-
-@dataclass(frozen=True)
-class Migration:
-    component: str  # "kernel" or a service name; each numbers its own migrations from 1
-    version: int
-    sql: str
+from kernel.tables import Migration
 
 
 class Database:

@@ -11,14 +11,13 @@ from typing import Any
 
 from google.protobuf.message import Message
 
-from kernel.consumer import EventConsumer, Handler
-from kernel.db import Database
 from kernel.event_types import type_of
 from kernel.events import Event
-from kernel.nats_link import NatsLink
 from kernel.ports import UnitOfWork
-from kernel.streams import all_stream_name
 from kernel.tables import Table
+
+# Applies one event inside the consumer's unit of work.
+Handler = Callable[[UnitOfWork, Event], None]
 
 
 def keeping(events: Sequence[type[Message]], table: Table[Any], field: str) -> dict[str, Handler]:
@@ -42,31 +41,10 @@ class Projection:
     # entities, which live in this region's other databases.
     subjects_of_every_region: Sequence[str] = ()
 
-    def consumer(
-        self,
-        db: Database,
-        link: NatsLink,
-        *,
-        service: str,
-        region: str,
-        federation: list[str],
-        max_deliver: int = 5,
-        retry_base_s: float = 1.0,
-        on_emitted: Callable[[], None] = lambda: None,
-    ) -> EventConsumer | None:
+    def filter_subjects(self, region: str, federation: Sequence[str]) -> list[str]:
+        """The subjects this region's consumer takes from ALL_<region>; none, no consumer."""
         others = [r for r in federation if r != region]
         filters = [s.format(region=r) for r in others for s in self.subjects]
-        filters += [s.format(region=r) for r in federation for s in self.subjects_of_every_region]
-        if not filters:
-            return None
-        return EventConsumer(
-            db,
-            link,
-            stream=all_stream_name(region),
-            durable=f"{service}-projection",
-            handlers=self.handlers,
-            filter_subjects=filters,
-            max_deliver=max_deliver,
-            retry_base_s=retry_base_s,
-            on_emitted=on_emitted,
-        )
+        return filters + [
+            s.format(region=r) for r in federation for s in self.subjects_of_every_region
+        ]

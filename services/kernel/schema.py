@@ -3,7 +3,7 @@ applied, idempotency keys, and the dead letters (events set aside with their rea
 
 from __future__ import annotations
 
-from kernel.db import Migration
+from kernel.tables import Migration
 
 MIGRATIONS = [
     Migration(

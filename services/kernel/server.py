@@ -28,7 +28,7 @@ from nats.js import JetStreamContext
 
 from kernel.auth import ANY_ROLE, MethodPolicy, Role
 from kernel.consumer import EventConsumer
-from kernel.db import Database, Migration
+from kernel.db import Database
 from kernel.federation import FederationServicer, FederationSupervisor
 from kernel.guard import Guard, GuardedServer
 from kernel.nats_link import NatsLink
@@ -41,7 +41,13 @@ from kernel.read_cache import ReadCache
 from kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.settings import ConfigError, ServiceSettings, load_settings
 from kernel.snapshots import SnapshotSource, publish_snapshot
-from kernel.streams import all_stream_config, ensure_stream, events_stream_config
+from kernel.streams import (
+    all_stream_config,
+    all_stream_name,
+    ensure_stream,
+    events_stream_config,
+)
+from kernel.tables import Migration
 from kernel.tasks import cancel_and_wait
 from kernel.unit_of_work import SqliteStorage, UnitOfWork, unit_of_work
 
@@ -134,7 +140,7 @@ class ServiceHost:
         self.runtime: Runtime | None = None
         self._server: grpc.aio.Server | None = None
         self._health = HealthServicer()
-        self._consumers: Sequence[EventConsumer] = ()
+        self._consumers: list[EventConsumer] = []
         self._service_names: list[str] = []
         self._background: asyncio.Task[None] | None = None
 
@@ -185,17 +191,26 @@ class ServiceHost:
         )
         parts = self.definition.build(self.runtime)
         projection = parts.projection
-        consumer = projection and projection.consumer(
-            db,
-            link,
-            service=self.definition.name,
-            region=settings.region,
-            federation=settings.federation_regions,
-            max_deliver=settings.consumer_max_deliver,
-            retry_base_s=settings.consumer_retry_s,
-            on_emitted=relay.wake,
+        filters = (
+            projection.filter_subjects(settings.region, settings.federation_regions)
+            if projection
+            else []
         )
-        self._consumers = [consumer] if consumer else []
+        self._consumers = []
+        if projection and filters:
+            self._consumers.append(
+                EventConsumer(
+                    db,
+                    link,
+                    stream=all_stream_name(settings.region),
+                    durable=f"{self.definition.name}-projection",
+                    handlers=projection.handlers,
+                    filter_subjects=filters,
+                    max_deliver=settings.consumer_max_deliver,
+                    retry_base_s=settings.consumer_retry_s,
+                    on_emitted=relay.wake,
+                )
+            )
         pipeline = Pipeline(
             settings.region,
             self.definition.name,

@@ -14,7 +14,8 @@ from kernel.db import Database
 from kernel.errors import FieldViolation, InvalidArgument
 from kernel.events import Event, ensure_publishable
 from kernel.outbox import OutboxRelay
-from kernel.tables import M, SqliteRows, Table
+from kernel.sqlite_tables import SqliteRows
+from kernel.tables import M, Table
 
 
 class UnitOfWork:

@@ -10,7 +10,8 @@ from kernel.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
 
 from membership import directory, store
-from membership.service import SERVICE, Membership
+from membership.rules import SERVICE
+from membership.service import Membership
 from membership.servicer import MembershipServicer
 
 

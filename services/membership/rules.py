@@ -7,6 +7,8 @@ from alliance.type.v1 import types_pb2
 from kernel import validation as check
 from kernel.errors import FailedPrecondition, Violations
 
+SERVICE = "membership"  # the event source and subject segment
+
 CARRIER_UPDATABLE = (
     "display_name",
     "level",

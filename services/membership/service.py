@@ -19,9 +19,9 @@ from kernel.tables import M, Rows, Tag
 from kernel.updates import check_etag, mask_paths, merge_update
 
 from membership import rules
+from membership.rules import SERVICE
 from membership.store import CARRIERS, STARTUPS
 
-SERVICE = "membership"
 ALL_REGIONS = "regions/-"
 
 

@@ -11,7 +11,8 @@ from pydantic_settings import SettingsConfigDict
 
 from pairing import directory, store
 from pairing.checkups import Checkups
-from pairing.service import SERVICE, Pairing
+from pairing.rules import SERVICE
+from pairing.service import Pairing
 from pairing.servicer import PairingServicer
 
 

@@ -12,14 +12,14 @@ from kernel import validation as check
 from kernel.auth import Principal
 from kernel.clock import to_timestamp, utcnow
 from kernel.errors import FailedPrecondition, PermissionDenied, Violations
+from kernel.members import CARRIER, STARTUP
 from kernel.names import REGION, new_id
 from kernel.ports import Ports
 from kernel.resources import ensure_home, stamp
 from kernel.updates import check_etag
 
 from pairing import rules
-from pairing.rules import CHECKUP, LAWYER, STARTUP
-from pairing.service import SERVICE
+from pairing.rules import CHECKUP, LAWYER, SERVICE
 from pairing.store import ASSIGNMENTS, CHECKUPS, DIRECTORY_CARRIERS, DIRECTORY_STARTUPS, LAWYERS
 
 
@@ -122,7 +122,7 @@ class Checkups:
         v = Violations()
         REGION.parse(v, "parent", request.parent)
         if request.carrier:
-            rules.CARRIER.parse(v, "carrier", request.carrier)
+            CARRIER.parse(v, "carrier", request.carrier)
         if request.lawyer:
             LAWYER.parse(v, "lawyer", request.lawyer)
         check.enum(v, "state", request.state, pb.CheckupState.DESCRIPTOR, required=False)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from alliance.pairing.v1 import pairing_pb2 as pb
 from kernel.errors import FailedPrecondition
+from kernel.members import CARRIER
 from kernel.ports import Reader
 from kernel.tables import tag_set
 
@@ -83,7 +84,7 @@ def round_input(
                 frozenset(lawyer.specialties),
                 frozenset(lawyer.languages),
                 capacity=lawyer.capacity,
-                conflicts=frozenset(c for c in lawyer.conflicts if rules.CARRIER.matches(c)),
+                conflicts=frozenset(c for c in lawyer.conflicts if CARRIER.matches(c)),
             )
         )
     if strict and unavailable:

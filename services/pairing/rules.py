@@ -8,14 +8,15 @@ from alliance.pairing.v1 import pairing_pb2 as pb
 from alliance.type.v1 import types_pb2
 from kernel import validation as check
 from kernel.errors import FailedPrecondition, Violations
+from kernel.members import CARRIER, STARTUP
 from kernel.names import NamePattern
+
+SERVICE = "pairing"  # the event source and subject segment
 
 LAWYER = NamePattern("regions/{region}/lawyers/{lawyer}")
 ROUND = NamePattern("regions/{region}/rounds/{round}")
 ASSIGNMENT = NamePattern("regions/{region}/rounds/{round}/assignments/{assignment}")
 CHECKUP = NamePattern("regions/{region}/checkups/{checkup}")
-CARRIER = NamePattern("regions/{region}/carriers/{carrier}")
-STARTUP = NamePattern("regions/{region}/carriers/{carrier}/startups/{startup}")
 
 LEGAL_AREA = types_pb2.LegalArea.DESCRIPTOR
 LAWYER_UPDATABLE = (

@@ -13,6 +13,7 @@ from kernel.auth import Principal
 from kernel.clock import to_timestamp, utcnow
 from kernel.errors import EtagMismatch, FailedPrecondition, NotFound, PermissionDenied, Violations
 from kernel.events import check_fits
+from kernel.members import CARRIER
 from kernel.names import REGION, new_id
 from kernel.ports import Ports, Reader
 from kernel.resources import ensure_home, stamp
@@ -20,11 +21,10 @@ from kernel.tables import M, Stored, Tag
 from kernel.updates import check_etag, mask_paths, merge_update
 
 from pairing import plans, rules
-from pairing.rules import ASSIGNMENT, LAWYER, ROUND
+from pairing.rules import ASSIGNMENT, LAWYER, ROUND, SERVICE
 from pairing.solver import Infeasible, Plan, solve
 from pairing.store import ASSIGNMENTS, LAWYERS, ROUNDS
 
-SERVICE = "pairing"
 ALL_REGIONS = "regions/-"
 
 
@@ -264,7 +264,7 @@ class Pairing:
         else:
             REGION.parse(v, "parent", request.parent.removesuffix("/rounds/-"))
         if request.carrier:
-            rules.CARRIER.parse(v, "carrier", request.carrier)
+            CARRIER.parse(v, "carrier", request.carrier)
         if request.lawyer:
             LAWYER.parse(v, "lawyer", request.lawyer)
         check.enum(v, "state", request.state, pb.AssignmentState.DESCRIPTOR, required=False)

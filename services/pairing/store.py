@@ -7,9 +7,8 @@ from __future__ import annotations
 from alliance.membership.v1 import membership_pb2 as membership
 from alliance.pairing.v1 import events_pb2 as ev
 from alliance.pairing.v1 import pairing_pb2 as pb
-from kernel.db import Migration
 from kernel.snapshots import SnapshotSource, wrapping
-from kernel.tables import Table, tags
+from kernel.tables import Migration, Table, tags
 
 MIGRATIONS = [
     Migration(

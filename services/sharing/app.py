@@ -15,11 +15,12 @@ from pydantic_settings import SettingsConfigDict
 
 from sharing import store
 from sharing.capacity import Capacity
+from sharing.catalogue import SqliteCatalogue
 from sharing.decisions import Decisions
 from sharing.projection import projection
 from sharing.requests import Requests
-from sharing.resources import SERVICE, Resources
-from sharing.search import SqliteCatalogue
+from sharing.resources import Resources
+from sharing.rules import SERVICE
 from sharing.servicer import SharingServicer
 
 log = logging.getLogger(__name__)

@@ -7,14 +7,14 @@ from alliance.sharing.v1 import sharing_pb2 as pb
 from kernel import validation as check
 from kernel.auth import Principal
 from kernel.errors import FailedPrecondition, NotFound, Violations
+from kernel.members import CARRIER
 from kernel.ports import Ports
 from kernel.resources import ensure_home
 
 from sharing.access import authorize_for
 from sharing.capacity import Capacity
 from sharing.ledger import LedgerError
-from sharing.resources import SERVICE
-from sharing.rules import CARRIER, REQUEST, RESOURCE
+from sharing.rules import REQUEST, RESOURCE, SERVICE
 from sharing.store import BOOKINGS, RESOURCES
 
 

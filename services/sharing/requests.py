@@ -11,6 +11,7 @@ from alliance.sharing.v1 import sharing_pb2 as pb
 from kernel import validation as check
 from kernel.auth import Principal
 from kernel.errors import FailedPrecondition, Violations
+from kernel.members import CARRIER
 from kernel.names import REGION, new_id
 from kernel.ports import Ports
 from kernel.resources import ensure_home, stamp
@@ -18,8 +19,7 @@ from kernel.updates import check_etag
 
 from sharing import rules
 from sharing.access import authorize_for, ensure_active_carrier
-from sharing.resources import SERVICE
-from sharing.rules import CARRIER, REQUEST
+from sharing.rules import REQUEST, SERVICE
 from sharing.store import REQUESTS, RESOURCES
 
 CANCELLABLE = {

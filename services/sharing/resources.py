@@ -10,6 +10,7 @@ from alliance.sharing.v1 import sharing_pb2 as pb
 from kernel import validation as check
 from kernel.auth import Principal
 from kernel.errors import FailedPrecondition, Violations
+from kernel.members import CARRIER
 from kernel.names import REGION, new_id
 from kernel.paging import page_of
 from kernel.ports import Ports
@@ -19,10 +20,9 @@ from kernel.updates import check_etag, mask_paths, merge_update
 from sharing import rules, search
 from sharing.access import authorize_for, ensure_active_carrier
 from sharing.ledger import State
-from sharing.rules import CARRIER, RESOURCE
+from sharing.rules import RESOURCE, SERVICE
 from sharing.store import RESOURCES
 
-SERVICE = "sharing"
 TRANSITIONS = {
     pb.RESOURCE_STATE_DRAFT: {pb.RESOURCE_STATE_PUBLISHED},
     pb.RESOURCE_STATE_PUBLISHED: {pb.RESOURCE_STATE_WITHDRAWN},

@@ -7,11 +7,13 @@ from alliance.type.v1 import types_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 from kernel import validation as check
 from kernel.errors import Violations
+from kernel.members import CARRIER
 from kernel.names import NamePattern
+
+SERVICE = "sharing"  # the event source and subject segment
 
 RESOURCE = NamePattern("regions/{region}/resources/{resource}")
 REQUEST = NamePattern("regions/{region}/requests/{request}")
-CARRIER = NamePattern("regions/{region}/carriers/{carrier}")
 
 CHAIN = types_pb2.IndustrialChain.DESCRIPTOR
 RESOURCE_UPDATABLE = (

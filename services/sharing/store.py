@@ -12,9 +12,8 @@ from alliance.membership.v1 import membership_pb2 as membership
 from alliance.sharing.v1 import events_pb2 as ev
 from alliance.sharing.v1 import sharing_pb2 as pb
 from google.protobuf.timestamp_pb2 import Timestamp
-from kernel.db import Migration
 from kernel.snapshots import SnapshotSource, wrapping
-from kernel.tables import Table, tags
+from kernel.tables import Migration, Table, tags
 
 from sharing.ledger import Booking, State
 
