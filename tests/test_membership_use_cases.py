@@ -18,6 +18,7 @@ from kernel.errors import (
 )
 from kernel.event_types import type_of
 from kernel.memory import MemoryStore
+from kernel.names import new_id
 from kernel.paging import PageTokens
 from kernel.ports import EventFactory, Pages, Ports
 from membership.service import Membership
@@ -120,7 +121,7 @@ async def test_reads_find_by_name_and_page_with_filters(world: World) -> None:
     made = [await world.carrier(industrial_chains=[1 + i % 3]) for i in range(7)]
     got = world.membership.get_carrier(pb.GetCarrierRequest(name=made[3].name), PARTNER)
     assert got == made[3]
-    missing = made[3].name[:-1] + ("A" if made[3].name[-1] != "A" else "B")
+    missing = f"regions/sh/carriers/{new_id()}"
     with pytest.raises(NotFound):
         world.membership.get_carrier(pb.GetCarrierRequest(name=missing), PARTNER)
     with pytest.raises(NotFound):  # the right id under another region's name
@@ -232,7 +233,7 @@ async def test_startups_belong_to_an_active_carrier_and_only_it_writes_them(worl
     assert list(none.startups) == []
     with pytest.raises(NotFound):
         world.membership.list_startups(
-            pb.ListStartupsRequest(parent=carrier.name[:-1] + "0"), PARTNER
+            pb.ListStartupsRequest(parent=f"regions/sh/carriers/{new_id()}"), PARTNER
         )
 
     change = pb.UpdateStartupRequest(

@@ -13,24 +13,19 @@ from kernel.errors import FailedPrecondition, PermissionDenied, Violations
 from kernel.members import CARRIER, STARTUP
 from kernel.names import REGION, new_id
 from kernel.paging import page_size
-from kernel.ports import Ports, UnitOfWork
-from kernel.resources import ensure_home, stamp
+from kernel.ports import UnitOfWork
+from kernel.resources import stamp
 from kernel.tables import M, Rows, Tag
 from kernel.updates import check_etag, mask_paths, merge_update
+from kernel.use_cases import UseCases
 
 from membership import rules
 from membership.rules import SERVICE
 from membership.store import CARRIERS, STARTUPS
 
-ALL_REGIONS = "regions/-"
 
-
-class Membership:
-    def __init__(self, ports: Ports) -> None:
-        self._storage = ports.storage
-        self._event = ports.events
-        self._pages = ports.pages
-        self.region = ports.region
+class Membership(UseCases):
+    service = SERVICE
 
     # -- carriers ---------------------------------------------------------------------------
 
@@ -41,38 +36,28 @@ class Membership:
         check.request_id(v, request.request_id)
         v.raise_if_any()
         assert parent is not None
-        self._ensure_home(parent["region"])
-        if not who.is_operator_of(self.region):
-            raise PermissionDenied(f"only an operator of region {self.region} registers carriers")
-        async with self._storage.unit_of_work() as uow:
-            carriers = uow.rows(CARRIERS)
-            earlier = uow.earlier_result(request.request_id, "CreateCarrier")
-            if earlier:
-                return carriers.require(earlier).message
+        self.ensure_home(parent["region"])
+        self.require_operator(who, "register carriers")
+
+        def register(uow: UnitOfWork) -> pb.Carrier:
             carrier = pb.Carrier()
             carrier.CopyFrom(request.carrier)
             carrier.name = CARRIER.format(region=self.region, carrier=new_id())
             carrier.state = pb.CARRIER_STATE_ACTIVE
             stamp(carrier, 1, created=True)
-            carriers.put(carrier, 1)
-            uow.remember_result(request.request_id, "CreateCarrier", carrier.name)
-            self._emit(
-                uow, "carrier", "registered", carrier.name, 1, ev.CarrierRegistered(carrier=carrier)
-            )
-        return carrier
+            payload = ev.CarrierRegistered(carrier=carrier)
+            self.put(uow, CARRIERS, carrier, 1, "registered", payload)
+            return carrier
+
+        return await self.create(request.request_id, "CreateCarrier", CARRIERS, register)
 
     def get_carrier(self, request: pb.GetCarrierRequest, who: Principal) -> pb.Carrier:
-        CARRIER.require("name", request.name)
-        return self._storage.rows(CARRIERS).require(request.name).message
+        return self.get(CARRIERS, CARRIER, request.name)
 
     def list_carriers(self, request: pb.ListCarriersRequest, who: Principal) -> bytes:
         """A serialized ListCarriersResponse."""
         v = Violations()
-        region = (
-            ""
-            if request.parent == ALL_REGIONS
-            else (REGION.parse(v, "parent", request.parent) or {}).get("region", "")
-        )
+        region = self.listed_region(v, request.parent)
         check.enum(v, "level", request.level, pb.CarrierLevel.DESCRIPTOR, required=False)
         check.enum(v, "kind", request.kind, pb.CarrierKind.DESCRIPTOR, required=False)
         check.enum(v, "industrial_chain", request.industrial_chain, rules.CHAIN, required=False)
@@ -85,7 +70,7 @@ class Membership:
             chains=Tag(request.industrial_chain) if request.industrial_chain else None,
             state=request.state,
         )
-        return self._pages.of(
+        return self.pages.of(
             pb.ListCarriersResponse, "carriers", CARRIERS, query, request, cached=True
         )
 
@@ -94,9 +79,8 @@ class Membership:
         CARRIER.parse(v, "carrier.name", request.carrier.name)
         paths = mask_paths(v, request.update_mask.paths, rules.CARRIER_UPDATABLE)
         v.raise_if_any()
-        async with self._storage.unit_of_work() as uow:
-            carriers = uow.rows(CARRIERS)
-            current, version = self._for_write(carriers, request.carrier.name)
+        async with self.storage.unit_of_work() as uow:
+            current, version = self._for_write(uow.rows(CARRIERS), request.carrier.name)
             self._authorize_carrier_change(who, current.name, paths)
             rules.ensure_can_change(current)
             check_etag(request.carrier.etag, current.etag, "carrier.etag")
@@ -104,9 +88,8 @@ class Membership:
             if not changed:
                 return current
             stamp(updated, version + 1)
-            carriers.put(updated, version + 1)
             payload = ev.CarrierUpdated(carrier=updated, changed_fields=changed)
-            self._emit(uow, "carrier", "updated", updated.name, version + 1, payload)
+            self.put(uow, CARRIERS, updated, version + 1, "updated", payload)
         return updated
 
     async def suspend_carrier(
@@ -145,9 +128,8 @@ class Membership:
         CARRIER.parse(v, "name", request.name)
         check.text(v, "reason", request.reason, required=True, max_len=500)
         v.raise_if_any()
-        async with self._storage.unit_of_work() as uow:
-            carriers = uow.rows(CARRIERS)
-            current, version = self._for_write(carriers, request.name)
+        async with self.storage.unit_of_work() as uow:
+            current, version = self._for_write(uow.rows(CARRIERS), request.name)
             if not (
                 who.is_operator_of(self.region) or (carrier_may_ask and who.acts_for(current.name))
             ):
@@ -160,13 +142,12 @@ class Membership:
             updated.CopyFrom(current)
             updated.state = target  # type: ignore[assignment]
             stamp(updated, version + 1)
-            carriers.put(updated, version + 1)
             payload: Message = (
                 ev.CarrierSuspended(carrier=updated, reason=request.reason)
                 if target == pb.CARRIER_STATE_SUSPENDED
                 else ev.CarrierLeft(carrier=updated, reason=request.reason)
             )
-            self._emit(uow, "carrier", verb, updated.name, version + 1, payload)
+            self.put(uow, CARRIERS, updated, version + 1, verb, payload)
         return updated
 
     # -- startups ---------------------------------------------------------------------------
@@ -177,30 +158,23 @@ class Membership:
         rules.check_startup(v, request.startup)
         check.request_id(v, request.request_id)
         v.raise_if_any()
-        async with self._storage.unit_of_work() as uow:
-            startups = uow.rows(STARTUPS)
-            earlier = uow.earlier_result(request.request_id, "CreateStartup")
-            if earlier:
-                return startups.require(earlier).message
+
+        def register(uow: UnitOfWork) -> pb.Startup:
             carrier, _ = self._for_write(uow.rows(CARRIERS), request.parent)
             self._authorize_for_carrier(who, carrier.name)
             rules.ensure_active(carrier)
             startup = pb.Startup()
             startup.CopyFrom(request.startup)
-            startup.name = STARTUP.format(
-                region=self.region, carrier=carrier.name.rsplit("/", 1)[-1], startup=new_id()
-            )
+            startup.name = f"{carrier.name}/startups/{new_id()}"
             stamp(startup, 1, created=True)
-            startups.put(startup, 1)
-            uow.remember_result(request.request_id, "CreateStartup", startup.name)
-            self._emit(
-                uow, "startup", "registered", startup.name, 1, ev.StartupRegistered(startup=startup)
-            )
-        return startup
+            payload = ev.StartupRegistered(startup=startup)
+            self.put(uow, STARTUPS, startup, 1, "registered", payload)
+            return startup
+
+        return await self.create(request.request_id, "CreateStartup", STARTUPS, register)
 
     def get_startup(self, request: pb.GetStartupRequest, who: Principal) -> pb.Startup:
-        STARTUP.require("name", request.name)
-        return self._storage.rows(STARTUPS).require(request.name).message
+        return self.get(STARTUPS, STARTUP, request.name)
 
     def list_startups(self, request: pb.ListStartupsRequest, who: Principal) -> bytes:
         """A serialized ListStartupsResponse."""
@@ -209,12 +183,12 @@ class Membership:
         check.enum(v, "legal_need", request.legal_need, rules.LEGAL_AREA, required=False)
         v.raise_if_any()
         page_size(request.page_size)  # a bad size is reported before an unknown carrier
-        self._storage.rows(CARRIERS).require(request.parent)
+        self.storage.rows(CARRIERS).require(request.parent)
         query = STARTUPS.where(
             carrier=request.parent,
             needs=Tag(request.legal_need) if request.legal_need else None,
         )
-        return self._pages.of(
+        return self.pages.of(
             pb.ListStartupsResponse, "startups", STARTUPS, query, request, cached=True
         )
 
@@ -224,9 +198,8 @@ class Membership:
         paths = mask_paths(v, request.update_mask.paths, rules.STARTUP_UPDATABLE)
         v.raise_if_any()
         assert ids is not None
-        async with self._storage.unit_of_work() as uow:
-            startups = uow.rows(STARTUPS)
-            current, version = self._for_write(startups, request.startup.name)
+        async with self.storage.unit_of_work() as uow:
+            current, version = self._for_write(uow.rows(STARTUPS), request.startup.name)
             carrier = uow.rows(CARRIERS).require(CARRIER.format(**ids)).message
             self._authorize_for_carrier(who, carrier.name)
             rules.ensure_active(carrier)
@@ -235,19 +208,15 @@ class Membership:
             if not changed:
                 return current
             stamp(updated, version + 1)
-            startups.put(updated, version + 1)
             payload = ev.StartupUpdated(startup=updated, changed_fields=changed)
-            self._emit(uow, "startup", "updated", updated.name, version + 1, payload)
+            self.put(uow, STARTUPS, updated, version + 1, "updated", payload)
         return updated
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _ensure_home(self, region: str) -> None:
-        ensure_home(SERVICE, self.region, region)
-
     def _for_write(self, rows: Rows[M], name: str) -> tuple[M, int]:
         """An entity this region may change: NOT_FOUND, or another region's home first."""
-        self._ensure_home(name.split("/")[1])
+        self.ensure_home(name.split("/")[1])
         found = rows.require(name)
         return found.message, found.version
 
@@ -265,8 +234,3 @@ class Membership:
             operator_only = sorted(rules.CARRIER_OPERATOR_ONLY.intersection(paths))
             if operator_only:
                 raise PermissionDenied(f"only an operator may change {', '.join(operator_only)}")
-
-    def _emit(
-        self, uow: UnitOfWork, entity: str, verb: str, name: str, version: int, payload: Message
-    ) -> None:
-        uow.emit(self._event(entity, verb, name, version, payload))

@@ -11,8 +11,9 @@ from pydantic_settings import SettingsConfigDict
 
 from pairing import directory, store
 from pairing.checkups import Checkups
+from pairing.lawyers import Lawyers
+from pairing.rounds import Rounds
 from pairing.rules import SERVICE
-from pairing.service import Pairing
 from pairing.servicer import PairingServicer
 
 
@@ -46,7 +47,8 @@ POLICY = MethodPolicy(
 
 
 def _build(runtime: Runtime) -> Parts:
-    servicer = PairingServicer(Pairing(runtime.ports), Checkups(runtime.ports))
+    ports = runtime.ports
+    servicer = PairingServicer(Lawyers(ports), Rounds(ports), Checkups(ports))
     add = pb_grpc.add_PairingServiceServicer_to_server
     return Parts(
         [Servicer(add, servicer, pb.DESCRIPTOR.services_by_name["PairingService"])],

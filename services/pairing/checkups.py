@@ -14,23 +14,20 @@ from kernel.clock import to_timestamp, utcnow
 from kernel.errors import FailedPrecondition, PermissionDenied, Violations
 from kernel.members import CARRIER, STARTUP
 from kernel.names import REGION, new_id
-from kernel.ports import Ports
-from kernel.resources import ensure_home, stamp
+from kernel.ports import UnitOfWork
+from kernel.resources import stamp
 from kernel.updates import check_etag
+from kernel.use_cases import UseCases
 
 from pairing import rules
 from pairing.rules import CHECKUP, LAWYER, SERVICE
 from pairing.store import ASSIGNMENTS, CHECKUPS, DIRECTORY_CARRIERS, DIRECTORY_STARTUPS, LAWYERS
 
 
-class Checkups:
-    def __init__(self, ports: Ports) -> None:
-        self._storage = ports.storage
-        self._event = ports.events
-        self._pages = ports.pages
-        self.region = ports.region
+class Checkups(UseCases):
+    service = SERVICE
 
-    async def book(self, request: pb.BookCheckupRequest, who: Principal) -> pb.Checkup:
+    async def book_checkup(self, request: pb.BookCheckupRequest, who: Principal) -> pb.Checkup:
         v = Violations()
         parent = REGION.parse(v, "parent", request.parent)
         LAWYER.parse(v, "checkup.lawyer", request.checkup.lawyer)
@@ -38,12 +35,10 @@ class Checkups:
         check.request_id(v, request.request_id)
         v.raise_if_any()
         assert parent is not None
-        ensure_home(SERVICE, self.region, parent["region"])
+        self.ensure_home(parent["region"])
         lawyer_name, startup = request.checkup.lawyer, request.checkup.startup
-        async with self._storage.unit_of_work() as uow:
-            earlier = uow.earlier_result(request.request_id, "BookCheckup")
-            if earlier:
-                return uow.rows(CHECKUPS).require(earlier).message
+
+        def book(uow: UnitOfWork) -> pb.Checkup:
             known = uow.rows(DIRECTORY_STARTUPS).columns(DIRECTORY_STARTUPS.where(name=startup))
             if not known:
                 raise FailedPrecondition(
@@ -79,11 +74,10 @@ class Checkups:
             )
             checkup.scheduled_time.CopyFrom(request.checkup.scheduled_time)
             stamp(checkup, 1, created=True)
-            uow.rows(CHECKUPS).put(checkup, 1)
-            uow.remember_result(request.request_id, "BookCheckup", checkup.name)
-            payload = ev.CheckupBooked(checkup=checkup)
-            uow.emit(self._event("checkup", "booked", checkup.name, 1, payload))
-        return checkup
+            self.put(uow, CHECKUPS, checkup, 1, "booked", ev.CheckupBooked(checkup=checkup))
+            return checkup
+
+        return await self.create(request.request_id, "BookCheckup", CHECKUPS, book)
 
     async def record_outcome(
         self, request: pb.RecordCheckupOutcomeRequest, who: Principal
@@ -93,8 +87,8 @@ class Checkups:
         rules.check_findings(v, list(request.findings), request.follow_up)
         v.raise_if_any()
         assert ids is not None
-        ensure_home(SERVICE, self.region, ids["region"])
-        async with self._storage.unit_of_work() as uow:
+        self.ensure_home(ids["region"])
+        async with self.storage.unit_of_work() as uow:
             found = uow.rows(CHECKUPS).require(request.name)
             checkup, version = found.message, found.version
             if not who.is_lawyer(checkup.lawyer):
@@ -107,18 +101,16 @@ class Checkups:
             checkup.state = pb.CHECKUP_STATE_COMPLETED
             checkup.complete_time.CopyFrom(to_timestamp(utcnow()))
             stamp(checkup, version + 1)
-            uow.rows(CHECKUPS).put(checkup, version + 1)
             payload = ev.CheckupCompleted(checkup=checkup)
-            uow.emit(self._event("checkup", "completed", checkup.name, version + 1, payload))
+            self.put(uow, CHECKUPS, checkup, version + 1, "completed", payload)
         return checkup
 
-    def get(self, request: pb.GetCheckupRequest, who: Principal) -> pb.Checkup:
-        CHECKUP.require("name", request.name)
-        checkup = self._storage.rows(CHECKUPS).require(request.name).message
+    def get_checkup(self, request: pb.GetCheckupRequest, who: Principal) -> pb.Checkup:
+        checkup = self.get(CHECKUPS, CHECKUP, request.name)
         who.scope(checkup.carrier, checkup.lawyer)
         return checkup
 
-    def list(self, request: pb.ListCheckupsRequest, who: Principal) -> bytes:
+    def list_checkups(self, request: pb.ListCheckupsRequest, who: Principal) -> bytes:
         v = Violations()
         REGION.parse(v, "parent", request.parent)
         if request.carrier:
@@ -130,14 +122,14 @@ class Checkups:
         carrier, lawyer = who.scope(request.carrier, request.lawyer)
         query = CHECKUPS.where(carrier=carrier, lawyer=lawyer, state=request.state)
         elsewhere = request.parent != REGION.format(region=self.region)  # check-ups stay home
-        return self._pages.of(
+        return self.pages.of(
             pb.ListCheckupsResponse, "checkups", CHECKUPS, query, request, nothing_here=elsewhere
         )
 
     def stats(self, request: pb.GetPairingStatsRequest, who: Principal) -> pb.PairingStats:
         REGION.require("parent", request.parent)
-        ensure_home(SERVICE, self.region, request.parent.split("/")[1])
-        checkups = self._storage.rows(CHECKUPS)
+        self.ensure_home(request.parent.split("/")[1])
+        checkups = self.storage.rows(CHECKUPS)
         done = [
             c.message for c in checkups.select(CHECKUPS.where(state=pb.CHECKUP_STATE_COMPLETED))
         ]
@@ -151,10 +143,10 @@ class Checkups:
             by_region.setdefault(checkup.carrier.split("/")[1], set()).add(checkup.startup)
             areas.update(types_pb2.LegalArea.Name(f.area) for f in checkup.findings)
         return pb.PairingStats(
-            directory_carriers=self._storage.rows(DIRECTORY_CARRIERS).count(
+            directory_carriers=self.storage.rows(DIRECTORY_CARRIERS).count(
                 DIRECTORY_CARRIERS.where()
             ),
-            directory_startups=self._storage.rows(DIRECTORY_STARTUPS).count(
+            directory_startups=self.storage.rows(DIRECTORY_STARTUPS).count(
                 DIRECTORY_STARTUPS.where()
             ),
             checkups_booked=checkups.count(CHECKUPS.where()),

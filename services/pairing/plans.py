@@ -3,18 +3,22 @@ this region knows (lawyers, the carrier directory, startups' needs), and the pla
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from alliance.pairing.v1 import pairing_pb2 as pb
+from google.protobuf.timestamp_pb2 import Timestamp
 from kernel.errors import FailedPrecondition
 from kernel.members import CARRIER
+from kernel.names import new_id
 from kernel.ports import Reader
 from kernel.tables import tag_set
 
 from pairing import rules
+from pairing.rules import ASSIGNMENT
 from pairing.scoring import CarrierProfile, Instance, LawyerProfile
-from pairing.solver import Mode, Plan
+from pairing.solver import Infeasible, Mode, Plan, solve
 from pairing.store import DIRECTORY_CARRIERS, DIRECTORY_STARTUPS, LAWYERS
 
 MODES = {pb.PAIRING_MODE_OPTIMAL: Mode.OPTIMAL, pb.PAIRING_MODE_STABLE: Mode.STABLE}
@@ -151,3 +155,69 @@ def plan_to_proto(plan: Plan) -> pb.Plan:
         ),
         solve_ms=plan.solve_ms,
     )
+
+
+async def solve_round(
+    round_: pb.Round,
+    instance: Instance,
+    incumbents: set[tuple[str, str]] | None = None,
+    bonus: int = 0,
+) -> Plan:
+    """The round's plan, solved in a worker thread; an infeasible round is FAILED_PRECONDITION
+    saying why."""
+    try:
+        return await asyncio.to_thread(
+            solve,
+            instance,
+            MODES[round_.mode],
+            require_full=round_.require_full,
+            incumbents=incumbents or set(),
+            incumbent_bonus=bonus,
+        )
+    except Infeasible as exc:
+        raise FailedPrecondition(f"the round cannot be planned: {exc}") from None
+
+
+def new_assignment(round_name: str, pair: pb.PlannedPair, now: Timestamp) -> pb.Assignment:
+    assignment = pb.Assignment(
+        name=f"{round_name}/assignments/{new_id()}",
+        lawyer=pair.lawyer,
+        carrier=pair.carrier,
+        state=pb.ASSIGNMENT_STATE_ACTIVE,
+        score=pair.score,
+        explanation=pair.explanation,
+    )
+    assignment.start_time.CopyFrom(now)
+    ASSIGNMENT.require("name", assignment.name)
+    return assignment
+
+
+def changes(
+    before: set[tuple[str, str]],
+    after: set[tuple[str, str]],
+    unavailable: dict[str, str],
+    min_gain: int,
+) -> list[pb.PairChange]:
+    """The pairs a replan removes (with why) and adds."""
+    found = []
+    for lawyer, carrier in sorted(before - after):
+        reason = unavailable.get(lawyer) or unavailable.get(carrier)
+        found.append(
+            pb.PairChange(
+                kind=pb.PairChange.KIND_REMOVED,
+                lawyer=lawyer,
+                carrier=carrier,
+                reason=reason or f"replacing the pair gains more than {min_gain} points",
+            )
+        )
+    opened = {c for x, c in before - after}
+    for lawyer, carrier in sorted(after - before):
+        found.append(
+            pb.PairChange(
+                kind=pb.PairChange.KIND_ADDED,
+                lawyer=lawyer,
+                carrier=carrier,
+                reason="fills a place left open" if carrier in opened else "a new pair",
+            )
+        )
+    return found

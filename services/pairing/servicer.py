@@ -12,68 +12,70 @@ from alliance.pairing.v1 import pairing_pb2_grpc as pb_grpc
 from kernel.auth import caller
 
 from pairing.checkups import Checkups
-from pairing.service import Pairing
+from pairing.lawyers import Lawyers
+from pairing.rounds import Rounds
 
 
 class PairingServicer(pb_grpc.PairingServiceServicer):
-    def __init__(self, pairing: Pairing, checkups: Checkups) -> None:
-        self._p = pairing
+    def __init__(self, lawyers: Lawyers, rounds: Rounds, checkups: Checkups) -> None:
+        self._l = lawyers
+        self._r = rounds
         self._c = checkups
 
     async def CreateLawyer(
         self, request: pb.CreateLawyerRequest, context: grpc.aio.ServicerContext
     ) -> pb.Lawyer:
-        return await self._p.create_lawyer(request, caller())
+        return await self._l.create_lawyer(request, caller())
 
     async def GetLawyer(
         self, request: pb.GetLawyerRequest, context: grpc.aio.ServicerContext
     ) -> pb.Lawyer:
-        return self._p.get_lawyer(request, caller())
+        return self._l.get_lawyer(request, caller())
 
     async def ListLawyers(
         self, request: pb.ListLawyersRequest, context: grpc.aio.ServicerContext
     ) -> bytes:
-        return self._p.list_lawyers(request, caller())
+        return self._l.list_lawyers(request, caller())
 
     async def UpdateLawyer(
         self, request: pb.UpdateLawyerRequest, context: grpc.aio.ServicerContext
     ) -> pb.Lawyer:
-        return await self._p.update_lawyer(request, caller())
+        return await self._l.update_lawyer(request, caller())
 
     async def CreateRound(
         self, request: pb.CreateRoundRequest, context: grpc.aio.ServicerContext
     ) -> pb.Round:
-        return await self._p.create_round(request, caller())
+        return await self._r.create_round(request, caller())
 
     async def GetRound(
         self, request: pb.GetRoundRequest, context: grpc.aio.ServicerContext
     ) -> pb.Round:
-        return self._p.get_round(request, caller())
+        return self._r.get_round(request, caller())
 
     async def ListRounds(
         self, request: pb.ListRoundsRequest, context: grpc.aio.ServicerContext
     ) -> bytes:
-        return self._p.list_rounds(request, caller())
+        return self._r.list_rounds(request, caller())
 
     async def PublishRound(
         self, request: pb.PublishRoundRequest, context: grpc.aio.ServicerContext
     ) -> pb.Round:
-        return await self._p.publish_round(request, caller())
+        return await self._r.publish_round(request, caller())
 
     async def ReplanRound(
         self, request: pb.ReplanRoundRequest, context: grpc.aio.ServicerContext
     ) -> pb.ReplanRoundResponse:
-        return await self._p.replan_round(request, caller())
+        return await self._r.replan_round(request, caller())
 
     async def ListAssignments(
         self, request: pb.ListAssignmentsRequest, context: grpc.aio.ServicerContext
     ) -> bytes:
-        return self._p.list_assignments(request, caller())
+        return self._r.list_assignments(request, caller())
 
     async def BookCheckup(
         self, request: pb.BookCheckupRequest, context: grpc.aio.ServicerContext
     ) -> pb.Checkup:
-        return await self._c.book(request, caller())
+        return await self._c.book_checkup(request, caller())
 
     async def RecordCheckupOutcome(
         self, request: pb.RecordCheckupOutcomeRequest, context: grpc.aio.ServicerContext
@@ -83,12 +85,12 @@ class PairingServicer(pb_grpc.PairingServiceServicer):
     async def GetCheckup(
         self, request: pb.GetCheckupRequest, context: grpc.aio.ServicerContext
     ) -> pb.Checkup:
-        return self._c.get(request, caller())
+        return self._c.get_checkup(request, caller())
 
     async def ListCheckups(
         self, request: pb.ListCheckupsRequest, context: grpc.aio.ServicerContext
     ) -> bytes:
-        return self._c.list(request, caller())
+        return self._c.list_checkups(request, caller())
 
     async def GetPairingStats(
         self, request: pb.GetPairingStatsRequest, context: grpc.aio.ServicerContext

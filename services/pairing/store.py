@@ -122,7 +122,7 @@ ASSIGNMENTS = Table(
 CHECKUPS = Table(
     "checkups",
     pb.Checkup,
-    "check-up",
+    "checkup",
     {
         "lawyer": lambda c: c.lawyer,
         "carrier": lambda c: c.carrier,

@@ -9,7 +9,7 @@ from kernel.auth import Principal
 from kernel.errors import FailedPrecondition, NotFound, Violations
 from kernel.members import CARRIER
 from kernel.ports import Ports
-from kernel.resources import ensure_home
+from kernel.use_cases import UseCases
 
 from sharing.access import authorize_for
 from sharing.capacity import Capacity
@@ -18,12 +18,12 @@ from sharing.rules import REQUEST, RESOURCE, SERVICE
 from sharing.store import BOOKINGS, RESOURCES
 
 
-class Decisions:
+class Decisions(UseCases):
+    service = SERVICE
+
     def __init__(self, ports: Ports, capacity: Capacity) -> None:
-        self._storage = ports.storage
-        self._pages = ports.pages
+        super().__init__(ports)
         self._capacity = capacity
-        self.region = ports.region
 
     def list_incoming(self, request: pb.ListIncomingRequestsRequest, who: Principal) -> bytes:
         v = Violations()
@@ -33,13 +33,13 @@ class Decisions:
         check.enum(v, "state", request.state, pb.BookingState.DESCRIPTOR, required=False)
         v.raise_if_any()
         assert owner is not None
-        ensure_home(SERVICE, self.region, owner["region"])
+        self.ensure_home(owner["region"])
         authorize_for(who, self.region, request.parent, partners_read=True)
         state = ""
         if request.state:
             state = pb.BookingState.Name(request.state).removeprefix("BOOKING_STATE_").lower()
         query = BOOKINGS.where(owner=request.parent, resource=request.resource, state=state)
-        return self._pages.of(pb.ListIncomingRequestsResponse, "bookings", BOOKINGS, query, request)
+        return self.pages.of(pb.ListIncomingRequestsResponse, "bookings", BOOKINGS, query, request)
 
     async def approve(self, request: pb.ApproveRequestRequest, who: Principal) -> pb.Booking:
         return await self._decide(who, request.name, "approve", "")
@@ -55,7 +55,7 @@ class Decisions:
 
     async def _decide(self, who: Principal, name: str, action: str, reason: str) -> pb.Booking:
         REQUEST.require("name", name)
-        async with self._storage.unit_of_work() as uow:
+        async with self.storage.unit_of_work() as uow:
             booking = uow.rows(BOOKINGS).find(name)
             if booking is None:
                 raise NotFound(
@@ -63,7 +63,7 @@ class Decisions:
                     "once its request.created event has arrived"
                 )
             resource = uow.rows(RESOURCES).require(booking.message.resource).message
-            ensure_home(SERVICE, self.region, resource.name.split("/")[1])
+            self.ensure_home(resource.name.split("/")[1])
             authorize_for(who, self.region, resource.owner)
             ledger = self._capacity.ledger(uow, resource)
             try:

@@ -13,9 +13,10 @@ from kernel.auth import Principal
 from kernel.errors import FailedPrecondition, Violations
 from kernel.members import CARRIER
 from kernel.names import REGION, new_id
-from kernel.ports import Ports
-from kernel.resources import ensure_home, stamp
+from kernel.ports import Ports, UnitOfWork
+from kernel.resources import stamp
 from kernel.updates import check_etag
+from kernel.use_cases import UseCases
 
 from sharing import rules
 from sharing.access import authorize_for, ensure_active_carrier
@@ -29,13 +30,12 @@ CANCELLABLE = {
 }
 
 
-class Requests:
+class Requests(UseCases):
+    service = SERVICE
+
     def __init__(self, ports: Ports, clock: Callable[[], float] = time.time) -> None:
-        self._storage = ports.storage
-        self._event = ports.events
-        self._pages = ports.pages
+        super().__init__(ports)
         self._clock = clock
-        self.region = ports.region
 
     async def create_request(self, request: pb.CreateRequestRequest, who: Principal) -> pb.Request:
         v = Violations()
@@ -44,18 +44,15 @@ class Requests:
         check.request_id(v, request.request_id)
         v.raise_if_any()
         assert parent is not None
-        ensure_home(SERVICE, self.region, parent["region"])
+        self.ensure_home(parent["region"])
         wanted = request.request
         if wanted.requester.split("/")[1] != self.region:
             raise FailedPrecondition(
                 f"{wanted.requester} belongs to another region; ask from there"
             )
         authorize_for(who, self.region, wanted.requester)
-        async with self._storage.unit_of_work() as uow:
-            requests = uow.rows(REQUESTS)
-            earlier = uow.earlier_result(request.request_id, "CreateRequest")
-            if earlier:
-                return requests.require(earlier).message
+
+        def ask(uow: UnitOfWork) -> pb.Request:
             ensure_active_carrier(uow, wanted.requester)
             resource = uow.rows(RESOURCES).require(wanted.resource).message
             if resource.state != pb.RESOURCE_STATE_PUBLISHED:
@@ -75,15 +72,13 @@ class Requests:
             created.name = REQUEST.format(region=self.region, request=new_id())
             created.state = pb.REQUEST_STATE_PENDING
             stamp(created, 1, created=True)
-            requests.put(created, 1)
-            uow.remember_result(request.request_id, "CreateRequest", created.name)
-            payload = ev.RequestCreated(request=created)
-            uow.emit(self._event("request", "created", created.name, 1, payload))
-        return created
+            self.put(uow, REQUESTS, created, 1, "created", ev.RequestCreated(request=created))
+            return created
+
+        return await self.create(request.request_id, "CreateRequest", REQUESTS, ask)
 
     def get_request(self, request: pb.GetRequestRequest, who: Principal) -> pb.Request:
-        REQUEST.require("name", request.name)
-        found = self._storage.rows(REQUESTS).require(request.name).message
+        found = self.get(REQUESTS, REQUEST, request.name)
         who.scope(carrier=found.requester)
         return found
 
@@ -98,16 +93,15 @@ class Requests:
         requester, _ = who.scope(carrier=request.requester)
         elsewhere = parent["region"] != self.region  # requests stay in the requester's region
         query = REQUESTS.where(requester=requester, state=request.state)
-        return self._pages.of(
+        return self.pages.of(
             pb.ListRequestsResponse, "requests", REQUESTS, query, request, nothing_here=elsewhere
         )
 
     async def cancel_request(self, request: pb.CancelRequestRequest, who: Principal) -> pb.Request:
         ids = REQUEST.require("name", request.name)
-        ensure_home(SERVICE, self.region, ids["region"])
-        async with self._storage.unit_of_work() as uow:
-            requests = uow.rows(REQUESTS)
-            found = requests.require(request.name)
+        self.ensure_home(ids["region"])
+        async with self.storage.unit_of_work() as uow:
+            found = uow.rows(REQUESTS).require(request.name)
             current, version = found.message, found.version
             authorize_for(who, self.region, current.requester)
             check_etag(request.etag, current.etag, "etag")
@@ -119,7 +113,6 @@ class Requests:
             current.state = pb.REQUEST_STATE_CANCELLED
             current.capacity_held = False
             stamp(current, version + 1)
-            requests.put(current, version + 1)
             payload = ev.RequestCancelled(request=current)
-            uow.emit(self._event("request", "cancelled", current.name, version + 1, payload))
+            self.put(uow, REQUESTS, current, version + 1, "cancelled", payload)
         return current

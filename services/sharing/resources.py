@@ -13,9 +13,10 @@ from kernel.errors import FailedPrecondition, Violations
 from kernel.members import CARRIER
 from kernel.names import REGION, new_id
 from kernel.paging import page_of
-from kernel.ports import Ports
-from kernel.resources import ensure_home, stamp
+from kernel.ports import Ports, UnitOfWork
+from kernel.resources import stamp
 from kernel.updates import check_etag, mask_paths, merge_update
+from kernel.use_cases import UseCases
 
 from sharing import rules, search
 from sharing.access import authorize_for, ensure_active_carrier
@@ -45,13 +46,12 @@ class Catalogue(Protocol):
         ...
 
 
-class Resources:
+class Resources(UseCases):
+    service = SERVICE
+
     def __init__(self, ports: Ports, catalogue: Catalogue) -> None:
-        self._storage = ports.storage
-        self._event = ports.events
-        self._pages = ports.pages
+        super().__init__(ports)
         self._catalogue = catalogue
-        self.region = ports.region
 
     async def create_resource(
         self, request: pb.CreateResourceRequest, who: Principal
@@ -67,29 +67,24 @@ class Resources:
         check.request_id(v, request.request_id)
         v.raise_if_any()
         assert parent is not None
-        ensure_home(SERVICE, self.region, parent["region"])
+        self.ensure_home(parent["region"])
         if resource.owner.split("/")[1] != self.region:
             raise FailedPrecondition(
                 f"{resource.owner} belongs to another region; its resources live there"
             )
         authorize_for(who, self.region, resource.owner)
-        async with self._storage.unit_of_work() as uow:
-            resources = uow.rows(RESOURCES)
-            earlier = uow.earlier_result(request.request_id, "CreateResource")
-            if earlier:
-                return resources.require(earlier).message
+
+        def share(uow: UnitOfWork) -> pb.Resource:
             ensure_active_carrier(uow, resource.owner)
             resource.name = RESOURCE.format(region=self.region, resource=new_id())
             stamp(resource, 1, created=True)
-            resources.put(resource, 1)
-            uow.remember_result(request.request_id, "CreateResource", resource.name)
-            payload = ev.ResourceCreated(resource=resource)
-            uow.emit(self._event("resource", "created", resource.name, 1, payload))
-        return resource
+            self.put(uow, RESOURCES, resource, 1, "created", ev.ResourceCreated(resource=resource))
+            return resource
+
+        return await self.create(request.request_id, "CreateResource", RESOURCES, share)
 
     def get_resource(self, request: pb.GetResourceRequest, who: Principal) -> pb.Resource:
-        RESOURCE.require("name", request.name)
-        return self._storage.rows(RESOURCES).require(request.name).message
+        return self.get(RESOURCES, RESOURCE, request.name)
 
     def list_resources(self, request: pb.ListResourcesRequest, who: Principal) -> bytes:
         v = Violations()
@@ -100,7 +95,7 @@ class Resources:
         v.raise_if_any()
         assert parent is not None
         query = RESOURCES.where(region=parent["region"], owner=request.owner, state=request.state)
-        return self._pages.of(pb.ListResourcesResponse, "resources", RESOURCES, query, request)
+        return self.pages.of(pb.ListResourcesResponse, "resources", RESOURCES, query, request)
 
     async def update_resource(
         self, request: pb.UpdateResourceRequest, who: Principal
@@ -110,10 +105,9 @@ class Resources:
         paths = mask_paths(v, request.update_mask.paths, rules.RESOURCE_UPDATABLE)
         v.raise_if_any()
         assert ids is not None
-        ensure_home(SERVICE, self.region, ids["region"])
-        async with self._storage.unit_of_work() as uow:
-            resources = uow.rows(RESOURCES)
-            found = resources.require(request.resource.name)
+        self.ensure_home(ids["region"])
+        async with self.storage.unit_of_work() as uow:
+            found = uow.rows(RESOURCES).require(request.resource.name)
             current, version = found.message, found.version
             authorize_for(who, self.region, current.owner)
             check_etag(request.resource.etag, current.etag, "resource.etag")
@@ -128,9 +122,8 @@ class Resources:
             if not changed:
                 return current
             stamp(updated, version + 1)
-            resources.put(updated, version + 1)
             payload = ev.ResourceUpdated(resource=updated, changed_fields=changed)
-            uow.emit(self._event("resource", "updated", updated.name, version + 1, payload))
+            self.put(uow, RESOURCES, updated, version + 1, "updated", payload)
         return updated
 
     def search_resources(self, request: pb.SearchResourcesRequest, who: Principal) -> bytes:
@@ -166,8 +159,8 @@ class Resources:
             relevance=request.order != pb.SEARCH_ORDER_RECENT,
         )
         size = request.page_size or rules.DEFAULT_SEARCH_PAGE
-        after = self._pages.tokens.decode(request.page_token, query.key())
-        return self._pages.cache.reply(
+        after = self.pages.tokens.decode(request.page_token, query.key())
+        return self.pages.cache.reply(
             ("SearchResources", query.key(), request.page_token, size),
             lambda: self._search_reply(query, after, size),
         )
@@ -181,7 +174,7 @@ class Resources:
                 pb.SearchResourcesResponse,
                 "resources",
                 [blob for _, blob in rows[:size]],
-                self._pages.tokens.after(rows, size, query.key()),
+                self.pages.tokens.after(rows, size, query.key()),
             )
             + reply.SerializeToString()
         )

@@ -158,7 +158,7 @@ REQUESTS = Table(
 BOOKINGS = Table(
     "bookings",
     pb.Booking,
-    "request",
+    "booking",
     {
         "resource": lambda b: b.resource,
         "requester": lambda b: b.requester,

@@ -1,0 +1,75 @@
+"""The base of a service's use cases: its ports, and the steps every use case takes the same way
+— the home-region check, reading an entity by name, an idempotent create, and recording a change
+with its event."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from google.protobuf.message import Message
+
+from kernel.auth import Principal
+from kernel.errors import PermissionDenied, Violations
+from kernel.names import REGION, NamePattern
+from kernel.ports import Ports, UnitOfWork
+from kernel.resources import ensure_home
+from kernel.tables import M, Table
+
+ALL_REGIONS = "regions/-"
+
+
+class UseCases:
+    service: ClassVar[str]  # e.g. "membership": names the service in errors and events
+
+    def __init__(self, ports: Ports) -> None:
+        self.region = ports.region
+        self.storage = ports.storage
+        self.events = ports.events
+        self.pages = ports.pages
+
+    def ensure_home(self, region: str) -> None:
+        """Invariant 1: only the home region changes an entity."""
+        ensure_home(self.service, self.region, region)
+
+    def require_operator(self, who: Principal, what: str) -> None:
+        if not who.is_operator_of(self.region):
+            raise PermissionDenied(f"only an operator of region {self.region} may {what}")
+
+    def listed_region(self, v: Violations, parent: str) -> str:
+        """The region a list's parent names ("regions/sh"); "" for every region ("regions/-")."""
+        if parent == ALL_REGIONS:
+            return ""
+        return (REGION.parse(v, "parent", parent) or {}).get("region", "")
+
+    def get(self, table: Table[M], pattern: NamePattern, name: str) -> M:
+        """The entity of that name (checked against `pattern`), or NOT_FOUND."""
+        pattern.require("name", name)
+        return self.storage.rows(table).require(name).message
+
+    async def create(
+        self, request_id: str, method: str, table: Table[M], make: Callable[[UnitOfWork], M]
+    ) -> M:
+        """Runs `make` in a unit of work, once per request_id: a retried request gets the entity
+        its first attempt made."""
+        async with self.storage.unit_of_work() as uow:
+            earlier = uow.earlier_result(request_id, method)
+            if earlier:
+                return uow.rows(table).require(earlier).message
+            made = make(uow)
+            uow.remember_result(request_id, method, table.name_of(made))
+        return made
+
+    def put(
+        self,
+        uow: UnitOfWork,
+        table: Table[Any],
+        entity: Message,
+        version: int,
+        verb: str,
+        payload: Message,
+    ) -> None:
+        """Stores the entity as this version and emits its event, `<noun>.<verb>`; a stamped
+        entity (kernel.resources.stamp) is stamped before its payload is built."""
+        uow.rows(table).put(entity, version)
+        uow.emit(self.events(table.noun, verb, table.name_of(entity), version, payload))

@@ -1,0 +1,90 @@
+"""Lawyers use cases: an operator registers the volunteer lawyers of its region; a lawyer keeps
+its own profile; everyone reads every region's, from this region's copy."""
+
+from __future__ import annotations
+
+from alliance.pairing.v1 import events_pb2 as ev
+from alliance.pairing.v1 import pairing_pb2 as pb
+from kernel import validation as check
+from kernel.auth import Principal
+from kernel.errors import PermissionDenied, Violations
+from kernel.names import REGION, new_id
+from kernel.ports import UnitOfWork
+from kernel.resources import stamp
+from kernel.tables import Tag
+from kernel.updates import check_etag, mask_paths, merge_update
+from kernel.use_cases import UseCases
+
+from pairing import rules
+from pairing.rules import LAWYER, SERVICE
+from pairing.store import LAWYERS
+
+
+class Lawyers(UseCases):
+    service = SERVICE
+
+    async def create_lawyer(self, request: pb.CreateLawyerRequest, who: Principal) -> pb.Lawyer:
+        v = Violations()
+        parent = REGION.parse(v, "parent", request.parent)
+        lawyer = rules.with_lawyer_defaults(request.lawyer)
+        rules.check_lawyer(v, lawyer)
+        check.request_id(v, request.request_id)
+        v.raise_if_any()
+        assert parent is not None
+        self.ensure_home(parent["region"])
+        self.require_operator(who, "register lawyers")
+
+        def register(uow: UnitOfWork) -> pb.Lawyer:
+            lawyer.name = LAWYER.format(region=self.region, lawyer=new_id())
+            stamp(lawyer, 1, created=True)
+            self.put(uow, LAWYERS, lawyer, 1, "registered", ev.LawyerRegistered(lawyer=lawyer))
+            return lawyer
+
+        return await self.create(request.request_id, "CreateLawyer", LAWYERS, register)
+
+    def get_lawyer(self, request: pb.GetLawyerRequest, who: Principal) -> pb.Lawyer:
+        return self.get(LAWYERS, LAWYER, request.name)
+
+    def list_lawyers(self, request: pb.ListLawyersRequest, who: Principal) -> bytes:
+        v = Violations()
+        region = self.listed_region(v, request.parent)
+        check.enum(v, "specialty", request.specialty, rules.LEGAL_AREA, required=False)
+        check.enum(v, "state", request.state, pb.LawyerState.DESCRIPTOR, required=False)
+        v.raise_if_any()
+        query = LAWYERS.where(
+            region=region,
+            specialties=Tag(request.specialty) if request.specialty else None,
+            state=request.state,
+        )
+        return self.pages.of(pb.ListLawyersResponse, "lawyers", LAWYERS, query, request)
+
+    async def update_lawyer(self, request: pb.UpdateLawyerRequest, who: Principal) -> pb.Lawyer:
+        v = Violations()
+        ids = LAWYER.parse(v, "lawyer.name", request.lawyer.name)
+        paths = mask_paths(v, request.update_mask.paths, rules.LAWYER_UPDATABLE)
+        v.raise_if_any()
+        assert ids is not None
+        self.ensure_home(ids["region"])
+        async with self.storage.unit_of_work() as uow:
+            found = uow.rows(LAWYERS).require(request.lawyer.name)
+            current, version = found.message, found.version
+            if not who.is_operator_of(self.region):
+                if not who.is_lawyer(current.name):
+                    raise PermissionDenied(
+                        f"only {current.name} itself or an operator of {self.region} may do this"
+                    )
+                operator_only = sorted(rules.LAWYER_OPERATOR_ONLY.intersection(paths))
+                if operator_only:
+                    raise PermissionDenied(
+                        f"only an operator may change {', '.join(operator_only)}"
+                    )
+            check_etag(request.lawyer.etag, current.etag, "lawyer.etag")
+            if "state" in paths:
+                rules.ensure_state_change(current.state, request.lawyer.state, current.name)
+            updated, changed = merge_update(current, request.lawyer, paths, rules.check_lawyer)
+            if not changed:
+                return current
+            stamp(updated, version + 1)
+            payload = ev.LawyerUpdated(lawyer=updated, changed_fields=changed)
+            self.put(uow, LAWYERS, updated, version + 1, "updated", payload)
+        return updated
