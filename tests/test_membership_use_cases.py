@@ -225,6 +225,8 @@ async def test_startups_belong_to_an_active_carrier_and_only_it_writes_them(worl
         )
     )
     assert [s.name for s in listed.startups] == [startup.name]
+    got = world.membership.get_startup(pb.GetStartupRequest(name=startup.name), PARTNER)
+    assert got == startup
     none = pb.ListStartupsResponse.FromString(
         world.membership.list_startups(
             pb.ListStartupsRequest(parent=carrier.name, legal_need=2), PARTNER
