@@ -28,11 +28,11 @@ import nats
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from cli.local import local_tls
+from deployment.procs import ManagedProcess, region_nats
+from deployment.topology import free_base_port, local_topology
 from kernel.auth import Role, issue_token
 from kernel.nats_link import tls_context
-from kernel.procs import ManagedProcess, region_nats
 from kernel.streams import all_stream_name, events_stream_name
-from kernel.topology import free_base_port, local_topology
 from nats.aio.client import Client
 from nats.js.api import DeliverPolicy
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
-from kernel.procs import ManagedProcess, ServiceProcess, free_port
+from deployment.procs import ManagedProcess, ServiceProcess, free_port
 
 IN_FLIGHT = 16
 
@@ -84,18 +84,17 @@ def service_process(
 ) -> ServiceProcess:
     """A service's process for a benchmark, logging to work/<service>-<label>.log, its database
     work/<service>-<label>.db unless given; `settings` are further ones, e.g. federation="sh,hz"."""
-    prefix = service.upper() + "_"
     return ServiceProcess(
         f"{service}-{label}",
-        f"alliance-{service}",
+        service,
         port=free_port(),
-        env={
-            f"{prefix}REGION": region,
-            f"{prefix}DB_PATH": str(db or work / f"{service}-{label}.db"),
-            f"{prefix}NATS_URL": nats_url,
-            f"{prefix}JWT_SECRET": jwt_secret,
-            f"{prefix}LOG_LEVEL": "WARNING",
-            **{prefix + name.upper(): value for name, value in settings.items()},
+        settings={
+            "region": region,
+            "db_path": db or work / f"{service}-{label}.db",
+            "nats_url": nats_url,
+            "jwt_secret": jwt_secret,
+            "log_level": "WARNING",
+            **settings,
         },
         log_path=work / f"{service}-{label}.log",
     )

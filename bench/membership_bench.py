@@ -24,8 +24,8 @@ import grpc
 import nats
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
+from deployment.procs import ManagedProcess, NatsServer, free_port
 from kernel.auth import Role, issue_token
-from kernel.procs import ManagedProcess, NatsServer, free_port
 from kernel.streams import events_stream_name
 
 from bench.baselines import ECHO_METHOD, NAIVE_METHOD

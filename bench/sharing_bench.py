@@ -27,14 +27,14 @@ from alliance.membership.v1 import membership_pb2 as mpb
 from alliance.membership.v1 import membership_pb2_grpc as mpb_grpc
 from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as pb_grpc
+from deployment.procs import ManagedProcess, NatsServer, free_port, region_nats
+from deployment.topology import free_base_port, local_topology
 from kernel.auth import Role, issue_token
 from kernel.clock import to_timestamp, utcnow
 from kernel.db import Database
 from kernel.names import new_id
-from kernel.procs import ManagedProcess, NatsServer, free_port, region_nats
 from kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.sqlite_tables import SqliteRows
-from kernel.topology import free_base_port, local_topology
 from sharing import store
 
 from bench.baselines import ECHO_METHOD

@@ -22,9 +22,9 @@ from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
+from deployment.procs import NatsServer, docker_engine_reachable
 from kernel.auth import Role, issue_token
 from kernel.events import Event
-from kernel.procs import NatsServer, docker_engine_reachable
 from kernel.server import ServiceDefinition, ServiceHost
 from kernel.settings import ServiceSettings
 from kernel.streams import events_stream_name

@@ -18,13 +18,14 @@ from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
 from cli.local import local_tls
 from cli.partners import Partner, provision
-from kernel.nats_auth import DEMO_PARTNER, SERVICE_USER, NatsSecrets, TlsFiles, admin_user
+from deployment.nats_auth import DEMO_PARTNER, SERVICE_USER, admin_user
+from deployment.nats_secrets import NatsSecrets, TlsFiles
+from deployment.procs import NatsServer, region_nats
+from deployment.topology import Topology, free_base_port, local_topology
 from kernel.nats_link import tls_context
-from kernel.procs import NatsServer, region_nats
 from kernel.server import ServiceHost
 from kernel.settings import ServiceSettings
 from kernel.streams import all_stream_name
-from kernel.topology import Topology, free_base_port, local_topology
 from membership.app import DEFINITION, MembershipSettings
 from nats.aio.client import Client
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kernel.procs import ServiceProcess, free_port
+from deployment.procs import ServiceProcess, free_port
 
 from tests.conftest import JWT_SECRET
 
@@ -19,17 +19,16 @@ def service_process(
     log_path: Path,
     port: int | None = None,
 ) -> ServiceProcess:
-    prefix = service.upper()
     return ServiceProcess(
         f"{service}-{region}",
-        f"alliance-{service}",
+        service,
         port=port or free_port(),
-        env={
-            f"{prefix}_REGION": region,
-            f"{prefix}_DB_PATH": str(db_path),
-            f"{prefix}_NATS_URL": nats_url,
-            f"{prefix}_JWT_SECRET": JWT_SECRET,
-            f"{prefix}_SHUTDOWN_GRACE_S": "2",
+        settings={
+            "region": region,
+            "db_path": db_path,
+            "nats_url": nats_url,
+            "jwt_secret": JWT_SECRET,
+            "shutdown_grace_s": 2,
         },
         log_path=log_path,
     )

@@ -12,6 +12,7 @@ import nats
 import pytest
 from alliance.membership.v1 import events_pb2 as ev
 from alliance.membership.v1 import membership_pb2 as pb
+from deployment.procs import NatsServer
 from kernel import dead_letters
 from kernel.consumer import EventConsumer
 from kernel.db import Database, Migration
@@ -19,7 +20,6 @@ from kernel.dead_letters import Origin
 from kernel.errors import FailedPrecondition
 from kernel.events import Event, build_event
 from kernel.nats_link import NatsLink
-from kernel.procs import NatsServer
 from kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.streams import ensure_stream, events_stream_config, events_stream_name
 from kernel.unit_of_work import UnitOfWork

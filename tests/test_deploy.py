@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 from cli.certs import region_tls
-from kernel.nats_auth import NatsKeySettings, NatsSecrets, TlsFiles
-from kernel.procs import NatsServer
-from kernel.topology import CONTAINERS, render_container_config
+from deployment.nats_secrets import NatsKeySettings, NatsSecrets, TlsFiles
+from deployment.procs import NatsServer
+from deployment.topology import CONTAINERS, render_container_config
 from membership.app import MembershipSettings
 from pairing.app import PairingSettings
 from sharing.app import SharingSettings

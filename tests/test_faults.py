@@ -14,11 +14,11 @@ import grpc
 import pytest
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
+from deployment.procs import NatsServer, free_port
 from kernel.consumer import EventConsumer
 from kernel.db import Database, Migration
 from kernel.events import Event
 from kernel.nats_link import NatsLink
-from kernel.procs import NatsServer, free_port
 from kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.server import ServiceHost
 from kernel.streams import events_stream_name

@@ -25,10 +25,10 @@ from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2 as pairing_pb
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from cli import demo, pairing_demo
+from deployment.nats_auth import SERVICE_USER
+from deployment.procs import free_port
+from deployment.topology import free_base_port
 from kernel.auth import Role, issue_token
-from kernel.nats_auth import SERVICE_USER
-from kernel.procs import free_port
-from kernel.topology import free_base_port
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -265,7 +265,7 @@ def test_a_failed_start_stops_everything_it_had_started(tmp_path: Path) -> None:
     import socket
 
     from cli.local import PORTS_PER_SERVICE, LocalFederation
-    from kernel.topology import local_topology
+    from deployment.topology import local_topology
 
     topology = local_topology(["sh", "hz"], base_port=free_base_port(2))
     with socket.socket() as blocker:
@@ -384,9 +384,9 @@ def _tls(base: Path) -> ssl.SSLContext:
 def test_the_local_nats_servers_refuse_plaintext(tmp_path: Path) -> None:
     """A client that does not speak TLS gets nothing from them, credentials or not."""
     from cli.local import local_tls
-    from kernel.nats_auth import NatsSecrets
-    from kernel.procs import region_nats
-    from kernel.topology import local_topology
+    from deployment.nats_secrets import NatsSecrets
+    from deployment.procs import region_nats
+    from deployment.topology import local_topology
 
     topology = local_topology(["sh"], base_port=free_base_port(1))
     server = region_nats(

@@ -18,7 +18,7 @@ import nats
 import pytest
 import pytest_asyncio
 from alliance.membership.v1 import membership_pb2 as pb
-from kernel.nats_auth import SERVICE_USER
+from deployment.nats_auth import SERVICE_USER
 from kernel.streams import all_stream_name, events_stream_name
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, StreamConfig
@@ -244,8 +244,8 @@ async def _directory(federation: Federation, region: str) -> set[str]:
 def test_partner_accounts_render_for_every_region(tmp_path: Path) -> None:
     """Each partner's account exports nothing back and imports only its own feed."""
     from cli.local import local_tls
-    from kernel.nats_auth import NatsSecrets
-    from kernel.topology import local_topology
+    from deployment.nats_secrets import NatsSecrets
+    from deployment.topology import local_topology
 
     config = local_topology(REGIONS).nats_config(
         "hz",

@@ -20,13 +20,13 @@ from alliance.operations.v1 import operations_pb2_grpc as ops_grpc
 from alliance.sharing.v1 import events_pb2 as sev
 from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
+from deployment.procs import NatsServer
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from kernel import outbox
 from kernel.errors import InvalidArgument
 from kernel.events import MAX_EVENT_BYTES, Event, build_event
 from kernel.names import new_id
 from kernel.paging import varint
-from kernel.procs import NatsServer
 from kernel.server import ServiceHost
 from kernel.streams import events_stream_name
 from kernel.unit_of_work import UnitOfWork

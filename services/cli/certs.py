@@ -12,7 +12,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from kernel.nats_auth import ORGANIZATION, TlsFiles, leaf_user
+from deployment.nats_auth import ORGANIZATION, leaf_user
+from deployment.nats_secrets import TlsFiles
 
 VALID_FOR = datetime.timedelta(days=825)
 _SERVER_AND_CLIENT = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
@@ -117,7 +118,7 @@ def server_certificate(folder: Path, name: str, hosts: list[str]) -> TlsFiles:
 
 def region_tls(folder: Path, region: str, server: str, hosts: list[str]) -> TlsFiles:
     """A region's server certificate (`server`, for `hosts`) and its leaf certificate, whose
-    subject the other regions' listeners map to a user (kernel.nats_auth.leaf_subject)."""
+    subject the other regions' listeners map to a user (deployment.nats_auth.leaf_subject)."""
     files = server_certificate(folder, server, hosts)
     leaf = server_certificate(folder, leaf_user(region), [leaf_user(region)])
     return TlsFiles(files.ca, files.cert, files.key, leaf.cert, leaf.key)

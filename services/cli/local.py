@@ -16,10 +16,11 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from kernel.nats_auth import DEMO_PARTNER, SERVICE_USER, NatsSecrets, TlsFiles, admin_user
+from deployment.nats_auth import DEMO_PARTNER, SERVICE_USER, admin_user
+from deployment.nats_secrets import NatsSecrets, TlsFiles
+from deployment.procs import LOOPBACK, ManagedProcess, ServiceProcess, region_nats
+from deployment.topology import Topology, local_topology
 from kernel.nats_link import tls_context
-from kernel.procs import LOOPBACK, ManagedProcess, ServiceProcess, region_nats
-from kernel.topology import Topology, local_topology
 
 from cli.certs import region_tls
 from cli.partners import Partner, provision
@@ -227,20 +228,19 @@ class LocalFederation:
             for service_index, service in enumerate(SERVICES):
                 port = self.grpc_base_port + service_index * PORTS_PER_SERVICE + node_index
                 _ensure_free(port, f"{service} in {node.name}")
-                prefix = service.upper()
                 process = ServiceProcess(
                     f"{service}-{node.name}",
-                    f"alliance-{service}",
+                    service,
                     port=port,
-                    env={
-                        f"{prefix}_REGION": node.name,
-                        f"{prefix}_FEDERATION": federation,
-                        f"{prefix}_DB_PATH": str(self.base_dir / node.name / f"{service}.db"),
-                        f"{prefix}_NATS_URL": state.nats_of(node.name).url,
-                        f"{prefix}_NATS_USER": SERVICE_USER,
-                        f"{prefix}_NATS_PASSWORD": keys.region(node.name).service_password,
-                        f"{prefix}_JWT_SECRET": secret,
-                        f"{prefix}_NATS_CA_FILE": str(state.tls_files(node.name).ca),
+                    settings={
+                        "region": node.name,
+                        "federation": federation,
+                        "db_path": self.base_dir / node.name / f"{service}.db",
+                        "nats_url": state.nats_of(node.name).url,
+                        "nats_user": SERVICE_USER,
+                        "nats_password": keys.region(node.name).service_password,
+                        "jwt_secret": secret,
+                        "nats_ca_file": state.tls_files(node.name).ca,
                     },
                     log_path=logs / f"{service}-{node.name}.log",
                 )

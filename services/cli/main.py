@@ -19,19 +19,14 @@ import grpc
 import nats.errors
 import typer
 from alliance.operations.v1 import operations_pb2 as ops_pb
+from deployment.nats_auth import SERVICE_USER, admin_user, check_partner_name
+from deployment.nats_secrets import NatsKeySettings, NatsSecrets
+from deployment.procs import venv_script
+from deployment.topology import local_topology, render_container_config
 from kernel.auth import Role, issue_token
-from kernel.nats_auth import (
-    SERVICE_USER,
-    NatsKeySettings,
-    NatsSecrets,
-    admin_user,
-    check_partner_name,
-)
 from kernel.nats_link import tls_context
-from kernel.procs import venv_script
 from kernel.settings import ConfigError, load_settings
 from kernel.streams import all_stream_name
-from kernel.topology import local_topology, render_container_config
 from rich.console import Console
 from rich.table import Table
 

@@ -5,7 +5,7 @@ In the ALLIANCE account, `partner-feed-<name>` is a push consumer on ALL_<R> (fl
 delivering to `partner.deliver.<r>.<name>`) whose filter and start are what the alliance lets
 the partner see. In the partner's account, a stream also named ALL_<R> sources that consumer
 ("durable stream sourcing"); the partner creates its own consumers on it, replays, resumes and
-acks there. The accounts (kernel.nats_auth) export to the partner only the feed's delivery,
+acks there. The accounts (deployment.nats_auth) export to the partner only the feed's delivery,
 its flow control and its reset: nothing of the services' consumers, inboxes or streams.
 
 Provisioning is idempotent: run again, it changes nothing that exists. What a partner sees is
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import nats
-from kernel.nats_auth import feed_name, feed_subject
+from deployment.nats_auth import feed_name, feed_subject
 from kernel.streams import RETENTION_S, all_stream_name
 from nats.aio.client import Client
 

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from kernel.settings import ServiceSettings
 
-from kernel.nats_auth import NatsSecrets, TlsFiles
-from kernel.topology import Topology
+from deployment.nats_secrets import NatsSecrets, TlsFiles
+from deployment.topology import Topology
 
 LOOPBACK = "127.0.0.1"
 
@@ -167,22 +168,41 @@ class NatsServer(ManagedProcess):
         raise TimeoutError(f"{self.name} not ready on port {self.port} after {timeout}s")
 
 
+def service_environment(service: str, **settings: object) -> dict[str, str]:
+    """The environment a service reads its settings from (kernel.settings.ServiceSettings):
+    each setting under the service's prefix, e.g. region="sh" → MEMBERSHIP_REGION=sh. A name
+    that is no setting fails here rather than as a variable the service ignores."""
+    unknown = set(settings) - set(ServiceSettings.model_fields)
+    if unknown:
+        raise ValueError(f"no service setting is called {', '.join(sorted(unknown))}")
+    prefix = service.upper() + "_"
+    return {prefix + name.upper(): _env_value(value) for name, value in settings.items()}
+
+
+def _env_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
 class ServiceProcess(ManagedProcess):
-    """A service's console script; ready when its gRPC health check says SERVING."""
+    """A service's console script (`alliance-<service>`), configured by its settings; ready when
+    its gRPC health check says SERVING."""
 
     def __init__(
         self,
         name: str,
-        script: str,
+        service: str,
         *,
         port: int,
-        env: Mapping[str, str],
+        settings: Mapping[str, object],
         log_path: Path | None = None,
     ) -> None:
         self.port = port
-        prefix = script.removeprefix("alliance-").upper() + "_"
-        env = {f"{prefix}GRPC_PORT": str(port), f"{prefix}GRPC_HOST": LOOPBACK, **env}
-        super().__init__(name, [venv_script(script)], env=env, log_path=log_path)
+        env = service_environment(service, grpc_port=port, grpc_host=LOOPBACK, **settings)
+        super().__init__(name, [venv_script(f"alliance-{service}")], env=env, log_path=log_path)
 
     @property
     def target(self) -> str:

@@ -16,7 +16,20 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from kernel.nats_auth import ACCOUNT, RegionSecrets, TlsFiles, accounts_block
+from deployment.nats_auth import (
+    ACCOUNT,
+    SERVICE_USER,
+    admin_user,
+    feed_name,
+    feed_subject,
+    leaf_allow,
+    leaf_subject,
+    partner_account,
+    partner_allow,
+    partner_deny,
+    service_allow,
+)
+from deployment.nats_secrets import RegionSecrets, TlsFiles, hashed
 
 
 @dataclass(frozen=True)
@@ -77,7 +90,7 @@ class Topology:
         keys: RegionSecrets | None = None,
         tls: TlsFiles | None = None,
     ) -> str:
-        """With keys, the server requires the users of kernel.nats_auth, over TLS; without, it
+        """With keys, the server requires the users of deployment.nats_auth, over TLS; without, it
         is open. With TLS files, every client and leaf connection is TLS (plaintext is refused),
         leaf remotes verify the servers they connect to against the CA, and with keys they log
         in by their region's leaf certificate."""
@@ -87,7 +100,7 @@ class Topology:
         remotes = self.leaf_remotes(name)
         peers = [r for r in self.names if r != name]
         lines = [
-            f"# NATS of region {name}, derived from kernel.topology; do not edit by hand.",
+            f"# NATS of region {name}, derived from deployment.topology; do not edit by hand.",
             f"server_name: alliance-{name}",
             f"listen: {listen_host}:{node.client_port}",
             f"http: {listen_host}:{node.monitor_port}",
@@ -179,3 +192,71 @@ def render_container_config(
         CONTAINERS.nats_config(region, CONTAINER_STORE, listen_host="0.0.0.0", keys=keys, tls=tls)
     )
     return path
+
+
+def _list(items: list[str]) -> str:
+    return "[" + ", ".join(f'"{item}"' for item in items) + "]"
+
+
+def accounts_block(region: str, keys: RegionSecrets, peers: list[str]) -> list[str]:
+    """`peers`: the other regions, whose servers may log in to this one's leaf listener."""
+    leaf_list = _list(leaf_allow(sorted([region, *peers])))
+    lines = [
+        "accounts {",
+        f"  {ACCOUNT} {{",
+        "    jetstream: enabled",
+        "    users = [",
+        f'      {{ user: {SERVICE_USER}, password: "{hashed(keys.service_password)}",',
+        '        allowed_connection_types: ["STANDARD"], permissions: {',
+        f"          publish: {{ allow: {_list(service_allow(region))} }},",
+        '          subscribe: { allow: ["_INBOX.>"] } } }',
+        *(
+            line
+            for peer in sorted(peers)
+            for line in (
+                f'      {{ user: "{leaf_subject(peer)}",',
+                '        allowed_connection_types: ["LEAFNODE"], permissions: {',
+                f"          publish: {{ allow: {leaf_list} }},",
+                f"          subscribe: {{ allow: {leaf_list} }} }} }}",
+            )
+        ),
+        "    ]",
+    ]
+    if keys.partners:
+        lines.append("    exports = [")
+        for name in sorted(keys.partners):
+            feed, to = f"ALL_{region.upper()}.{feed_name(name)}", partner_account(name)
+            lines += [
+                f'      {{ service: "$JS.API.CONSUMER.RESET.{feed}", accounts: [{to}] }}',
+                f'      {{ service: "$JS.FC.{feed}.>", accounts: [{to}] }}',
+                f'      {{ stream: "{feed_subject(region, name)}", accounts: [{to}] }}',
+            ]
+        lines.append("    ]")
+    lines.append("  }")
+    for name, password in sorted(keys.partners.items()):
+        lines += _partner_account(region, name, hashed(password), hashed(keys.admin_password))
+    return [*lines, "}", ""]
+
+
+def _partner_account(region: str, name: str, password: str, admin_password: str) -> list[str]:
+    """`password` and `admin_password` as the config holds them (hashed)."""
+    feed = f"ALL_{region.upper()}.{feed_name(name)}"
+    return [
+        f"  {partner_account(name)} {{",
+        "    jetstream: { max_mem: 0, max_file: 2G, max_streams: 1, max_consumers: 100 }",
+        "    users = [",
+        f'      {{ user: {name}, password: "{password}", permissions: {{',
+        f"          publish: {{ allow: {_list(partner_allow(region))},",
+        f"                     deny: {_list(partner_deny(region, name))} }},",
+        '          subscribe: { allow: ["_INBOX.>"] } } }',
+        f'      {{ user: {admin_user(name)}, password: "{admin_password}", permissions: {{',
+        '          publish: { allow: ["$JS.API.>"] }, subscribe: { allow: ["_INBOX.>"] } } }',
+        "    ]",
+        "    imports = [",
+        f'      {{ service: {{ account: {ACCOUNT}, subject: "$JS.API.CONSUMER.RESET.{feed}" }},',
+        f'        to: "ALLIANCE.API.CONSUMER.RESET.{feed}" }}',
+        f'      {{ service: {{ account: {ACCOUNT}, subject: "$JS.FC.{feed}.>" }} }}',
+        f'      {{ stream: {{ account: {ACCOUNT}, subject: "{feed_subject(region, name)}" }} }}',
+        "    ]",
+        "  }",
+    ]
