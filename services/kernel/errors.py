@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import grpc
 
@@ -14,54 +15,48 @@ class FieldViolation:
 
 
 class AllianceError(Exception):
-    """Root of every error a caller should see with its message."""
+    """Root of every error a caller should see with its message. A subclass names its gRPC
+    code, and its reason for google.rpc.ErrorInfo when that is not the code's name:
+    `class NotFound(AllianceError, code=grpc.StatusCode.NOT_FOUND)`."""
 
-    code: grpc.StatusCode = grpc.StatusCode.UNKNOWN
-    reason: str = "ERROR"
+    code: ClassVar[grpc.StatusCode] = grpc.StatusCode.UNKNOWN
+    reason: ClassVar[str] = "ERROR"
+
+    def __init_subclass__(
+        cls, code: grpc.StatusCode | None = None, reason: str = "", **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code, cls.reason = code, reason or code.name
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
 
 
-class InvalidArgument(AllianceError):
-    code = grpc.StatusCode.INVALID_ARGUMENT
-    reason = "INVALID_ARGUMENT"
-
+class InvalidArgument(AllianceError, code=grpc.StatusCode.INVALID_ARGUMENT):
     def __init__(self, violations: list[FieldViolation]) -> None:
         fields = ", ".join(v.field for v in violations)
         super().__init__(f"invalid request: check {fields}")
         self.violations = violations
 
 
-class NotFound(AllianceError):
-    code = grpc.StatusCode.NOT_FOUND
-    reason = "NOT_FOUND"
+class NotFound(AllianceError, code=grpc.StatusCode.NOT_FOUND): ...
 
 
-class AlreadyExists(AllianceError):
-    code = grpc.StatusCode.ALREADY_EXISTS
-    reason = "ALREADY_EXISTS"
+class AlreadyExists(AllianceError, code=grpc.StatusCode.ALREADY_EXISTS): ...
 
 
-class FailedPrecondition(AllianceError):
-    code = grpc.StatusCode.FAILED_PRECONDITION
-    reason = "FAILED_PRECONDITION"
+class FailedPrecondition(AllianceError, code=grpc.StatusCode.FAILED_PRECONDITION): ...
 
 
-class EtagMismatch(AllianceError):
-    code = grpc.StatusCode.ABORTED
-    reason = "ETAG_MISMATCH"
+class EtagMismatch(AllianceError, code=grpc.StatusCode.ABORTED, reason="ETAG_MISMATCH"): ...
 
 
-class PermissionDenied(AllianceError):
-    code = grpc.StatusCode.PERMISSION_DENIED
-    reason = "PERMISSION_DENIED"
+class PermissionDenied(AllianceError, code=grpc.StatusCode.PERMISSION_DENIED): ...
 
 
-class Unauthenticated(AllianceError):
-    code = grpc.StatusCode.UNAUTHENTICATED
-    reason = "UNAUTHENTICATED"
+class Unauthenticated(AllianceError, code=grpc.StatusCode.UNAUTHENTICATED): ...
 
 
 class Violations:

@@ -8,35 +8,24 @@ from __future__ import annotations
 import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, Generic
+from typing import Any
 
 from kernel.errors import FieldViolation, InvalidArgument
 from kernel.events import Event, ensure_publishable
-from kernel.tables import M, Stored, Table, Tag, Where, check_extras, not_found
+from kernel.tables import M, Stored, StoredRows, Table, Tag, Where, check_extras
 
 # table name → key → (bytes, version, columns)
 Data = dict[str, dict[str, tuple[bytes, int, dict[str, Any]]]]
 
 
-class MemoryRows(Generic[M]):
+class MemoryRows(StoredRows[M]):
     def __init__(self, table: Table[M], data: Data) -> None:
-        self.table = table
+        super().__init__(table)
         self._rows = data.setdefault(table.name, {})
 
-    def find(self, name: str) -> Stored[M] | None:
-        row = self._rows.get(self.table.key_of(name))
-        if row is None:
-            return None
-        message = self.table.message.FromString(row[0])
-        if self.table.name_of(message) != name:
-            return None
-        return Stored(message, row[1], dict(row[2]))
-
-    def require(self, name: str) -> Stored[M]:
-        found = self.find(name)
-        if found is None:
-            raise not_found(self.table, name)
-        return found
+    def _load(self, key: str) -> tuple[bytes, int, dict[str, Any]] | None:
+        row = self._rows.get(key)
+        return None if row is None else (row[0], row[1], dict(row[2]))
 
     def version(self, name: str) -> int | None:
         row = self._rows.get(self.table.key_of(name))

@@ -41,6 +41,11 @@ class NamePattern:
             return None
         return match.groupdict()
 
+    def parse_if_given(self, v: Violations, field: str, name: str) -> None:
+        """For an optional name, such as a list's filter: checked only when not empty."""
+        if name:
+            self.parse(v, field, name)
+
     def matches(self, name: str) -> bool:
         return self._regex.match(name) is not None
 

@@ -15,12 +15,13 @@ import signal
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import grpc
 from alliance.federation.v1 import federation_pb2, federation_pb2_grpc
 from alliance.operations.v1 import operations_pb2, operations_pb2_grpc
-from google.protobuf.descriptor import ServiceDescriptor
+from google.protobuf.descriptor import FileDescriptor, ServiceDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
@@ -106,6 +107,14 @@ class Servicer:
     implementation: object
     descriptor: ServiceDescriptor
 
+    @classmethod
+    def of(
+        cls, grpc_module: ModuleType, file: FileDescriptor, name: str, implementation: object
+    ) -> Servicer:
+        """The service `name` of a generated file, e.g. ("MembershipService", its servicer)."""
+        add = getattr(grpc_module, f"add_{name}Servicer_to_server")
+        return cls(add, implementation, file.services_by_name[name])
+
     def add(self, server: grpc.aio.Server) -> str:
         self.add_to_server(self.implementation, server)
         return self.descriptor.full_name
@@ -125,11 +134,16 @@ class Parts:
 @dataclass(frozen=True)
 class ServiceDefinition:
     name: str  # e.g. "membership": the event source and subject segment
+    settings: type[ServiceSettings]
     migrations: Sequence[Migration]
     policy: MethodPolicy
     build: Callable[[Runtime], Parts]
     # The kinds of entity this service owns and other regions copy, for PublishSnapshot.
     snapshots: tuple[SnapshotSource, ...] = ()
+
+    def main(self) -> None:
+        """The body of the service's console script."""
+        run_service(self)
 
 
 class ServiceHost:
@@ -319,10 +333,9 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
     await host.stop()
 
 
-def run_service(definition: ServiceDefinition, settings_cls: type[ServiceSettings]) -> None:
-    """The body of a service's console script."""
+def run_service(definition: ServiceDefinition) -> None:
     try:
-        settings = load_settings(settings_cls)
+        settings = load_settings(definition.settings)
     except ConfigError as exc:
         raise SystemExit(f"{definition.name}: {exc.code}") from None
     logging.basicConfig(

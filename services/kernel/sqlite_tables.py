@@ -5,36 +5,25 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
-from typing import Any, Generic
+from typing import Any
 
-from kernel.tables import M, Stored, Table, Tag, Where, check_extras, not_found
+from kernel.tables import M, Stored, StoredRows, Table, Tag, Where, check_extras
 
 
-class SqliteRows(Generic[M]):
+class SqliteRows(StoredRows[M]):
     """A table in a service's SQLite database."""
 
     def __init__(self, table: Table[M], conn: sqlite3.Connection) -> None:
-        self.table = table
+        super().__init__(table)
         self.conn = conn
 
-    def find(self, name: str) -> Stored[M] | None:
+    def _load(self, key: str) -> tuple[bytes, int, dict[str, Any]] | None:
         t = self.table
-        row = self.conn.execute(
-            f"SELECT * FROM {t.name} WHERE {t.key} = ?", (t.key_of(name),)
-        ).fetchone()
+        row = self.conn.execute(f"SELECT * FROM {t.name} WHERE {t.key} = ?", (key,)).fetchone()
         if row is None:
             return None
-        message = t.message.FromString(row["data"])
-        if t.name_of(message) != name:
-            return None
         columns = {k: row[k] for k in row.keys() if k not in (t.key, "data", "version")}
-        return Stored(message, int(row["version"]), columns)
-
-    def require(self, name: str) -> Stored[M]:
-        found = self.find(name)
-        if found is None:
-            raise not_found(self.table, name)
-        return found
+        return row["data"], int(row["version"]), columns
 
     def version(self, name: str) -> int | None:
         t = self.table

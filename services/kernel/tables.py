@@ -140,6 +140,32 @@ class Rows(Protocol[M]):
     def count(self, query: Where) -> int: ...
 
 
+class StoredRows(Generic[M]):
+    """What every adapter of `Rows` does the same way: finding an entity by its name in the row
+    under its key. An adapter supplies `_load(key)`: (bytes, version, other columns) or None."""
+
+    def __init__(self, table: Table[M]) -> None:
+        self.table = table
+
+    def _load(self, key: str) -> tuple[bytes, int, dict[str, Any]] | None:
+        raise NotImplementedError
+
+    def find(self, name: str) -> Stored[M] | None:
+        row = self._load(self.table.key_of(name))
+        if row is None:
+            return None
+        message = self.table.message.FromString(row[0])
+        if self.table.name_of(message) != name:  # the same id under another region's name
+            return None
+        return Stored(message, row[1], row[2])
+
+    def require(self, name: str) -> Stored[M]:
+        found = self.find(name)
+        if found is None:
+            raise not_found(self.table, name)
+        return found
+
+
 def check_extras(table: Table[Any], extra: Mapping[str, object]) -> None:
     unknown = set(extra) - set(table.extras)
     if unknown:

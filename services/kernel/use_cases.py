@@ -9,11 +9,12 @@ from typing import Any, ClassVar
 
 from google.protobuf.message import Message
 
+from kernel import validation as check
 from kernel.auth import Principal
 from kernel.errors import PermissionDenied, Violations
 from kernel.names import REGION, NamePattern
 from kernel.ports import Ports, UnitOfWork
-from kernel.resources import ensure_home
+from kernel.resources import ensure_home, stamp
 from kernel.tables import M, Table
 
 ALL_REGIONS = "regions/-"
@@ -47,16 +48,41 @@ class UseCases:
         pattern.require("name", name)
         return self.storage.rows(table).require(name).message
 
+    def check_create(
+        self, parent: str, request_id: str, check_entity: Callable[[Violations], None]
+    ) -> None:
+        """A create request's checks: every problem of its parent (a region), its entity and
+        its request_id reported at once; then the parent must be this region."""
+        v = Violations()
+        region = REGION.parse(v, "parent", parent)
+        check_entity(v)
+        check.request_id(v, request_id)
+        v.raise_if_any()
+        assert region is not None
+        self.ensure_home(region["region"])
+
     async def create(
-        self, request_id: str, method: str, table: Table[M], make: Callable[[UnitOfWork], M]
+        self,
+        request_id: str,
+        method: str,
+        table: Table[M],
+        make: Callable[[UnitOfWork], M],
+        event: tuple[str, Callable[[M], Message]] | None,
     ) -> M:
-        """Runs `make` in a unit of work, once per request_id: a retried request gets the entity
-        its first attempt made."""
+        """Creates an entity once per request_id (a retried request gets what its first attempt
+        made): `make` builds it, named, in the unit of work; it is stored as version 1, stamped,
+        with its event (verb, payload of the entity) unless `event` is None."""
         async with self.storage.unit_of_work() as uow:
             earlier = uow.earlier_result(request_id, method)
             if earlier:
                 return uow.rows(table).require(earlier).message
             made = make(uow)
+            stamp(made, 1, created=True)
+            if event is None:
+                uow.rows(table).put(made, 1)
+            else:
+                verb, payload = event
+                self.put(uow, table, made, 1, verb, payload(made))
             uow.remember_result(request_id, method, table.name_of(made))
         return made
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from kernel.auth import ANY_ROLE, WRITERS, MethodPolicy, Role
-from kernel.server import Parts, Runtime, ServiceDefinition, Servicer, run_service
+from kernel.server import Parts, Runtime, ServiceDefinition, Servicer
 from kernel.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
 
@@ -39,15 +39,15 @@ POLICY = MethodPolicy(
 
 def _build(runtime: Runtime) -> Parts:
     servicer = MembershipServicer(Membership(runtime.ports))
-    add = pb_grpc.add_MembershipServiceServicer_to_server
     return Parts(
-        [Servicer(add, servicer, pb.DESCRIPTOR.services_by_name["MembershipService"])],
+        [Servicer.of(pb_grpc, pb.DESCRIPTOR, "MembershipService", servicer)],
         projection=directory.PROJECTION,
     )
 
 
 DEFINITION = ServiceDefinition(
     name=SERVICE,
+    settings=MembershipSettings,
     migrations=store.MIGRATIONS,
     snapshots=store.SNAPSHOTS,
     policy=POLICY,
@@ -55,5 +55,4 @@ DEFINITION = ServiceDefinition(
 )
 
 
-def main() -> None:
-    run_service(DEFINITION, MembershipSettings)
+main = DEFINITION.main

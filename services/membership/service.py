@@ -11,7 +11,7 @@ from kernel import validation as check
 from kernel.auth import Principal
 from kernel.errors import FailedPrecondition, PermissionDenied, Violations
 from kernel.members import CARRIER, STARTUP
-from kernel.names import REGION, new_id
+from kernel.names import new_id
 from kernel.paging import page_size
 from kernel.ports import UnitOfWork
 from kernel.resources import stamp
@@ -30,13 +30,9 @@ class Membership(UseCases):
     # -- carriers ---------------------------------------------------------------------------
 
     async def create_carrier(self, request: pb.CreateCarrierRequest, who: Principal) -> pb.Carrier:
-        v = Violations()
-        parent = REGION.parse(v, "parent", request.parent)
-        rules.check_carrier(v, request.carrier)
-        check.request_id(v, request.request_id)
-        v.raise_if_any()
-        assert parent is not None
-        self.ensure_home(parent["region"])
+        self.check_create(
+            request.parent, request.request_id, lambda v: rules.check_carrier(v, request.carrier)
+        )
         self.require_operator(who, "register carriers")
 
         def register(uow: UnitOfWork) -> pb.Carrier:
@@ -44,12 +40,12 @@ class Membership(UseCases):
             carrier.CopyFrom(request.carrier)
             carrier.name = CARRIER.format(region=self.region, carrier=new_id())
             carrier.state = pb.CARRIER_STATE_ACTIVE
-            stamp(carrier, 1, created=True)
-            payload = ev.CarrierRegistered(carrier=carrier)
-            self.put(uow, CARRIERS, carrier, 1, "registered", payload)
             return carrier
 
-        return await self.create(request.request_id, "CreateCarrier", CARRIERS, register)
+        registered = ("registered", lambda c: ev.CarrierRegistered(carrier=c))
+        return await self.create(
+            request.request_id, "CreateCarrier", CARRIERS, register, registered
+        )
 
     def get_carrier(self, request: pb.GetCarrierRequest, who: Principal) -> pb.Carrier:
         return self.get(CARRIERS, CARRIER, request.name)
@@ -166,12 +162,12 @@ class Membership(UseCases):
             startup = pb.Startup()
             startup.CopyFrom(request.startup)
             startup.name = f"{carrier.name}/startups/{new_id()}"
-            stamp(startup, 1, created=True)
-            payload = ev.StartupRegistered(startup=startup)
-            self.put(uow, STARTUPS, startup, 1, "registered", payload)
             return startup
 
-        return await self.create(request.request_id, "CreateStartup", STARTUPS, register)
+        registered = ("registered", lambda s: ev.StartupRegistered(startup=s))
+        return await self.create(
+            request.request_id, "CreateStartup", STARTUPS, register, registered
+        )
 
     def get_startup(self, request: pb.GetStartupRequest, who: Principal) -> pb.Startup:
         return self.get(STARTUPS, STARTUP, request.name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alliance.pairing.v1 import pairing_pb2 as pb
 from alliance.pairing.v1 import pairing_pb2_grpc as pb_grpc
 from kernel.auth import ANY_ROLE, MethodPolicy, Role
-from kernel.server import Parts, Runtime, ServiceDefinition, Servicer, run_service
+from kernel.server import Parts, Runtime, ServiceDefinition, Servicer
 from kernel.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
 
@@ -49,15 +49,15 @@ POLICY = MethodPolicy(
 def _build(runtime: Runtime) -> Parts:
     ports = runtime.ports
     servicer = PairingServicer(Lawyers(ports), Rounds(ports), Checkups(ports))
-    add = pb_grpc.add_PairingServiceServicer_to_server
     return Parts(
-        [Servicer(add, servicer, pb.DESCRIPTOR.services_by_name["PairingService"])],
+        [Servicer.of(pb_grpc, pb.DESCRIPTOR, "PairingService", servicer)],
         projection=directory.PROJECTION,
     )
 
 
 DEFINITION = ServiceDefinition(
     name=SERVICE,
+    settings=PairingSettings,
     migrations=store.MIGRATIONS,
     snapshots=store.SNAPSHOTS,
     policy=POLICY,
@@ -65,5 +65,4 @@ DEFINITION = ServiceDefinition(
 )
 
 
-def main() -> None:
-    run_service(DEFINITION, PairingSettings)
+main = DEFINITION.main

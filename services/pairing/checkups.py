@@ -28,14 +28,12 @@ class Checkups(UseCases):
     service = SERVICE
 
     async def book_checkup(self, request: pb.BookCheckupRequest, who: Principal) -> pb.Checkup:
-        v = Violations()
-        parent = REGION.parse(v, "parent", request.parent)
-        LAWYER.parse(v, "checkup.lawyer", request.checkup.lawyer)
-        STARTUP.parse(v, "checkup.startup", request.checkup.startup)
-        check.request_id(v, request.request_id)
-        v.raise_if_any()
-        assert parent is not None
-        self.ensure_home(parent["region"])
+
+        def check_names(v: Violations) -> None:
+            LAWYER.parse(v, "checkup.lawyer", request.checkup.lawyer)
+            STARTUP.parse(v, "checkup.startup", request.checkup.startup)
+
+        self.check_create(request.parent, request.request_id, check_names)
         lawyer_name, startup = request.checkup.lawyer, request.checkup.startup
 
         def book(uow: UnitOfWork) -> pb.Checkup:
@@ -73,11 +71,10 @@ class Checkups(UseCases):
                 state=pb.CHECKUP_STATE_BOOKED,
             )
             checkup.scheduled_time.CopyFrom(request.checkup.scheduled_time)
-            stamp(checkup, 1, created=True)
-            self.put(uow, CHECKUPS, checkup, 1, "booked", ev.CheckupBooked(checkup=checkup))
             return checkup
 
-        return await self.create(request.request_id, "BookCheckup", CHECKUPS, book)
+        booked = ("booked", lambda c: ev.CheckupBooked(checkup=c))
+        return await self.create(request.request_id, "BookCheckup", CHECKUPS, book, booked)
 
     async def record_outcome(
         self, request: pb.RecordCheckupOutcomeRequest, who: Principal
@@ -113,10 +110,8 @@ class Checkups(UseCases):
     def list_checkups(self, request: pb.ListCheckupsRequest, who: Principal) -> bytes:
         v = Violations()
         REGION.parse(v, "parent", request.parent)
-        if request.carrier:
-            CARRIER.parse(v, "carrier", request.carrier)
-        if request.lawyer:
-            LAWYER.parse(v, "lawyer", request.lawyer)
+        CARRIER.parse_if_given(v, "carrier", request.carrier)
+        LAWYER.parse_if_given(v, "lawyer", request.lawyer)
         check.enum(v, "state", request.state, pb.CheckupState.DESCRIPTOR, required=False)
         v.raise_if_any()
         carrier, lawyer = who.scope(request.carrier, request.lawyer)

@@ -8,7 +8,7 @@ from alliance.pairing.v1 import pairing_pb2 as pb
 from kernel import validation as check
 from kernel.auth import Principal
 from kernel.errors import PermissionDenied, Violations
-from kernel.names import REGION, new_id
+from kernel.names import new_id
 from kernel.ports import UnitOfWork
 from kernel.resources import stamp
 from kernel.tables import Tag
@@ -24,23 +24,18 @@ class Lawyers(UseCases):
     service = SERVICE
 
     async def create_lawyer(self, request: pb.CreateLawyerRequest, who: Principal) -> pb.Lawyer:
-        v = Violations()
-        parent = REGION.parse(v, "parent", request.parent)
         lawyer = rules.with_lawyer_defaults(request.lawyer)
-        rules.check_lawyer(v, lawyer)
-        check.request_id(v, request.request_id)
-        v.raise_if_any()
-        assert parent is not None
-        self.ensure_home(parent["region"])
+        self.check_create(
+            request.parent, request.request_id, lambda v: rules.check_lawyer(v, lawyer)
+        )
         self.require_operator(who, "register lawyers")
 
         def register(uow: UnitOfWork) -> pb.Lawyer:
             lawyer.name = LAWYER.format(region=self.region, lawyer=new_id())
-            stamp(lawyer, 1, created=True)
-            self.put(uow, LAWYERS, lawyer, 1, "registered", ev.LawyerRegistered(lawyer=lawyer))
             return lawyer
 
-        return await self.create(request.request_id, "CreateLawyer", LAWYERS, register)
+        registered = ("registered", lambda x: ev.LawyerRegistered(lawyer=x))
+        return await self.create(request.request_id, "CreateLawyer", LAWYERS, register, registered)
 
     def get_lawyer(self, request: pb.GetLawyerRequest, who: Principal) -> pb.Lawyer:
         return self.get(LAWYERS, LAWYER, request.name)

@@ -27,13 +27,9 @@ class Rounds(UseCases):
     service = SERVICE
 
     async def create_round(self, request: pb.CreateRoundRequest, who: Principal) -> pb.Round:
-        v = Violations()
-        parent = REGION.parse(v, "parent", request.parent)
-        rules.check_round(v, request.round)
-        check.request_id(v, request.request_id)
-        v.raise_if_any()
-        assert parent is not None
-        self.ensure_home(parent["region"])
+        self.check_create(
+            request.parent, request.request_id, lambda v: rules.check_round(v, request.round)
+        )
         self.require_operator(who, "open pairing rounds")
         round_ = plans.with_round_defaults(request.round)
         given = plans.round_input(self.storage, round_, strict=True)
@@ -43,14 +39,13 @@ class Rounds(UseCases):
         check_fits(v, "round", ev.RoundPublished(round=round_))
         v.raise_if_any()
 
-        def draft(uow: UnitOfWork) -> pb.Round:  # a draft is this region's alone: no event
+        def draft(uow: UnitOfWork) -> pb.Round:
             round_.name = ROUND.format(region=self.region, round=new_id())
             round_.state = pb.ROUND_STATE_DRAFT
-            stamp(round_, 1, created=True)
-            uow.rows(ROUNDS).put(round_, 1)
             return round_
 
-        return await self.create(request.request_id, "CreateRound", ROUNDS, draft)
+        # a draft is this region's alone: no event until it is published
+        return await self.create(request.request_id, "CreateRound", ROUNDS, draft, None)
 
     def get_round(self, request: pb.GetRoundRequest, who: Principal) -> pb.Round:
         return self._round(self.storage, request.name)[0]
@@ -155,10 +150,8 @@ class Rounds(UseCases):
             REGION.parse(v, "parent", request.parent.removesuffix("/rounds/-"))
         else:
             ROUND.parse(v, "parent", request.parent)
-        if request.carrier:
-            CARRIER.parse(v, "carrier", request.carrier)
-        if request.lawyer:
-            LAWYER.parse(v, "lawyer", request.lawyer)
+        CARRIER.parse_if_given(v, "carrier", request.carrier)
+        LAWYER.parse_if_given(v, "lawyer", request.lawyer)
         check.enum(v, "state", request.state, pb.AssignmentState.DESCRIPTOR, required=False)
         v.raise_if_any()
         carrier, lawyer = who.scope(request.carrier, request.lawyer)

@@ -8,7 +8,7 @@ import logging
 from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as pb_grpc
 from kernel.auth import ANY_ROLE, WRITERS, MethodPolicy
-from kernel.server import Parts, Runtime, ServiceDefinition, Servicer, run_service
+from kernel.server import Parts, Runtime, ServiceDefinition, Servicer
 from kernel.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -76,9 +76,8 @@ def _build(runtime: Runtime) -> Parts:
             except Exception:  # a failed sweep is retried at the next interval
                 log.exception("expiring requests failed")
 
-    add = pb_grpc.add_SharingServiceServicer_to_server
     return Parts(
-        [Servicer(add, servicer, pb.DESCRIPTOR.services_by_name["SharingService"])],
+        [Servicer.of(pb_grpc, pb.DESCRIPTOR, "SharingService", servicer)],
         projection=projection(capacity),
         background=expire_requests,
     )
@@ -86,6 +85,7 @@ def _build(runtime: Runtime) -> Parts:
 
 DEFINITION = ServiceDefinition(
     name=SERVICE,
+    settings=SharingSettings,
     migrations=store.MIGRATIONS,
     snapshots=store.SNAPSHOTS,
     policy=POLICY,
@@ -93,5 +93,4 @@ DEFINITION = ServiceDefinition(
 )
 
 
-def main() -> None:
-    run_service(DEFINITION, SharingSettings)
+main = DEFINITION.main

@@ -28,8 +28,7 @@ class Decisions(UseCases):
     def list_incoming(self, request: pb.ListIncomingRequestsRequest, who: Principal) -> bytes:
         v = Violations()
         owner = CARRIER.parse(v, "parent", request.parent)
-        if request.resource:
-            RESOURCE.parse(v, "resource", request.resource)
+        RESOURCE.parse_if_given(v, "resource", request.resource)
         check.enum(v, "state", request.state, pb.BookingState.DESCRIPTOR, required=False)
         v.raise_if_any()
         assert owner is not None

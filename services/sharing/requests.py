@@ -38,13 +38,9 @@ class Requests(UseCases):
         self._clock = clock
 
     async def create_request(self, request: pb.CreateRequestRequest, who: Principal) -> pb.Request:
-        v = Violations()
-        parent = REGION.parse(v, "parent", request.parent)
-        rules.check_request(v, request.request)
-        check.request_id(v, request.request_id)
-        v.raise_if_any()
-        assert parent is not None
-        self.ensure_home(parent["region"])
+        self.check_create(
+            request.parent, request.request_id, lambda v: rules.check_request(v, request.request)
+        )
         wanted = request.request
         if wanted.requester.split("/")[1] != self.region:
             raise FailedPrecondition(
@@ -71,11 +67,10 @@ class Requests(UseCases):
             created.CopyFrom(wanted)
             created.name = REQUEST.format(region=self.region, request=new_id())
             created.state = pb.REQUEST_STATE_PENDING
-            stamp(created, 1, created=True)
-            self.put(uow, REQUESTS, created, 1, "created", ev.RequestCreated(request=created))
             return created
 
-        return await self.create(request.request_id, "CreateRequest", REQUESTS, ask)
+        made = ("created", lambda r: ev.RequestCreated(request=r))
+        return await self.create(request.request_id, "CreateRequest", REQUESTS, ask, made)
 
     def get_request(self, request: pb.GetRequestRequest, who: Principal) -> pb.Request:
         found = self.get(REQUESTS, REQUEST, request.name)
@@ -85,8 +80,7 @@ class Requests(UseCases):
     def list_requests(self, request: pb.ListRequestsRequest, who: Principal) -> bytes:
         v = Violations()
         parent = REGION.parse(v, "parent", request.parent)
-        if request.requester:
-            CARRIER.parse(v, "requester", request.requester)
+        CARRIER.parse_if_given(v, "requester", request.requester)
         check.enum(v, "state", request.state, pb.RequestState.DESCRIPTOR, required=False)
         v.raise_if_any()
         assert parent is not None

@@ -56,18 +56,16 @@ class Resources(UseCases):
     async def create_resource(
         self, request: pb.CreateResourceRequest, who: Principal
     ) -> pb.Resource:
-        v = Violations()
-        parent = REGION.parse(v, "parent", request.parent)
         resource = pb.Resource()
         resource.CopyFrom(request.resource)
         resource.state = resource.state or pb.RESOURCE_STATE_DRAFT  # type: ignore[assignment]
-        rules.check_resource(v, resource)
-        if resource.state == pb.RESOURCE_STATE_WITHDRAWN:
-            v.add("resource.state", "must be DRAFT or PUBLISHED on create")
-        check.request_id(v, request.request_id)
-        v.raise_if_any()
-        assert parent is not None
-        self.ensure_home(parent["region"])
+
+        def check_resource(v: Violations) -> None:
+            rules.check_resource(v, resource)
+            if resource.state == pb.RESOURCE_STATE_WITHDRAWN:
+                v.add("resource.state", "must be DRAFT or PUBLISHED on create")
+
+        self.check_create(request.parent, request.request_id, check_resource)
         if resource.owner.split("/")[1] != self.region:
             raise FailedPrecondition(
                 f"{resource.owner} belongs to another region; its resources live there"
@@ -77,11 +75,10 @@ class Resources(UseCases):
         def share(uow: UnitOfWork) -> pb.Resource:
             ensure_active_carrier(uow, resource.owner)
             resource.name = RESOURCE.format(region=self.region, resource=new_id())
-            stamp(resource, 1, created=True)
-            self.put(uow, RESOURCES, resource, 1, "created", ev.ResourceCreated(resource=resource))
             return resource
 
-        return await self.create(request.request_id, "CreateResource", RESOURCES, share)
+        created = ("created", lambda r: ev.ResourceCreated(resource=r))
+        return await self.create(request.request_id, "CreateResource", RESOURCES, share, created)
 
     def get_resource(self, request: pb.GetResourceRequest, who: Principal) -> pb.Resource:
         return self.get(RESOURCES, RESOURCE, request.name)
@@ -89,8 +86,7 @@ class Resources(UseCases):
     def list_resources(self, request: pb.ListResourcesRequest, who: Principal) -> bytes:
         v = Violations()
         parent = REGION.parse(v, "parent", request.parent)
-        if request.owner:
-            CARRIER.parse(v, "owner", request.owner)
+        CARRIER.parse_if_given(v, "owner", request.owner)
         check.enum(v, "state", request.state, pb.ResourceState.DESCRIPTOR, required=False)
         v.raise_if_any()
         assert parent is not None
@@ -133,8 +129,7 @@ class Resources(UseCases):
         check.enum(v, "industrial_chain", request.industrial_chain, rules.CHAIN, required=False)
         check.enum(v, "order", request.order, pb.SearchOrder.DESCRIPTOR, required=False)
         region = REGION.parse(v, "region", request.region) if request.region else None
-        if request.owner:
-            CARRIER.parse(v, "owner", request.owner)
+        CARRIER.parse_if_given(v, "owner", request.owner)
         rules.check_window(v, "window", request.window, required=request.free_units > 0)
         if request.free_units < 0:
             v.add("free_units", "must not be negative")
