@@ -4,6 +4,7 @@ carriers and their startups; the other services keep copies from these events.""
 from __future__ import annotations
 
 from alliance.membership.v1 import events_pb2 as ev
+from alliance.membership.v1 import membership_pb2 as pb
 
 from kernel.names import NamePattern
 
@@ -18,3 +19,7 @@ CARRIER_EVENTS = (
     ev.CarrierSnapshot,
 )
 STARTUP_EVENTS = (ev.StartupRegistered, ev.StartupUpdated, ev.StartupSnapshot)
+
+
+def is_active(carrier: pb.Carrier) -> bool:
+    return carrier.state == pb.CARRIER_STATE_ACTIVE

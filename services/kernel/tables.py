@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Generic, Protocol, TypeVar
 
 from google.protobuf.message import Message
@@ -50,12 +51,37 @@ def tags(values: Iterable[int]) -> str:
     return "," + ",".join(str(v) for v in values) + ","
 
 
+def fields(*names: str) -> dict[str, Column]:
+    """Columns holding the message's fields of the same names."""
+    return {name: attrgetter(name) for name in names}
+
+
+def tags_of(field: str) -> Column:
+    """A tag column of a repeated enum field."""
+    return lambda message: tags(getattr(message, field))
+
+
+def region_of(entity: Any) -> str:
+    """The home region in an entity's resource name, regions/<region>/…"""
+    return str(entity.name).split("/")[1]
+
+
+def parent_of(collection: str) -> Column:
+    """The parent in the entity's name, e.g. parent_of("startups") for …/startups/<id>."""
+    return lambda entity: entity.name.rsplit(f"/{collection}/", 1)[0]
+
+
 def tag_set(text: str) -> frozenset[int]:
     return frozenset(int(x) for x in text.strip(",").split(",") if x)
 
 
 def last_segment(name: str) -> str:
     return name.rsplit("/", 1)[-1]
+
+
+def whole_name(name: str) -> str:
+    """For Table.key_of, when the key is the resource name itself."""
+    return name
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from kernel.errors import PermissionDenied, Violations
 from kernel.names import REGION, NamePattern
 from kernel.ports import Ports, UnitOfWork
 from kernel.resources import ensure_home, stamp
-from kernel.tables import M, Table
+from kernel.tables import M, Stored, Table
+from kernel.updates import merge_update
 
 ALL_REGIONS = "regions/-"
 
@@ -85,6 +86,25 @@ class UseCases:
                 self.put(uow, table, made, 1, verb, payload(made))
             uow.remember_result(request_id, method, table.name_of(made))
         return made
+
+    def update(
+        self,
+        uow: UnitOfWork,
+        table: Table[M],
+        current: Stored[M],
+        change: M,
+        paths: list[str],
+        check_entity: Callable[[Violations, M], None],
+        payload: Callable[[M, list[str]], Message],
+    ) -> M:
+        """Applies the masked fields of `change` (re-checked as a whole) as the next version
+        with its `updated` event; a change that changes nothing stores and emits nothing."""
+        updated, changed = merge_update(current.message, change, paths, check_entity)
+        if not changed:
+            return current.message
+        stamp(updated, current.version + 1)
+        self.put(uow, table, updated, current.version + 1, "updated", payload(updated, changed))
+        return updated
 
     def put(
         self,

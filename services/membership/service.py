@@ -15,8 +15,8 @@ from kernel.names import new_id
 from kernel.paging import page_size
 from kernel.ports import UnitOfWork
 from kernel.resources import stamp
-from kernel.tables import M, Rows, Tag
-from kernel.updates import check_etag, mask_paths, merge_update
+from kernel.tables import M, Rows, Stored, Tag
+from kernel.updates import check_etag, mask_paths
 from kernel.use_cases import UseCases
 
 from membership import rules
@@ -76,17 +76,20 @@ class Membership(UseCases):
         paths = mask_paths(v, request.update_mask.paths, rules.CARRIER_UPDATABLE)
         v.raise_if_any()
         async with self.storage.unit_of_work() as uow:
-            current, version = self._for_write(uow.rows(CARRIERS), request.carrier.name)
+            found = self._for_write(uow.rows(CARRIERS), request.carrier.name)
+            current = found.message
             self._authorize_carrier_change(who, current.name, paths)
             rules.ensure_can_change(current)
             check_etag(request.carrier.etag, current.etag, "carrier.etag")
-            updated, changed = merge_update(current, request.carrier, paths, rules.check_carrier)
-            if not changed:
-                return current
-            stamp(updated, version + 1)
-            payload = ev.CarrierUpdated(carrier=updated, changed_fields=changed)
-            self.put(uow, CARRIERS, updated, version + 1, "updated", payload)
-        return updated
+            return self.update(
+                uow,
+                CARRIERS,
+                found,
+                request.carrier,
+                paths,
+                rules.check_carrier,
+                lambda x, fields: ev.CarrierUpdated(carrier=x, changed_fields=fields),
+            )
 
     async def suspend_carrier(
         self, request: pb.SuspendCarrierRequest, who: Principal
@@ -125,7 +128,8 @@ class Membership(UseCases):
         check.text(v, "reason", request.reason, required=True, max_len=500)
         v.raise_if_any()
         async with self.storage.unit_of_work() as uow:
-            current, version = self._for_write(uow.rows(CARRIERS), request.name)
+            found = self._for_write(uow.rows(CARRIERS), request.name)
+            current, version = found.message, found.version
             if not (
                 who.is_operator_of(self.region) or (carrier_may_ask and who.acts_for(current.name))
             ):
@@ -156,7 +160,7 @@ class Membership(UseCases):
         v.raise_if_any()
 
         def register(uow: UnitOfWork) -> pb.Startup:
-            carrier, _ = self._for_write(uow.rows(CARRIERS), request.parent)
+            carrier = self._for_write(uow.rows(CARRIERS), request.parent).message
             self._authorize_for_carrier(who, carrier.name)
             rules.ensure_active(carrier)
             startup = pb.Startup()
@@ -195,26 +199,28 @@ class Membership(UseCases):
         v.raise_if_any()
         assert ids is not None
         async with self.storage.unit_of_work() as uow:
-            current, version = self._for_write(uow.rows(STARTUPS), request.startup.name)
+            found = self._for_write(uow.rows(STARTUPS), request.startup.name)
+            current = found.message
             carrier = uow.rows(CARRIERS).require(CARRIER.format(**ids)).message
             self._authorize_for_carrier(who, carrier.name)
             rules.ensure_active(carrier)
             check_etag(request.startup.etag, current.etag, "startup.etag")
-            updated, changed = merge_update(current, request.startup, paths, rules.check_startup)
-            if not changed:
-                return current
-            stamp(updated, version + 1)
-            payload = ev.StartupUpdated(startup=updated, changed_fields=changed)
-            self.put(uow, STARTUPS, updated, version + 1, "updated", payload)
-        return updated
+            return self.update(
+                uow,
+                STARTUPS,
+                found,
+                request.startup,
+                paths,
+                rules.check_startup,
+                lambda x, fields: ev.StartupUpdated(startup=x, changed_fields=fields),
+            )
 
     # -- helpers ----------------------------------------------------------------------------
 
-    def _for_write(self, rows: Rows[M], name: str) -> tuple[M, int]:
+    def _for_write(self, rows: Rows[M], name: str) -> Stored[M]:
         """An entity this region may change: NOT_FOUND, or another region's home first."""
         self.ensure_home(name.split("/")[1])
-        found = rows.require(name)
-        return found.message, found.version
+        return rows.require(name)
 
     def _authorize_for_carrier(self, who: Principal, carrier_name: str) -> None:
         if not (who.is_operator_of(self.region) or who.acts_for(carrier_name)):

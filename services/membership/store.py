@@ -6,7 +6,7 @@ from __future__ import annotations
 from alliance.membership.v1 import events_pb2 as ev
 from alliance.membership.v1 import membership_pb2 as pb
 from kernel.snapshots import SnapshotSource, wrapping
-from kernel.tables import Migration, Table, tags
+from kernel.tables import Migration, Table, fields, parent_of, region_of, tags_of
 
 MIGRATIONS = [
     Migration(
@@ -42,21 +42,16 @@ CARRIERS = Table(
     pb.Carrier,
     "carrier",
     {
-        "region": lambda c: c.name.split("/")[1],
-        "level": lambda c: c.level,
-        "kind": lambda c: c.kind,
-        "state": lambda c: c.state,
-        "chains": lambda c: tags(c.industrial_chains),
+        "region": region_of,
+        **fields("level", "kind", "state"),
+        "chains": tags_of("industrial_chains"),
     },
 )
 STARTUPS = Table(
     "startups",
     pb.Startup,
     "startup",
-    {
-        "carrier": lambda s: s.name.rsplit("/startups/", 1)[0],
-        "needs": lambda s: tags(s.legal_needs),
-    },
+    {"carrier": parent_of("startups"), "needs": tags_of("legal_needs")},
 )
 
 

@@ -10,9 +10,8 @@ from kernel.auth import Principal
 from kernel.errors import PermissionDenied, Violations
 from kernel.names import new_id
 from kernel.ports import UnitOfWork
-from kernel.resources import stamp
 from kernel.tables import Tag
-from kernel.updates import check_etag, mask_paths, merge_update
+from kernel.updates import check_etag, mask_paths
 from kernel.use_cases import UseCases
 
 from pairing import rules
@@ -62,7 +61,7 @@ class Lawyers(UseCases):
         self.ensure_home(ids["region"])
         async with self.storage.unit_of_work() as uow:
             found = uow.rows(LAWYERS).require(request.lawyer.name)
-            current, version = found.message, found.version
+            current = found.message
             if not who.is_operator_of(self.region):
                 if not who.is_lawyer(current.name):
                     raise PermissionDenied(
@@ -76,10 +75,12 @@ class Lawyers(UseCases):
             check_etag(request.lawyer.etag, current.etag, "lawyer.etag")
             if "state" in paths:
                 rules.ensure_state_change(current.state, request.lawyer.state, current.name)
-            updated, changed = merge_update(current, request.lawyer, paths, rules.check_lawyer)
-            if not changed:
-                return current
-            stamp(updated, version + 1)
-            payload = ev.LawyerUpdated(lawyer=updated, changed_fields=changed)
-            self.put(uow, LAWYERS, updated, version + 1, "updated", payload)
-        return updated
+            return self.update(
+                uow,
+                LAWYERS,
+                found,
+                request.lawyer,
+                paths,
+                rules.check_lawyer,
+                lambda x, fields: ev.LawyerUpdated(lawyer=x, changed_fields=fields),
+            )

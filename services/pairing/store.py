@@ -7,8 +7,9 @@ from __future__ import annotations
 from alliance.membership.v1 import membership_pb2 as membership
 from alliance.pairing.v1 import events_pb2 as ev
 from alliance.pairing.v1 import pairing_pb2 as pb
+from kernel.members import is_active
 from kernel.snapshots import SnapshotSource, wrapping
-from kernel.tables import Migration, Table, tags
+from kernel.tables import Migration, Table, fields, parent_of, region_of, tags_of, whole_name
 
 MIGRATIONS = [
     Migration(
@@ -67,19 +68,11 @@ MIGRATIONS = [
 ]
 
 
-def _identity(name: str) -> str:
-    return name
-
-
-def _region(entity: object) -> str:
-    return str(entity.name).split("/")[1]  # type: ignore[attr-defined]
-
-
 LAWYERS = Table(
     "lawyers",
     pb.Lawyer,
     "lawyer",
-    {"region": _region, "state": lambda x: x.state, "specialties": lambda x: tags(x.specialties)},
+    {"region": region_of, **fields("state"), "specialties": tags_of("specialties")},
 )
 # The carrier directory, from membership's events of every region.
 DIRECTORY_CARRIERS = Table(
@@ -87,24 +80,21 @@ DIRECTORY_CARRIERS = Table(
     membership.Carrier,
     "carrier",
     {
-        "region": _region,
-        "display_name": lambda c: c.display_name,
-        "active": lambda c: c.state == membership.CARRIER_STATE_ACTIVE,
+        "region": region_of,
+        **fields("display_name"),
+        "active": is_active,
     },
     key="name",
-    key_of=_identity,
+    key_of=whole_name,
     data=False,
 )
 DIRECTORY_STARTUPS = Table(
     "directory_startups",
     membership.Startup,
     "startup",
-    {
-        "carrier": lambda s: s.name.rsplit("/startups/", 1)[0],
-        "needs": lambda s: tags(s.legal_needs),
-    },
+    {"carrier": parent_of("startups"), "needs": tags_of("legal_needs")},
     key="name",
-    key_of=_identity,
+    key_of=whole_name,
     data=False,
 )
 ROUNDS = Table("rounds", pb.Round, "round")
@@ -112,23 +102,13 @@ ASSIGNMENTS = Table(
     "assignments",
     pb.Assignment,
     "assignment",
-    {
-        "round": lambda a: a.name.rsplit("/assignments/", 1)[0],
-        "lawyer": lambda a: a.lawyer,
-        "carrier": lambda a: a.carrier,
-        "state": lambda a: a.state,
-    },
+    {"round": parent_of("assignments"), **fields("lawyer", "carrier", "state")},
 )
 CHECKUPS = Table(
     "checkups",
     pb.Checkup,
     "checkup",
-    {
-        "lawyer": lambda c: c.lawyer,
-        "carrier": lambda c: c.carrier,
-        "startup": lambda c: c.startup,
-        "state": lambda c: c.state,
-    },
+    fields("lawyer", "carrier", "startup", "state"),
 )
 
 

@@ -14,8 +14,7 @@ from kernel.members import CARRIER
 from kernel.names import REGION, new_id
 from kernel.paging import page_of
 from kernel.ports import Ports, UnitOfWork
-from kernel.resources import stamp
-from kernel.updates import check_etag, mask_paths, merge_update
+from kernel.updates import check_etag, mask_paths
 from kernel.use_cases import UseCases
 
 from sharing import rules, search
@@ -104,7 +103,7 @@ class Resources(UseCases):
         self.ensure_home(ids["region"])
         async with self.storage.unit_of_work() as uow:
             found = uow.rows(RESOURCES).require(request.resource.name)
-            current, version = found.message, found.version
+            current = found.message
             authorize_for(who, self.region, current.owner)
             check_etag(request.resource.etag, current.etag, "resource.etag")
             target = request.resource.state
@@ -114,13 +113,15 @@ class Resources(UseCases):
                         f"a {pb.ResourceState.Name(current.state)} resource cannot become "
                         f"{pb.ResourceState.Name(target)}"
                     )
-            updated, changed = merge_update(current, request.resource, paths, rules.check_resource)
-            if not changed:
-                return current
-            stamp(updated, version + 1)
-            payload = ev.ResourceUpdated(resource=updated, changed_fields=changed)
-            self.put(uow, RESOURCES, updated, version + 1, "updated", payload)
-        return updated
+            return self.update(
+                uow,
+                RESOURCES,
+                found,
+                request.resource,
+                paths,
+                rules.check_resource,
+                lambda x, fields: ev.ResourceUpdated(resource=x, changed_fields=fields),
+            )
 
     def search_resources(self, request: pb.SearchResourcesRequest, who: Principal) -> bytes:
         v = Violations()

@@ -12,8 +12,9 @@ from alliance.membership.v1 import membership_pb2 as membership
 from alliance.sharing.v1 import events_pb2 as ev
 from alliance.sharing.v1 import sharing_pb2 as pb
 from google.protobuf.timestamp_pb2 import Timestamp
+from kernel.members import is_active
 from kernel.snapshots import SnapshotSource, wrapping
-from kernel.tables import Migration, Table, tags
+from kernel.tables import Migration, Table, fields, region_of, tags_of, whole_name
 
 from sharing.ledger import Booking, State
 
@@ -110,10 +111,6 @@ BOOKING_STATES = {
 LEDGER_STATES = {v: k for k, v in BOOKING_STATES.items()}
 
 
-def _identity(name: str) -> str:
-    return name
-
-
 def _seconds(ts: Timestamp) -> float:
     return ts.seconds + ts.nanos / 1e9
 
@@ -123,9 +120,9 @@ CARRIERS = Table(
     "carriers",
     membership.Carrier,
     "carrier",
-    {"active": lambda c: c.state == membership.CARRIER_STATE_ACTIVE},
+    {"active": is_active},
     key="name",
-    key_of=_identity,
+    key_of=whole_name,
     data=False,
 )
 # This region's resources and, from their events, every other region's.
@@ -134,13 +131,9 @@ RESOURCES = Table(
     pb.Resource,
     "resource",
     {
-        "region": lambda r: r.name.split("/")[1],
-        "owner": lambda r: r.owner,
-        "category": lambda r: r.category,
-        "visibility": lambda r: r.visibility,
-        "state": lambda r: r.state,
-        "chains": lambda r: tags(r.industrial_chains),
-        "capacity": lambda r: r.capacity,
+        "region": region_of,
+        **fields("owner", "category", "visibility", "state", "capacity"),
+        "chains": tags_of("industrial_chains"),
         "updated": lambda r: _seconds(r.update_time),
         "text": lambda r: f"{r.title}\n{r.description}",
     },
@@ -150,7 +143,7 @@ REQUESTS = Table(
     "requests",
     pb.Request,
     "request",
-    {"requester": lambda r: r.requester, "state": lambda r: r.state},
+    fields("requester", "state"),
     extras=("owner_version",),
 )
 # The owner regions' decisions: written here for this region's resources, copied from events for
@@ -160,17 +153,14 @@ BOOKINGS = Table(
     pb.Booking,
     "booking",
     {
-        "resource": lambda b: b.resource,
-        "requester": lambda b: b.requester,
-        "units": lambda b: b.units,
+        **fields("resource", "requester", "units", "reason"),
         "start": lambda b: b.window.start_time.seconds,
         "end": lambda b: b.window.end_time.seconds,
         "state": lambda b: LEDGER_STATES[b.state].value,
-        "reason": lambda b: b.reason,
     },
     key="request",
     name_of=lambda b: b.request,
-    key_of=_identity,
+    key_of=whole_name,
     extras=("owner", "seq"),
 )
 
