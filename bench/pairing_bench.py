@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from pairing.scoring import CarrierProfile, Instance, LawyerProfile, score_table
-from pairing.solver import Mode, Plan, preference_lists, solve
+from pairing.solver import Mode, Plan, solve
+from pairing.stable import preference_lists
 from scipy.optimize import linear_sum_assignment
 
 REGIONS = ("sh", "hz", "zjg")

@@ -207,12 +207,12 @@ class EventConsumer:
         try:
             event = Event.from_nats(message.subject, message.headers, message.data)
         except ValueError as exc:  # not a CloudEvent: no retry can mend it
-            self._set_aside_message(tx, message, str(exc), deliveries)
+            self._set_aside(tx, message, str(exc), deliveries)
             return _Outcome.SET_ASIDE, False
         try:
             emitted = self.apply(tx, event)
         except OriginRefused as exc:  # forged or misrouted: never applied, never retried
-            self._set_aside(tx, event, f"OriginRefused: {exc}", deliveries)
+            self._set_aside(tx, message, f"OriginRefused: {exc}", deliveries)
             return _Outcome.SET_ASIDE, False
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
@@ -223,7 +223,7 @@ class EventConsumer:
                     self._durable, event.type, event.id, deliveries, self._max_deliver, error,
                 )  # fmt: skip
                 return _Outcome.RETRY, False
-            self._set_aside(tx, event, error, deliveries)
+            self._set_aside(tx, message, error, deliveries)
             return _Outcome.SET_ASIDE, False
         return _Outcome.ACK, emitted
 
@@ -271,10 +271,7 @@ class EventConsumer:
                 emitted = self.apply(tx, event)
             except Exception as exc:
                 failure = f"{type(exc).__name__}: {exc}"
-                tx.execute(
-                    "UPDATE dead_letters SET error = ?, deliveries = deliveries + 1 WHERE id = ?",
-                    (failure, letter.id),
-                )
+                dead_letters.failed_again(tx, letter.id, failure)
             else:
                 dead_letters.remove(tx, letter.id)
         if emitted:
@@ -282,22 +279,7 @@ class EventConsumer:
         if failure is not None:
             raise FailedPrecondition(f"the event failed again and stays a dead letter: {failure}")
 
-    def _set_aside(self, tx: sqlite3.Connection, event: Event, error: str, deliveries: int) -> None:
-        dead_letters.record(
-            tx,
-            origin=dead_letters.Origin.CONSUMER,
-            event_id=event.id,
-            subject=event.subject,
-            headers=event.headers(),
-            payload=event.payload,
-            error=error,
-            deliveries=deliveries,
-        )
-        self._count_dead_letter(event.subject, error)
-
-    def _set_aside_message(
-        self, tx: sqlite3.Connection, message: Msg, error: str, deliveries: int
-    ) -> None:
+    def _set_aside(self, tx: sqlite3.Connection, message: Msg, error: str, deliveries: int) -> None:
         headers = dict(message.headers or {})
         dead_letters.record(
             tx,
@@ -309,8 +291,7 @@ class EventConsumer:
             error=error,
             deliveries=deliveries,
         )
-        self._count_dead_letter(message.subject, error)
-
-    def _count_dead_letter(self, subject: str, error: str) -> None:
         self.dead_lettered += 1
-        log.error("consumer %s: %s set aside as a dead letter: %s", self._durable, subject, error)
+        log.error(
+            "consumer %s: %s set aside as a dead letter: %s", self._durable, message.subject, error
+        )

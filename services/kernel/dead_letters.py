@@ -73,6 +73,13 @@ def remove(tx: sqlite3.Connection, letter_id: int) -> bool:
     return tx.execute("DELETE FROM dead_letters WHERE id = ?", (letter_id,)).rowcount == 1
 
 
+def failed_again(tx: sqlite3.Connection, letter_id: int, error: str) -> None:
+    tx.execute(
+        "UPDATE dead_letters SET error = ?, deliveries = deliveries + 1 WHERE id = ?",
+        (error, letter_id),
+    )
+
+
 def counts(conn: sqlite3.Connection) -> dict[Origin, int]:
     found = dict(conn.execute("SELECT origin, count(*) FROM dead_letters GROUP BY origin"))
     return {origin: int(found.get(origin.value, 0)) for origin in Origin}

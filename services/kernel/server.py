@@ -12,16 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Callable, Coroutine, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import ModuleType
-from typing import Any
 
 import grpc
 from alliance.federation.v1 import federation_pb2, federation_pb2_grpc
 from alliance.operations.v1 import operations_pb2, operations_pb2_grpc
-from google.protobuf.descriptor import FileDescriptor, ServiceDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
@@ -36,9 +32,8 @@ from kernel.nats_link import NatsLink
 from kernel.operations import OperationsServicer, Pipeline, PipelineWatch
 from kernel.outbox import OutboxRelay
 from kernel.paging import PageTokens
-from kernel.ports import EventFactory, Pages, Ports
-from kernel.projection import Projection
 from kernel.read_cache import ReadCache
+from kernel.runtime import Parts, Runtime
 from kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from kernel.settings import ConfigError, ServiceSettings, load_settings
 from kernel.snapshots import SnapshotSource, publish_snapshot
@@ -50,7 +45,6 @@ from kernel.streams import (
 )
 from kernel.tables import Migration
 from kernel.tasks import cancel_and_wait
-from kernel.unit_of_work import SqliteStorage, UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -66,69 +60,6 @@ KERNEL_POLICY = {
     "DiscardDeadLetter": OPERATOR,
     "PublishSnapshot": OPERATOR,
 }
-
-
-@dataclass
-class Runtime:
-    """What a service's servicers and consumers are built from."""
-
-    service: str
-    settings: ServiceSettings
-    db: Database
-    link: NatsLink
-    relay: OutboxRelay
-    page_tokens: PageTokens
-    read_cache: ReadCache
-
-    def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
-        return unit_of_work(self.db, self.relay)
-
-    @property
-    def ports(self) -> Ports:
-        """The use cases' view of this runtime."""
-        storage = SqliteStorage(self.db, self.relay)
-        return Ports(
-            self.settings.region,
-            storage,
-            self.event,
-            Pages(storage, self.page_tokens, self.read_cache),
-        )
-
-    @property
-    def event(self) -> EventFactory:
-        return EventFactory(self.settings.region, self.service)
-
-
-@dataclass(frozen=True)
-class Servicer:
-    """One gRPC service of a service: the generated `add_…_to_server` and its implementation."""
-
-    add_to_server: Callable[[Any, grpc.aio.Server], None]
-    implementation: object
-    descriptor: ServiceDescriptor
-
-    @classmethod
-    def of(
-        cls, grpc_module: ModuleType, file: FileDescriptor, name: str, implementation: object
-    ) -> Servicer:
-        """The service `name` of a generated file, e.g. ("MembershipService", its servicer)."""
-        add = getattr(grpc_module, f"add_{name}Servicer_to_server")
-        return cls(add, implementation, file.services_by_name[name])
-
-    def add(self, server: grpc.aio.Server) -> str:
-        self.add_to_server(self.implementation, server)
-        return self.descriptor.full_name
-
-
-@dataclass(frozen=True)
-class Parts:
-    """What a service runs, built once from the runtime."""
-
-    servicers: Sequence[Servicer]
-    # The events this service consumes, if any.
-    projection: Projection | None = None
-    # Periodic housekeeping, if any: run as a task from start to stop (e.g. expiring requests).
-    background: Callable[[], Coroutine[Any, Any, None]] | None = None
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from google.protobuf.message import Message
 
 if TYPE_CHECKING:
-    from kernel.server import Runtime
+    from kernel.runtime import Runtime
 
 PAGE = 500  # entities per transaction: short enough never to hold up the service's writes
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from kernel.auth import ANY_ROLE, WRITERS, MethodPolicy, Role
-from kernel.server import Parts, Runtime, ServiceDefinition, Servicer
+from kernel.runtime import Parts, Runtime, Servicer
+from kernel.server import ServiceDefinition
 from kernel.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from alliance.pairing.v1 import pairing_pb2 as pb
 from alliance.pairing.v1 import pairing_pb2_grpc as pb_grpc
 from kernel.auth import ANY_ROLE, MethodPolicy, Role
-from kernel.server import Parts, Runtime, ServiceDefinition, Servicer
+from kernel.runtime import Parts, Runtime, Servicer
+from kernel.server import ServiceDefinition
 from kernel.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
 

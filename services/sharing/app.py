@@ -8,7 +8,8 @@ import logging
 from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as pb_grpc
 from kernel.auth import ANY_ROLE, WRITERS, MethodPolicy
-from kernel.server import Parts, Runtime, ServiceDefinition, Servicer
+from kernel.runtime import Parts, Runtime, Servicer
+from kernel.server import ServiceDefinition
 from kernel.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
