@@ -19,8 +19,8 @@ import grpc
 import nats
 import uvloop
 from alliance.membership.v1 import membership_pb2 as pb
-from kernel.names import etag, new_id
-from kernel.streams import ensure_stream, events_stream_config
+from yrd_alliance.kernel.names import etag, new_id
+from yrd_alliance.kernel.streams import ensure_stream, events_stream_config
 
 ECHO_METHOD = "/bench.Echo/Echo"
 NAIVE_METHOD = "/bench.Naive/CreateCarrier"

@@ -27,14 +27,14 @@ import grpc
 import nats
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
-from cli.local import local_tls
-from deployment.procs import ManagedProcess, region_nats
-from deployment.topology import free_base_port, local_topology
-from kernel.auth import Role, issue_token
-from kernel.nats_link import tls_context
-from kernel.streams import all_stream_name, events_stream_name
 from nats.aio.client import Client
 from nats.js.api import DeliverPolicy
+from yrd_alliance.cli.local import local_tls
+from yrd_alliance.deployment.procs import ManagedProcess, region_nats
+from yrd_alliance.deployment.topology import free_base_port, local_topology
+from yrd_alliance.kernel.auth import Role, issue_token
+from yrd_alliance.kernel.nats_link import tls_context
+from yrd_alliance.kernel.streams import all_stream_name, events_stream_name
 
 from bench.harness import quantile, service_process
 from tests.tcp_proxy import ProxyProcess

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
-from deployment.procs import ManagedProcess, ServiceProcess, free_port
+from yrd_alliance.deployment.procs import ManagedProcess, ServiceProcess, free_port
 
 IN_FLIGHT = 16
 

@@ -24,9 +24,9 @@ import grpc
 import nats
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
-from deployment.procs import ManagedProcess, NatsServer, free_port
-from kernel.auth import Role, issue_token
-from kernel.streams import events_stream_name
+from yrd_alliance.deployment.procs import ManagedProcess, NatsServer, free_port
+from yrd_alliance.kernel.auth import Role, issue_token
+from yrd_alliance.kernel.streams import events_stream_name
 
 from bench.baselines import ECHO_METHOD, NAIVE_METHOD
 from bench.harness import IN_FLIGHT, paired, quantile, row, start, wait_tcp, with_and_without_cache

@@ -22,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from pairing.scoring import CarrierProfile, Instance, LawyerProfile, score_table
-from pairing.solver import Mode, Plan, solve
-from pairing.stable import preference_lists
 from scipy.optimize import linear_sum_assignment
+from yrd_alliance.pairing.scoring import CarrierProfile, Instance, LawyerProfile, score_table
+from yrd_alliance.pairing.solver import Mode, Plan, solve
+from yrd_alliance.pairing.stable import preference_lists
 
 REGIONS = ("sh", "hz", "zjg")
 AREAS = range(1, 10)

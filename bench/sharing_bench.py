@@ -27,15 +27,15 @@ from alliance.membership.v1 import membership_pb2 as mpb
 from alliance.membership.v1 import membership_pb2_grpc as mpb_grpc
 from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as pb_grpc
-from deployment.procs import ManagedProcess, NatsServer, free_port, region_nats
-from deployment.topology import free_base_port, local_topology
-from kernel.auth import Role, issue_token
-from kernel.clock import to_timestamp, utcnow
-from kernel.db import Database
-from kernel.names import new_id
-from kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
-from kernel.sqlite_tables import SqliteRows
-from sharing import store
+from yrd_alliance.deployment.procs import ManagedProcess, NatsServer, free_port, region_nats
+from yrd_alliance.deployment.topology import free_base_port, local_topology
+from yrd_alliance.kernel.auth import Role, issue_token
+from yrd_alliance.kernel.clock import to_timestamp, utcnow
+from yrd_alliance.kernel.db import Database
+from yrd_alliance.kernel.names import new_id
+from yrd_alliance.kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
+from yrd_alliance.kernel.sqlite_tables import SqliteRows
+from yrd_alliance.sharing import store
 
 from bench.baselines import ECHO_METHOD
 from bench.harness import (

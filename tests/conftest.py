@@ -22,13 +22,13 @@ from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
-from deployment.procs import NatsServer, docker_engine_reachable
-from kernel.auth import Role, issue_token
-from kernel.events import Event
-from kernel.server import ServiceDefinition, ServiceHost
-from kernel.settings import ServiceSettings
-from kernel.streams import events_stream_name
-from membership.app import DEFINITION, MembershipSettings
+from yrd_alliance.deployment.procs import NatsServer, docker_engine_reachable
+from yrd_alliance.kernel.auth import Role, issue_token
+from yrd_alliance.kernel.events import Event
+from yrd_alliance.kernel.server import ServiceDefinition, ServiceHost
+from yrd_alliance.kernel.settings import ServiceSettings
+from yrd_alliance.kernel.streams import events_stream_name
+from yrd_alliance.membership.app import DEFINITION, MembershipSettings
 
 JWT_SECRET = "test-secret-" + "x" * 32
 S = TypeVar("S")
@@ -254,7 +254,7 @@ async def beside(
 
 @pytest_asyncio.fixture
 async def pairing(membership: Membership, tmp_path: Path) -> AsyncIterator[PairingRegion]:
-    from pairing.app import DEFINITION, PairingSettings
+    from yrd_alliance.pairing.app import DEFINITION, PairingSettings
 
     stub = pairing_grpc.PairingServiceStub
     async with beside(membership, tmp_path / "pairing.db", DEFINITION, PairingSettings, stub) as r:
@@ -263,7 +263,7 @@ async def pairing(membership: Membership, tmp_path: Path) -> AsyncIterator[Pairi
 
 @pytest_asyncio.fixture
 async def sharing(membership: Membership, tmp_path: Path) -> AsyncIterator[SharingRegion]:
-    from sharing.app import DEFINITION, SharingSettings
+    from yrd_alliance.sharing.app import DEFINITION, SharingSettings
 
     stub = sharing_grpc.SharingServiceStub
     async with beside(membership, tmp_path / "sharing.db", DEFINITION, SharingSettings, stub) as r:

@@ -16,18 +16,18 @@ from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
-from cli.local import local_tls
-from cli.partners import Partner, provision
-from deployment.nats_auth import DEMO_PARTNER, SERVICE_USER, admin_user
-from deployment.nats_secrets import NatsSecrets, TlsFiles
-from deployment.procs import NatsServer, region_nats
-from deployment.topology import Topology, free_base_port, local_topology
-from kernel.nats_link import tls_context
-from kernel.server import ServiceHost
-from kernel.settings import ServiceSettings
-from kernel.streams import all_stream_name
-from membership.app import DEFINITION, MembershipSettings
 from nats.aio.client import Client
+from yrd_alliance.cli.local import local_tls
+from yrd_alliance.cli.partners import Partner, provision
+from yrd_alliance.deployment.nats_auth import DEMO_PARTNER, SERVICE_USER, admin_user
+from yrd_alliance.deployment.nats_secrets import NatsSecrets, TlsFiles
+from yrd_alliance.deployment.procs import NatsServer, region_nats
+from yrd_alliance.deployment.topology import Topology, free_base_port, local_topology
+from yrd_alliance.kernel.nats_link import tls_context
+from yrd_alliance.kernel.server import ServiceHost
+from yrd_alliance.kernel.settings import ServiceSettings
+from yrd_alliance.kernel.streams import all_stream_name
+from yrd_alliance.membership.app import DEFINITION, MembershipSettings
 
 from tests.conftest import JWT_SECRET, Tokens, auth, sample_carrier
 from tests.tcp_proxy import TcpProxy
@@ -180,13 +180,13 @@ class Federation:
         return channel
 
     async def start_pairing(self, name: str) -> pairing_grpc.PairingServiceStub:
-        from pairing.app import DEFINITION, PairingSettings
+        from yrd_alliance.pairing.app import DEFINITION, PairingSettings
 
         channel = await self._start_extra(name, DEFINITION, PairingSettings)
         return pairing_grpc.PairingServiceStub(channel)
 
     async def start_sharing(self, name: str) -> sharing_grpc.SharingServiceStub:
-        from sharing.app import DEFINITION, SharingSettings
+        from yrd_alliance.sharing.app import DEFINITION, SharingSettings
 
         channel = await self._start_extra(name, DEFINITION, SharingSettings)
         return sharing_grpc.SharingServiceStub(channel)

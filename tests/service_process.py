@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from deployment.procs import ServiceProcess, free_port
+from yrd_alliance.deployment.procs import ServiceProcess, free_port
 
 from tests.conftest import JWT_SECRET
 

@@ -10,7 +10,7 @@ import grpc
 import pytest
 from alliance.membership.v1 import membership_pb2 as pb
 from google.protobuf.field_mask_pb2 import FieldMask
-from kernel.auth import Role, issue_token
+from yrd_alliance.kernel.auth import Role, issue_token
 
 from tests.conftest import JWT_SECRET, Membership, auth, sample_carrier
 

@@ -16,9 +16,9 @@ from alliance.operations.v1 import operations_pb2 as ops
 from alliance.operations.v1 import operations_pb2_grpc as ops_grpc
 from alliance.pairing.v1 import pairing_pb2 as ppb
 from alliance.sharing.v1 import sharing_pb2 as spb
-from deployment.nats_auth import SERVICE_USER
 from google.protobuf.field_mask_pb2 import FieldMask
-from kernel.streams import events_stream_name
+from yrd_alliance.deployment.nats_auth import SERVICE_USER
+from yrd_alliance.kernel.streams import events_stream_name
 
 from tests.conftest import Tokens, auth
 from tests.federation import Federation

@@ -12,17 +12,17 @@ import nats
 import pytest
 from alliance.membership.v1 import events_pb2 as ev
 from alliance.membership.v1 import membership_pb2 as pb
-from deployment.procs import NatsServer
-from kernel import dead_letters
-from kernel.consumer import EventConsumer
-from kernel.db import Database, Migration
-from kernel.dead_letters import Origin
-from kernel.errors import FailedPrecondition
-from kernel.events import Event, build_event
-from kernel.nats_link import NatsLink
-from kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
-from kernel.streams import ensure_stream, events_stream_config, events_stream_name
-from kernel.unit_of_work import UnitOfWork
+from yrd_alliance.deployment.procs import NatsServer
+from yrd_alliance.kernel import dead_letters
+from yrd_alliance.kernel.consumer import EventConsumer
+from yrd_alliance.kernel.db import Database, Migration
+from yrd_alliance.kernel.dead_letters import Origin
+from yrd_alliance.kernel.errors import FailedPrecondition
+from yrd_alliance.kernel.events import Event, build_event
+from yrd_alliance.kernel.nats_link import NatsLink
+from yrd_alliance.kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
+from yrd_alliance.kernel.streams import ensure_stream, events_stream_config, events_stream_name
+from yrd_alliance.kernel.unit_of_work import UnitOfWork
 
 from tests.conftest import new_region
 

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from kernel.settings import ConfigError, load_settings
-from membership.app import MembershipSettings
+from yrd_alliance.kernel.settings import ConfigError, load_settings
+from yrd_alliance.membership.app import MembershipSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -8,7 +8,7 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
-from kernel.db import Database, Migration
+from yrd_alliance.kernel.db import Database, Migration
 
 TABLE = Migration("test", 1, "CREATE TABLE items (id INTEGER PRIMARY KEY)")
 

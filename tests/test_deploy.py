@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 import yaml
-from cli.certs import region_tls
-from deployment.nats_secrets import NatsKeySettings, NatsSecrets, TlsFiles
-from deployment.procs import NatsServer
-from deployment.topology import CONTAINERS, render_container_config
-from membership.app import MembershipSettings
-from pairing.app import PairingSettings
-from sharing.app import SharingSettings
+from yrd_alliance.cli.certs import region_tls
+from yrd_alliance.deployment.nats_secrets import NatsKeySettings, NatsSecrets, TlsFiles
+from yrd_alliance.deployment.procs import NatsServer
+from yrd_alliance.deployment.topology import CONTAINERS, render_container_config
+from yrd_alliance.membership.app import MembershipSettings
+from yrd_alliance.pairing.app import PairingSettings
+from yrd_alliance.sharing.app import SharingSettings
 
 from tests.conftest import Membership
 

@@ -10,11 +10,11 @@ from alliance.pairing.v1 import pairing_pb2 as ppb
 from alliance.sharing.v1 import events_pb2 as sev
 from alliance.sharing.v1 import sharing_pb2 as spb
 from google.protobuf.message import Message
-from kernel.errors import Violations
-from kernel.events import MAX_EVENT_BYTES, build_event, check_fits
-from membership import rules as membership_rules
-from pairing import rules as pairing_rules
-from sharing import rules as sharing_rules
+from yrd_alliance.kernel.errors import Violations
+from yrd_alliance.kernel.events import MAX_EVENT_BYTES, build_event, check_fits
+from yrd_alliance.membership import rules as membership_rules
+from yrd_alliance.pairing import rules as pairing_rules
+from yrd_alliance.sharing import rules as sharing_rules
 
 ID = "01JABCDEFGHJKMNPQRSTVWXYZ0"
 CARRIER = f"regions/zjg/carriers/{ID}"

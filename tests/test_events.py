@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from alliance.membership.v1 import events_pb2 as ev
 from alliance.membership.v1 import membership_pb2 as pb
 from google.protobuf.field_mask_pb2 import FieldMask
-from kernel.events import build_event, event_to_json
+from yrd_alliance.kernel.events import build_event, event_to_json
 
 from tests.conftest import Membership, read_events
 

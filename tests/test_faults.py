@@ -14,16 +14,16 @@ import grpc
 import pytest
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
-from deployment.procs import NatsServer, free_port
-from kernel.consumer import EventConsumer
-from kernel.db import Database, Migration
-from kernel.events import Event
-from kernel.nats_link import NatsLink
-from kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
-from kernel.server import ServiceHost
-from kernel.streams import events_stream_name
-from kernel.unit_of_work import UnitOfWork
-from membership.app import DEFINITION
+from yrd_alliance.deployment.procs import NatsServer, free_port
+from yrd_alliance.kernel.consumer import EventConsumer
+from yrd_alliance.kernel.db import Database, Migration
+from yrd_alliance.kernel.events import Event
+from yrd_alliance.kernel.nats_link import NatsLink
+from yrd_alliance.kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
+from yrd_alliance.kernel.server import ServiceHost
+from yrd_alliance.kernel.streams import events_stream_name
+from yrd_alliance.kernel.unit_of_work import UnitOfWork
+from yrd_alliance.membership.app import DEFINITION
 
 from tests.conftest import Tokens, auth, new_region, read_events, sample_carrier, settings_for
 from tests.service_process import membership_process

@@ -9,9 +9,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from deployment.topology import local_topology
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from kernel.federation import health_name
+from yrd_alliance.deployment.topology import local_topology
+from yrd_alliance.kernel.federation import health_name
 
 from tests.federation import Federation, held_by, wait_until_held
 from tests.helpers import eventually

@@ -16,11 +16,11 @@ from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2 as pairing_pb
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from alliance.sharing.v1 import sharing_pb2 as sharing_pb
-from deployment.procs import NatsServer, ServiceProcess
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from yrd_alliance.deployment.procs import NatsServer, ServiceProcess
 
 from tests.conftest import Tokens, auth, new_region, sample_carrier
 from tests.service_process import service_process

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
-from sharing.ledger import OCCUPYING, Booking, Ledger, LedgerError, State
+from yrd_alliance.sharing.ledger import OCCUPYING, Booking, Ledger, LedgerError, State
 
 HOURS = 12  # windows are whole hours in [0, HOURS)
 

@@ -24,11 +24,11 @@ from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2 as pairing_pb
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
-from cli import demo, pairing_demo
-from deployment.nats_auth import SERVICE_USER
-from deployment.procs import free_port
-from deployment.topology import free_base_port
-from kernel.auth import Role, issue_token
+from yrd_alliance.cli import demo, pairing_demo
+from yrd_alliance.deployment.nats_auth import SERVICE_USER
+from yrd_alliance.deployment.procs import free_port
+from yrd_alliance.deployment.topology import free_base_port
+from yrd_alliance.kernel.auth import Role, issue_token
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -264,8 +264,8 @@ def test_demo_lawyers_are_forty_across_the_regions_and_deterministic() -> None:
 def test_a_failed_start_stops_everything_it_had_started(tmp_path: Path) -> None:
     import socket
 
-    from cli.local import PORTS_PER_SERVICE, LocalFederation
-    from deployment.topology import local_topology
+    from yrd_alliance.cli.local import PORTS_PER_SERVICE, LocalFederation
+    from yrd_alliance.deployment.topology import local_topology
 
     topology = local_topology(["sh", "hz"], base_port=free_base_port(2))
     with socket.socket() as blocker:
@@ -383,10 +383,10 @@ def _tls(base: Path) -> ssl.SSLContext:
 
 def test_the_local_nats_servers_refuse_plaintext(tmp_path: Path) -> None:
     """A client that does not speak TLS gets nothing from them, credentials or not."""
-    from cli.local import local_tls
-    from deployment.nats_secrets import NatsSecrets
-    from deployment.procs import region_nats
-    from deployment.topology import local_topology
+    from yrd_alliance.cli.local import local_tls
+    from yrd_alliance.deployment.nats_secrets import NatsSecrets
+    from yrd_alliance.deployment.procs import region_nats
+    from yrd_alliance.deployment.topology import local_topology
 
     topology = local_topology(["sh"], base_port=free_base_port(1))
     server = region_nats(

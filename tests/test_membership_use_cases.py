@@ -7,8 +7,8 @@ import pytest
 from alliance.membership.v1 import events_pb2 as ev
 from alliance.membership.v1 import membership_pb2 as pb
 from google.protobuf.field_mask_pb2 import FieldMask
-from kernel.auth import Principal, Role
-from kernel.errors import (
+from yrd_alliance.kernel.auth import Principal, Role
+from yrd_alliance.kernel.errors import (
     AllianceError,
     EtagMismatch,
     FailedPrecondition,
@@ -16,13 +16,13 @@ from kernel.errors import (
     NotFound,
     PermissionDenied,
 )
-from kernel.event_types import type_of
-from kernel.memory import MemoryStore
-from kernel.names import new_id
-from kernel.paging import PageTokens
-from kernel.ports import EventFactory, Pages, Ports
-from membership.service import Membership
-from membership.store import CARRIERS
+from yrd_alliance.kernel.event_types import type_of
+from yrd_alliance.kernel.memory import MemoryStore
+from yrd_alliance.kernel.names import new_id
+from yrd_alliance.kernel.paging import PageTokens
+from yrd_alliance.kernel.ports import EventFactory, Pages, Ports
+from yrd_alliance.membership.service import Membership
+from yrd_alliance.membership.store import CARRIERS
 
 from tests.conftest import sample_carrier
 

@@ -8,8 +8,8 @@ import pytest
 from alliance.membership.v1 import membership_pb2 as pb
 from hypothesis import given
 from hypothesis import strategies as st
-from kernel.errors import InvalidArgument
-from kernel.paging import PageTokens
+from yrd_alliance.kernel.errors import InvalidArgument
+from yrd_alliance.kernel.paging import PageTokens
 
 from tests.conftest import Membership
 from tests.helpers import expect_invalid

@@ -7,19 +7,19 @@ import pytest
 from alliance.membership.v1 import membership_pb2 as mpb
 from alliance.pairing.v1 import pairing_pb2 as pb
 from google.protobuf.field_mask_pb2 import FieldMask
-from kernel.errors import (
+from yrd_alliance.kernel.errors import (
     EtagMismatch,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
     PermissionDenied,
 )
-from kernel.memory import MemoryStore
-from kernel.names import new_id
-from pairing.checkups import Checkups
-from pairing.lawyers import Lawyers
-from pairing.rounds import Rounds
-from pairing.store import ASSIGNMENTS, DIRECTORY_CARRIERS, DIRECTORY_STARTUPS, LAWYERS
+from yrd_alliance.kernel.memory import MemoryStore
+from yrd_alliance.kernel.names import new_id
+from yrd_alliance.pairing.checkups import Checkups
+from yrd_alliance.pairing.lawyers import Lawyers
+from yrd_alliance.pairing.rounds import Rounds
+from yrd_alliance.pairing.store import ASSIGNMENTS, DIRECTORY_CARRIERS, DIRECTORY_STARTUPS, LAWYERS
 
 from tests.use_cases import PARTNER, acting_for, lawyer_token, operator, ports, refused, verbs
 

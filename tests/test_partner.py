@@ -18,11 +18,11 @@ import nats
 import pytest
 import pytest_asyncio
 from alliance.membership.v1 import membership_pb2 as pb
-from deployment.nats_auth import SERVICE_USER
-from kernel.streams import all_stream_name, events_stream_name
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, StreamConfig
 from nats.js.errors import NotFoundError
+from yrd_alliance.deployment.nats_auth import SERVICE_USER
+from yrd_alliance.kernel.streams import all_stream_name, events_stream_name
 
 from tests.conftest import Tokens, auth
 from tests.federation import Federation, wait_until_held
@@ -243,9 +243,9 @@ async def _directory(federation: Federation, region: str) -> set[str]:
 
 def test_partner_accounts_render_for_every_region(tmp_path: Path) -> None:
     """Each partner's account exports nothing back and imports only its own feed."""
-    from cli.local import local_tls
-    from deployment.nats_secrets import NatsSecrets
-    from deployment.topology import local_topology
+    from yrd_alliance.cli.local import local_tls
+    from yrd_alliance.deployment.nats_secrets import NatsSecrets
+    from yrd_alliance.deployment.topology import local_topology
 
     config = local_topology(REGIONS).nats_config(
         "hz",

@@ -20,19 +20,19 @@ from alliance.operations.v1 import operations_pb2_grpc as ops_grpc
 from alliance.sharing.v1 import events_pb2 as sev
 from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
-from deployment.procs import NatsServer
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from kernel import outbox
-from kernel.errors import InvalidArgument
-from kernel.events import MAX_EVENT_BYTES, Event, build_event
-from kernel.names import new_id
-from kernel.paging import varint
-from kernel.server import ServiceHost
-from kernel.streams import events_stream_name
-from kernel.unit_of_work import UnitOfWork
-from membership.app import DEFINITION as MEMBERSHIP
-from sharing.app import DEFINITION as SHARING
-from sharing.app import SharingSettings
+from yrd_alliance.deployment.procs import NatsServer
+from yrd_alliance.kernel import outbox
+from yrd_alliance.kernel.errors import InvalidArgument
+from yrd_alliance.kernel.events import MAX_EVENT_BYTES, Event, build_event
+from yrd_alliance.kernel.names import new_id
+from yrd_alliance.kernel.paging import varint
+from yrd_alliance.kernel.server import ServiceHost
+from yrd_alliance.kernel.streams import events_stream_name
+from yrd_alliance.kernel.unit_of_work import UnitOfWork
+from yrd_alliance.membership.app import DEFINITION as MEMBERSHIP
+from yrd_alliance.sharing.app import DEFINITION as SHARING
+from yrd_alliance.sharing.app import SharingSettings
 
 from tests.conftest import Membership, Tokens, auth, beside, new_region, read_events, settings_for
 from tests.helpers import eventually, expect_error
@@ -343,7 +343,7 @@ async def test_a_stuck_outbox_shows_while_nats_is_up(
 def test_a_relay_batch_holds_one_event_per_entity() -> None:
     """So a failure partway through a pipelined batch can never let an entity's later event
     be stored before an earlier one that is retried."""
-    from kernel.outbox import _Row, one_per_entity
+    from yrd_alliance.kernel.outbox import _Row, one_per_entity
 
     def row(seq: int, entity: str) -> _Row:
         return _Row(seq, "alliance.sh.x", {"ce-subject": entity}, b"")

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from kernel.read_cache import ReadCache
+from yrd_alliance.kernel.read_cache import ReadCache
 
 
 @pytest.fixture

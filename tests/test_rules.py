@@ -6,10 +6,10 @@ import pytest
 from alliance.membership.v1 import membership_pb2 as pb
 from hypothesis import given
 from hypothesis import strategies as st
-from kernel.errors import InvalidArgument, Violations
-from kernel.names import NamePattern, etag, new_id
-from kernel.updates import mask_paths, merge_update
-from membership import rules
+from yrd_alliance.kernel.errors import InvalidArgument, Violations
+from yrd_alliance.kernel.names import NamePattern, etag, new_id
+from yrd_alliance.kernel.updates import mask_paths, merge_update
+from yrd_alliance.membership import rules
 
 from tests.conftest import sample_carrier
 

@@ -367,7 +367,7 @@ async def test_authorisation(
 async def test_requests_whose_window_begins_undecided_expire(
     membership: Membership, tmp_path: Path
 ) -> None:
-    from sharing.app import DEFINITION, SharingSettings
+    from yrd_alliance.sharing.app import DEFINITION, SharingSettings
 
     async with beside(
         membership,

@@ -11,17 +11,17 @@ import pytest
 from alliance.membership.v1 import membership_pb2 as mpb
 from alliance.sharing.v1 import sharing_pb2 as pb
 from google.protobuf.field_mask_pb2 import FieldMask
-from kernel.errors import FailedPrecondition, PermissionDenied
-from kernel.events import Event
-from kernel.memory import MemoryStore
-from kernel.names import new_id
-from sharing.capacity import Capacity
-from sharing.decisions import Decisions
-from sharing.projection import projection
-from sharing.requests import Requests
-from sharing.resources import Found, Resources
-from sharing.search import Query
-from sharing.store import BOOKINGS, CARRIERS, RESOURCES
+from yrd_alliance.kernel.errors import FailedPrecondition, PermissionDenied
+from yrd_alliance.kernel.events import Event
+from yrd_alliance.kernel.memory import MemoryStore
+from yrd_alliance.kernel.names import new_id
+from yrd_alliance.sharing.capacity import Capacity
+from yrd_alliance.sharing.decisions import Decisions
+from yrd_alliance.sharing.projection import projection
+from yrd_alliance.sharing.requests import Requests
+from yrd_alliance.sharing.resources import Found, Resources
+from yrd_alliance.sharing.search import Query
+from yrd_alliance.sharing.store import BOOKINGS, CARRIERS, RESOURCES
 
 from tests.use_cases import PARTNER, acting_for, operator, ports, refused, verbs
 

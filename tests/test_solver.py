@@ -10,8 +10,14 @@ from collections import Counter
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pairing.scoring import CarrierProfile, Instance, LawyerProfile, Weights, score_table
-from pairing.solver import Infeasible, Mode, Plan, solve
+from yrd_alliance.pairing.scoring import (
+    CarrierProfile,
+    Instance,
+    LawyerProfile,
+    Weights,
+    score_table,
+)
+from yrd_alliance.pairing.solver import Infeasible, Mode, Plan, solve
 
 REGIONS = ("sh", "hz", "zjg")
 AREAS = range(1, 10)

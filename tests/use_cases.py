@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Awaitable
 
 import pytest
-from kernel.auth import Principal, Role
-from kernel.errors import AllianceError
-from kernel.memory import MemoryStore
-from kernel.paging import PageTokens
-from kernel.ports import EventFactory, Pages, Ports
+from yrd_alliance.kernel.auth import Principal, Role
+from yrd_alliance.kernel.errors import AllianceError
+from yrd_alliance.kernel.memory import MemoryStore
+from yrd_alliance.kernel.paging import PageTokens
+from yrd_alliance.kernel.ports import EventFactory, Pages, Ports
 
 PARTNER = Principal("partner", Role.PARTNER)
 

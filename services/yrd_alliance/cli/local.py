@@ -1,0 +1,275 @@
+"""The whole alliance on this host as local processes: for each region a NATS server (its own
+JetStream domain, joined to the others by leaf connections) and the region's services, on fixed
+loopback ports derived from one topology, so printed commands stay valid between runs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import socket
+import ssl
+import time
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from yrd_alliance.cli.certs import region_tls
+from yrd_alliance.cli.partners import Partner, provision
+from yrd_alliance.deployment.nats_auth import DEMO_PARTNER, SERVICE_USER, admin_user
+from yrd_alliance.deployment.nats_secrets import NatsSecrets, TlsFiles
+from yrd_alliance.deployment.procs import LOOPBACK, ManagedProcess, ServiceProcess, region_nats
+from yrd_alliance.deployment.topology import Topology, local_topology
+from yrd_alliance.kernel.nats_link import tls_context
+
+SERVICES = ("membership", "pairing", "sharing")
+# gRPC ports: each service a block of 10 from the base port, one port per region in the block,
+# so a service's port in a region stays the same when services are added.
+PORTS_PER_SERVICE = 10
+NATS_SECRETS = "nats.secrets"
+
+
+@dataclass
+class Endpoint:
+    region: str
+    service: str
+    target: str
+
+
+@dataclass
+class RegionNats:
+    region: str
+    url: str  # no credentials; see LocalState.partner_url
+    monitor: str
+    config: str = ""  # the rendered config file, rewritten when partners change
+    pid: int = 0  # the server's, for a config reload (SIGHUP)
+
+
+@dataclass
+class LocalState:
+    nats: list[RegionNats] = field(default_factory=list)
+    endpoints: list[Endpoint] = field(default_factory=list)
+    hub: str = ""
+    nats_base_port: int = 0
+    tls_dir: str = ""  # the local CA and the servers' certificate (NATS over TLS only)
+
+    def tls_files(self, region: str) -> TlsFiles:
+        return local_tls(Path(self.tls_dir), region)
+
+    @property
+    def tls(self) -> ssl.SSLContext | None:
+        """For every client of the local NATS servers: they verify the servers by the CA."""
+        return tls_context(Path(self.tls_dir) / "ca.pem") if self.tls_dir else None
+
+    def topology(self) -> Topology:
+        return local_topology(
+            [n.region for n in self.nats], hub=self.hub, base_port=self.nats_base_port
+        )
+
+    def reload_nats(self, keys: NatsSecrets) -> None:
+        """Renders every region's NATS config again with these keys and has each server reload
+        it: users and partner accounts change, no connection or service restarts. Twice: on
+        nats-server 2.15 the first reload creates a new partner account but leaves ALLIANCE's
+        exports to it unresolved (its copy never fills); the second resolves them."""
+        topology = self.topology()
+        for region in self.nats:
+            config = Path(region.config)
+            store = config.parent / f"{region.region}-js"
+            region_keys = keys.region(region.region)
+            config.write_text(
+                topology.nats_config(
+                    region.region, store, keys=region_keys, tls=self.tls_files(region.region)
+                )
+            )
+            for _ in range(2):
+                _reload(region)
+
+    def targets(self, service: str) -> dict[str, str]:
+        """region → host:port of that service."""
+        return {e.region: e.target for e in self.endpoints if e.service == service}
+
+    def nats_of(self, region: str) -> RegionNats:
+        return next(n for n in self.nats if n.region == region)
+
+    def secrets(self, base_dir: Path) -> NatsSecrets:
+        """Every region's NATS passwords, kept beside the local federation's data."""
+        return NatsSecrets.load_or_create(base_dir / NATS_SECRETS, [n.region for n in self.nats])
+
+    def partner_url(self, region: str, base_dir: Path, partner: str = DEMO_PARTNER) -> str:
+        """The region's NATS URL with a partner's credentials (its own account, read-only)."""
+        password = self.secrets(base_dir).region(region).partners[partner]
+        return _with_user(self.nats_of(region).url, partner, password)
+
+    def service_url(self, region: str, base_dir: Path) -> str:
+        """The region's NATS URL with the services' credentials (for operators' tools)."""
+        password = self.secrets(base_dir).region(region).service_password
+        return _with_user(self.nats_of(region).url, SERVICE_USER, password)
+
+    def admin_url(self, region: str, base_dir: Path, partner: str) -> str:
+        """The region's NATS URL as the alliance's user in a partner's account."""
+        password = self.secrets(base_dir).region(region).admin_password
+        return _with_user(self.nats_of(region).url, admin_user(partner), password)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls, path: Path) -> LocalState:
+        data = json.loads(path.read_text())
+        return cls(
+            [RegionNats(**n) for n in data["nats"]],
+            [Endpoint(**e) for e in data["endpoints"]],
+            data.get("hub", ""),
+            data.get("nats_base_port", 0),
+            data.get("tls_dir", ""),
+        )
+
+
+def local_tls(folder: Path, region: str) -> TlsFiles:
+    """The local federation's CA, its NATS servers' certificate and the region's leaf
+    certificate, made on first use."""
+    return region_tls(folder, region, "nats", ["127.0.0.1", "localhost"])
+
+
+def _reload(region: RegionNats) -> None:
+    before = _config_load_time(region.monitor)
+    os.kill(region.pid, signal.SIGHUP)
+    deadline = time.monotonic() + 10
+    while _config_load_time(region.monitor) == before:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"NATS of {region.region} did not reload its config")
+        time.sleep(0.05)
+
+
+def _config_load_time(monitor: str) -> str:
+    with urllib.request.urlopen(f"{monitor}/varz", timeout=2) as response:
+        return str(json.load(response).get("config_load_time", ""))
+
+
+def _with_user(url: str, user: str, password: str) -> str:
+    return url.replace("nats://", f"nats://{user}:{password}@")
+
+
+def jwt_secret(base_dir: Path) -> str:
+    """The local federation's signing key, made once and kept beside its data (mode 0600)."""
+    path = base_dir / "jwt.secret"
+    if not path.exists():
+        base_dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _ensure_free(port: int, what: str) -> None:
+    with socket.socket() as sock:
+        # As the servers bind: a closed connection lingering in TIME_WAIT does not hold the port.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((LOOPBACK, port))
+        except OSError:
+            raise SystemExit(
+                f"port {port} for {what} is in use; stop what holds it or choose other ports"
+            ) from None
+
+
+class LocalFederation:
+    def __init__(self, base_dir: Path, topology: Topology, *, grpc_base_port: int) -> None:
+        self.base_dir = base_dir
+        self.topology = topology
+        self.grpc_base_port = grpc_base_port
+        self.processes: list[ManagedProcess] = []
+
+    @property
+    def state_path(self) -> Path:
+        return self.base_dir / "state.json"
+
+    def start(self) -> LocalState:
+        """Starts everything, or, when any part fails, stops what it had started and raises."""
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> LocalState:
+        logs = self.base_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        secret = jwt_secret(self.base_dir)
+        keys = NatsSecrets.load_or_create(self.base_dir / NATS_SECRETS, self.topology.names)
+        state = LocalState(
+            hub=self.topology.hub,
+            nats_base_port=self.topology.regions[0].client_port,
+            tls_dir=str(self.base_dir / "tls"),
+        )
+        for node in self.topology.regions:
+            for port, what in (
+                (node.client_port, "NATS"),
+                (node.leaf_port, "NATS leaf"),
+                (node.monitor_port, "NATS monitor"),
+            ):
+                _ensure_free(port, f"{what} of {node.name}")
+            nats = region_nats(
+                self.topology,
+                node.name,
+                self.base_dir / "nats",
+                logs / f"nats-{node.name}.log",
+                keys=keys,
+                tls=state.tls_files(node.name),
+            )
+            self._launch(nats)
+            monitor = f"http://{LOOPBACK}:{nats.monitor_port}"
+            config = str(self.base_dir / "nats" / f"{node.name}.conf")
+            state.nats.append(RegionNats(node.name, nats.url, monitor, config, nats.pid))
+        federation = ",".join(self.topology.names)
+        for node_index, node in enumerate(self.topology.regions):
+            for service_index, service in enumerate(SERVICES):
+                port = self.grpc_base_port + service_index * PORTS_PER_SERVICE + node_index
+                _ensure_free(port, f"{service} in {node.name}")
+                process = ServiceProcess(
+                    f"{service}-{node.name}",
+                    service,
+                    port=port,
+                    settings={
+                        "region": node.name,
+                        "federation": federation,
+                        "db_path": self.base_dir / node.name / f"{service}.db",
+                        "nats_url": state.nats_of(node.name).url,
+                        "nats_user": SERVICE_USER,
+                        "nats_password": keys.region(node.name).service_password,
+                        "jwt_secret": secret,
+                        "nats_ca_file": state.tls_files(node.name).ca,
+                    },
+                    log_path=logs / f"{service}-{node.name}.log",
+                )
+                self._launch(process)
+                state.endpoints.append(Endpoint(node.name, service, process.target))
+        for node in self.topology.regions:  # each partner's copy, once ALL_<R> exists
+            for partner in keys.partners:
+                asyncio.run(
+                    provision(
+                        state.service_url(node.name, self.base_dir),
+                        state.admin_url(node.name, self.base_dir, partner),
+                        node.name,
+                        Partner(partner),
+                        tls=state.tls,
+                    )
+                )
+        state.save(self.state_path)
+        return state
+
+    def _launch(self, process: ManagedProcess) -> None:
+        process.start()
+        self.processes.append(process)
+        process.wait_ready()
+
+    def stop(self) -> None:
+        # Services drain side by side (each takes a second or two), then NATS goes last.
+        for process in self.processes:
+            if isinstance(process, ServiceProcess) and process.running():
+                process.signal_group(signal.SIGTERM)
+        for process in reversed(self.processes):
+            process.stop()
+        self.processes.clear()
+        self.state_path.unlink(missing_ok=True)

@@ -1,0 +1,262 @@
+"""The federation as data: its regions, the hub, and each region's NATS ports. Everything else
+— each region's NATS configuration, the local launcher, the compose file's NATS configs, the
+streams a region sources — is derived from one Topology, so adding a region is one entry.
+
+Shape (see DESIGN §5): every region runs its own NATS server with its own JetStream domain and
+listens for leaf connections. The hub solicits nothing; every other region has one leaf remote
+whose URL list is the hub first, then the spokes listed before it (not randomised). While the
+hub is down the spokes reach each other through the first spoke, and no two regions ever
+solicit each other: two spokes that did (each listing the other) were both refused by loop
+detection, which then holds both off for 30 s, again and again. `no_advertise` keeps servers
+from learning direct URLs around a proxy placed on a link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from yrd_alliance.deployment.nats_auth import (
+    ACCOUNT,
+    SERVICE_USER,
+    admin_user,
+    feed_name,
+    feed_subject,
+    leaf_allow,
+    leaf_subject,
+    partner_account,
+    partner_allow,
+    partner_deny,
+    service_allow,
+)
+from yrd_alliance.deployment.nats_secrets import RegionSecrets, TlsFiles, hashed
+
+
+@dataclass(frozen=True)
+class RegionNode:
+    name: str
+    client_port: int
+    leaf_port: int
+    monitor_port: int
+    host: str = "127.0.0.1"  # where others reach this region's leaf listener
+
+    @property
+    def leaf_url(self) -> str:
+        return f"nats-leaf://{self.host}:{self.leaf_port}"
+
+
+@dataclass(frozen=True)
+class Topology:
+    hub: str
+    regions: tuple[RegionNode, ...]
+
+    def __post_init__(self) -> None:
+        names = [r.name for r in self.regions]
+        if len(set(names)) != len(names):
+            raise ValueError(f"region names repeat: {names}")
+        if self.hub not in names:
+            raise ValueError(f"the hub {self.hub!r} is not one of the regions {names}")
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self.regions]
+
+    def region(self, name: str) -> RegionNode:
+        for node in self.regions:
+            if node.name == name:
+                return node
+        raise KeyError(f"no region {name!r} in the topology ({', '.join(self.names)})")
+
+    def leaf_remotes(self, name: str) -> list[str]:
+        """Where `name` connects as a leaf: nothing for the hub; for a spoke the hub, then the
+        spokes before it."""
+        if name == self.hub:
+            return []
+        spokes = [r for r in self.regions if r.name != self.hub]
+        earlier = spokes[: [r.name for r in spokes].index(name)]
+        return [self.region(self.hub).leaf_url, *(r.leaf_url for r in earlier)]
+
+    def with_hosts(self, host_of: dict[str, str]) -> Topology:
+        return replace(
+            self, regions=tuple(replace(r, host=host_of.get(r.name, r.host)) for r in self.regions)
+        )
+
+    def nats_config(
+        self,
+        name: str,
+        store_dir: Path | str,
+        *,
+        listen_host: str = "127.0.0.1",
+        keys: RegionSecrets | None = None,
+        tls: TlsFiles | None = None,
+    ) -> str:
+        """With keys, the server requires the users of deployment.nats_auth, over TLS; without, it
+        is open. With TLS files, every client and leaf connection is TLS (plaintext is refused),
+        leaf remotes verify the servers they connect to against the CA, and with keys they log
+        in by their region's leaf certificate."""
+        if keys is not None and tls is None:
+            raise ValueError("a server with users needs TLS: its leaf links log in by certificate")
+        node = self.region(name)
+        remotes = self.leaf_remotes(name)
+        peers = [r for r in self.names if r != name]
+        lines = [
+            f"# NATS of region {name}, derived from deployment.topology; do not edit by hand.",
+            f"server_name: alliance-{name}",
+            f"listen: {listen_host}:{node.client_port}",
+            f"http: {listen_host}:{node.monitor_port}",
+            "",
+            *([tls.block(""), ""] if tls else []),
+            "jetstream {",
+            f'  store_dir: "{store_dir}"',
+            f"  domain: {name}",
+            "  # fsync every write before the publish is acked: an acked event survives power loss",
+            "  sync_interval: always",
+            "}",
+            "",
+            *(accounts_block(name, keys, peers) if keys else []),
+            "leafnodes {",
+            f"  listen: {listen_host}:{node.leaf_port}",
+            "  no_advertise: true",
+            *([tls.block("  ", verify_and_map=keys is not None)] if tls else []),
+        ]
+        if remotes:
+            urls = ", ".join(f'"{url}"' for url in remotes)
+            account = f" account: {ACCOUNT}," if keys else ""
+            remote_tls = f", {tls.remote_block()}" if tls else ""
+            lines += [
+                f"  remotes = [ {{ urls: [{urls}],{account} dont_randomize: true{remote_tls} }} ]"
+            ]
+        lines += ["}", ""]
+        return "\n".join(lines)
+
+
+def local_topology(names: list[str], *, hub: str | None = None, base_port: int = 4222) -> Topology:
+    """Every region on this host: client ports from base_port, leaf ports +3200, monitor +4000."""
+    return Topology(
+        hub=hub or names[0],
+        regions=tuple(
+            RegionNode(name, base_port + i, base_port + 3200 + i, base_port + 4000 + i)
+            for i, name in enumerate(names)
+        ),
+    )
+
+
+def free_base_port(regions: int, *, start: int = 20000, stop: int = 28000) -> int:
+    """A base port whose derived client, leaf and monitor ports are all free on loopback. The
+    range stays below Linux's ephemeral ports (32768+), which outgoing connections take at any
+    moment, so a port found free stays free until the server binds it."""
+    import random
+    import socket
+
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(start, stop)
+        ports = [base + offset + i for offset in (0, 3200, 4000) for i in range(regions)]
+        try:
+            sockets = []
+            for port in ports:
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+        return base
+    raise RuntimeError("no free range of ports found")
+
+
+def container_topology(names: list[str], *, hub: str | None = None) -> Topology:
+    """One host per region (`nats-<region>`, as in docker-compose.yml), standard NATS ports."""
+    return Topology(
+        hub=hub or names[0],
+        regions=tuple(RegionNode(name, 4222, 7422, 8222, host=f"nats-{name}") for name in names),
+    )
+
+
+REGIONS = ["sh", "hz", "zjg"]
+ALLIANCE = local_topology(REGIONS)
+CONTAINERS = container_topology(REGIONS)
+CONTAINER_STORE = "/var/lib/nats"
+
+
+def render_container_config(
+    region: str, keys: RegionSecrets, out_dir: Path, tls: TlsFiles | None = None
+) -> Path:
+    """A region's NATS config for docker-compose.yml, rendered when its container starts."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{region}.conf"
+    path.touch(mode=0o600)
+    path.write_text(
+        CONTAINERS.nats_config(region, CONTAINER_STORE, listen_host="0.0.0.0", keys=keys, tls=tls)
+    )
+    return path
+
+
+def _list(items: list[str]) -> str:
+    return "[" + ", ".join(f'"{item}"' for item in items) + "]"
+
+
+def accounts_block(region: str, keys: RegionSecrets, peers: list[str]) -> list[str]:
+    """`peers`: the other regions, whose servers may log in to this one's leaf listener."""
+    leaf_list = _list(leaf_allow(sorted([region, *peers])))
+    lines = [
+        "accounts {",
+        f"  {ACCOUNT} {{",
+        "    jetstream: enabled",
+        "    users = [",
+        f'      {{ user: {SERVICE_USER}, password: "{hashed(keys.service_password)}",',
+        '        allowed_connection_types: ["STANDARD"], permissions: {',
+        f"          publish: {{ allow: {_list(service_allow(region))} }},",
+        '          subscribe: { allow: ["_INBOX.>"] } } }',
+        *(
+            line
+            for peer in sorted(peers)
+            for line in (
+                f'      {{ user: "{leaf_subject(peer)}",',
+                '        allowed_connection_types: ["LEAFNODE"], permissions: {',
+                f"          publish: {{ allow: {leaf_list} }},",
+                f"          subscribe: {{ allow: {leaf_list} }} }} }}",
+            )
+        ),
+        "    ]",
+    ]
+    if keys.partners:
+        lines.append("    exports = [")
+        for name in sorted(keys.partners):
+            feed, to = f"ALL_{region.upper()}.{feed_name(name)}", partner_account(name)
+            lines += [
+                f'      {{ service: "$JS.API.CONSUMER.RESET.{feed}", accounts: [{to}] }}',
+                f'      {{ service: "$JS.FC.{feed}.>", accounts: [{to}] }}',
+                f'      {{ stream: "{feed_subject(region, name)}", accounts: [{to}] }}',
+            ]
+        lines.append("    ]")
+    lines.append("  }")
+    for name, password in sorted(keys.partners.items()):
+        lines += _partner_account(region, name, hashed(password), hashed(keys.admin_password))
+    return [*lines, "}", ""]
+
+
+def _partner_account(region: str, name: str, password: str, admin_password: str) -> list[str]:
+    """`password` and `admin_password` as the config holds them (hashed)."""
+    feed = f"ALL_{region.upper()}.{feed_name(name)}"
+    return [
+        f"  {partner_account(name)} {{",
+        "    jetstream: { max_mem: 0, max_file: 2G, max_streams: 1, max_consumers: 100 }",
+        "    users = [",
+        f'      {{ user: {name}, password: "{password}", permissions: {{',
+        f"          publish: {{ allow: {_list(partner_allow(region))},",
+        f"                     deny: {_list(partner_deny(region, name))} }},",
+        '          subscribe: { allow: ["_INBOX.>"] } } }',
+        f'      {{ user: {admin_user(name)}, password: "{admin_password}", permissions: {{',
+        '          publish: { allow: ["$JS.API.>"] }, subscribe: { allow: ["_INBOX.>"] } } }',
+        "    ]",
+        "    imports = [",
+        f'      {{ service: {{ account: {ACCOUNT}, subject: "$JS.API.CONSUMER.RESET.{feed}" }},',
+        f'        to: "ALLIANCE.API.CONSUMER.RESET.{feed}" }}',
+        f'      {{ service: {{ account: {ACCOUNT}, subject: "$JS.FC.{feed}.>" }} }}',
+        f'      {{ stream: {{ account: {ACCOUNT}, subject: "{feed_subject(region, name)}" }} }}',
+        "    ]",
+        "  }",
+    ]

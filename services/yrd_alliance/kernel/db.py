@@ -1,0 +1,175 @@
+"""SQLite storage: one file per service, WAL, durable commits, versioned migrations.
+
+Two connections: `conn` is the only writer; `reader` serves reads and sees committed data only
+(WAL lets it read while a commit is under way). Writes use group commit: the units of work that
+start while no commit is running share one transaction; its COMMIT (one fsync under
+synchronous=FULL) runs in a worker thread, and the units that arrive meanwhile form the next
+group. Each unit runs inside a savepoint, so a unit that fails rolls back alone; its caller
+continues only after the shared COMMIT returned, so nothing is acknowledged before it is durable.
+
+A unit's body must not await: units are nested savepoints of one transaction, and a unit that
+yielded could be rolled back together with a later one. `write()` checks this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from itertools import count
+from pathlib import Path
+
+from yrd_alliance.kernel.tables import Migration
+
+
+class Database:
+    def __init__(self, path: Path | str, *, sync_full: bool = True) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = _connect(self.path)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute(f"PRAGMA synchronous={'FULL' if sync_full else 'NORMAL'}")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.reader = _connect(self.path)
+        self.reader.execute("PRAGMA query_only=ON")
+        self._open_units: list[str] = []
+        self._waiting: list[asyncio.Future[None]] = []
+        self._committing = False
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._names = count()
+        self.commits = 0
+        # Held by the worker thread while it commits: close() must not pull the connection
+        # from under a COMMIT whose awaiting task was cancelled (that crashes the process).
+        self._commit_lock = threading.Lock()
+        self._closed = False
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[sqlite3.Connection]:
+        """One atomic unit of work, durable when this returns; see the module docstring."""
+        while self._committing:
+            await self._idle.wait()
+        conn = self.conn
+        if not conn.in_transaction:
+            conn.execute("BEGIN IMMEDIATE")
+            asyncio.get_running_loop().call_soon(self._start_commit)
+        savepoint = f"unit{next(self._names)}"
+        conn.execute(f"SAVEPOINT {savepoint}")
+        self._open_units.append(savepoint)
+        try:
+            yield conn
+        except BaseException:
+            self._close_unit(savepoint, rollback=True)
+            raise
+        self._close_unit(savepoint, rollback=False)
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append(done)
+        await done
+
+    def _close_unit(self, savepoint: str, *, rollback: bool) -> None:
+        if self._open_units[-1] != savepoint:
+            raise RuntimeError("a unit of work awaited inside its body; units must not await")
+        self._open_units.pop()
+        if rollback:
+            self.conn.execute(f"ROLLBACK TO {savepoint}")
+        self.conn.execute(f"RELEASE {savepoint}")
+
+    def _start_commit(self) -> None:
+        self._committing = True
+        self._idle.clear()
+        self._commit_task = asyncio.ensure_future(self._commit())
+
+    def _commit_in_thread(self) -> None:
+        with self._commit_lock:
+            if not self._closed:  # else close() has committed the transaction already
+                self.conn.execute("COMMIT")
+
+    async def _commit(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        try:
+            await asyncio.to_thread(self._commit_in_thread)
+        except sqlite3.Error as exc:
+            if not self._closed and self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            _settle(waiting, exc)
+        else:
+            self.commits += 1
+            _settle(waiting, None)
+        finally:
+            self._committing = False
+            self._idle.set()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A plain transaction, for work before the service serves (migrations)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def migrate(self, migrations: Sequence[Migration]) -> None:
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " component TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (component, version))"
+        )
+        applied = {
+            (row["component"], row["version"])
+            for row in self.conn.execute("SELECT component, version FROM schema_migrations")
+        }
+        for migration in migrations:
+            if (migration.component, migration.version) in applied:
+                continue
+            with self.transaction() as tx:
+                for statement in _statements(migration.sql):
+                    tx.execute(statement)
+                tx.execute(
+                    "INSERT INTO schema_migrations (component, version) VALUES (?, ?)",
+                    (migration.component, migration.version),
+                )
+
+    def close(self) -> None:
+        with self._commit_lock:  # waits for a COMMIT running in a worker thread
+            if self._closed:
+                return
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+                _settle(self._waiting, None)
+            self._closed = True
+            self.reader.close()
+            self.conn.close()
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA busy_timeout=5000")
+    return conn
+
+
+def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for future in futures:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+
+
+def _statements(script: str) -> list[str]:
+    """The script's statements; a trigger's body keeps its own semicolons."""
+    statements, pending = [], ""
+    for part in script.split(";"):
+        pending += part + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                statements.append(pending.strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        statements.append(pending.strip())
+    return statements

@@ -1,0 +1,282 @@
+"""Service bootstrap: one place that wires a service's parts to the kernel and runs them.
+
+A service provides a ServiceDefinition; `ServiceHost` builds the gRPC server (the guard,
+health, reflection), the database with the kernel's and the service's migrations, the NATS
+link, the outbox relay and the service's consumers, and stops them in reverse order:
+supervisor and pipeline watch stopped, health NOT_SERVING → drain in-flight RPCs → flush the
+outbox → stop consumers → close NATS → DB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import grpc
+from alliance.federation.v1 import federation_pb2, federation_pb2_grpc
+from alliance.operations.v1 import operations_pb2, operations_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_health.v1._async import HealthServicer
+from grpc_reflection.v1alpha import reflection
+from nats.js import JetStreamContext
+
+from yrd_alliance.kernel.auth import ANY_ROLE, MethodPolicy, Role
+from yrd_alliance.kernel.consumer import EventConsumer
+from yrd_alliance.kernel.db import Database
+from yrd_alliance.kernel.federation import FederationServicer, FederationSupervisor
+from yrd_alliance.kernel.guard import Guard, GuardedServer
+from yrd_alliance.kernel.nats_link import NatsLink
+from yrd_alliance.kernel.operations import OperationsServicer, Pipeline, PipelineWatch
+from yrd_alliance.kernel.outbox import OutboxRelay
+from yrd_alliance.kernel.paging import PageTokens
+from yrd_alliance.kernel.read_cache import ReadCache
+from yrd_alliance.kernel.runtime import Parts, Runtime
+from yrd_alliance.kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
+from yrd_alliance.kernel.settings import ConfigError, ServiceSettings, load_settings
+from yrd_alliance.kernel.snapshots import SnapshotSource, publish_snapshot
+from yrd_alliance.kernel.streams import (
+    all_stream_config,
+    all_stream_name,
+    ensure_stream,
+    events_stream_config,
+)
+from yrd_alliance.kernel.tables import Migration
+from yrd_alliance.kernel.tasks import cancel_and_wait
+
+log = logging.getLogger(__name__)
+
+OPERATOR = frozenset({Role.OPERATOR})
+# Methods every service serves on behalf of the kernel. Operations methods also check that
+# the operator runs this service's region.
+KERNEL_POLICY = {
+    "GetReplicationStatus": ANY_ROLE,
+    "GetPipelineStatus": OPERATOR,
+    "ListDeadLetters": OPERATOR,
+    "GetDeadLetter": OPERATOR,
+    "ReplayDeadLetter": OPERATOR,
+    "DiscardDeadLetter": OPERATOR,
+    "PublishSnapshot": OPERATOR,
+}
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str  # e.g. "membership": the event source and subject segment
+    settings: type[ServiceSettings]
+    migrations: Sequence[Migration]
+    policy: MethodPolicy
+    build: Callable[[Runtime], Parts]
+    # The kinds of entity this service owns and other regions copy, for PublishSnapshot.
+    snapshots: tuple[SnapshotSource, ...] = ()
+
+    def main(self) -> None:
+        """The body of the service's console script."""
+        run_service(self)
+
+
+class ServiceHost:
+    def __init__(self, definition: ServiceDefinition, settings: ServiceSettings) -> None:
+        self.definition = definition
+        self.settings = settings
+        self.port = 0
+        self.runtime: Runtime | None = None
+        self._server: grpc.aio.Server | None = None
+        self._health = HealthServicer()
+        self._consumers: list[EventConsumer] = []
+        self._service_names: list[str] = []
+        self._background: asyncio.Task[None] | None = None
+
+    async def start(self) -> int:
+        settings = self.settings
+        db = Database(settings.db_path, sync_full=settings.sync_full)
+        db.migrate([*KERNEL_MIGRATIONS, *self.definition.migrations])
+
+        async def ensure_region_streams(js: JetStreamContext) -> None:
+            retention_s = settings.events_retention_hours * 3600
+            await ensure_stream(js, events_stream_config(settings.region, retention_s))
+            await ensure_stream(
+                js, all_stream_config(settings.region, settings.federation_regions, retention_s)
+            )
+
+        link = NatsLink(
+            settings.nats_url,
+            name=f"{self.definition.name}-{settings.region}",
+            user=settings.nats_user,
+            password=settings.nats_password.get_secret_value() if settings.nats_password else None,
+            ca_file=settings.nats_ca_file,
+            on_connect=[ensure_region_streams],
+        )
+        relay = OutboxRelay(
+            db,
+            link,
+            batch=settings.outbox_batch,
+            retention_s=settings.outbox_retention_hours * 3600,
+        )
+        secret = settings.jwt_secret.get_secret_value()
+        page_secret = settings.page_token_secret or settings.jwt_secret
+        self.runtime = Runtime(
+            self.definition.name,
+            settings,
+            db,
+            link,
+            relay,
+            PageTokens(page_secret.get_secret_value().encode()),
+            ReadCache(db.reader, int(settings.read_cache_mb * 1024 * 1024)),
+        )
+
+        self.supervisor = FederationSupervisor(
+            link,
+            settings.region,
+            settings.federation_regions,
+            health=self._health,
+            retention_s=settings.events_retention_hours * 3600,
+        )
+        parts = self.definition.build(self.runtime)
+        projection = parts.projection
+        filters = (
+            projection.filter_subjects(settings.region, settings.federation_regions)
+            if projection
+            else []
+        )
+        self._consumers = []
+        if projection and filters:
+            self._consumers.append(
+                EventConsumer(
+                    db,
+                    link,
+                    stream=all_stream_name(settings.region),
+                    durable=f"{self.definition.name}-projection",
+                    handlers=projection.handlers,
+                    filter_subjects=filters,
+                    max_deliver=settings.consumer_max_deliver,
+                    retry_base_s=settings.consumer_retry_s,
+                    on_emitted=relay.wake,
+                )
+            )
+        pipeline = Pipeline(
+            settings.region,
+            self.definition.name,
+            db,
+            link,
+            relay,
+            self._consumers,
+            settings.stuck_after_s,
+        )
+        self._watch = PipelineWatch(pipeline, self._health)
+        server = grpc.aio.server(
+            options=[
+                ("grpc.so_reuseport", 0),
+                ("grpc.max_receive_message_length", settings.max_request_kb * 1024),
+            ]
+        )
+        policy = MethodPolicy({**KERNEL_POLICY, **self.definition.policy.roles_by_method})
+        guarded = GuardedServer(server, Guard(secret, policy))
+        self._service_names = [s.add(guarded) for s in parts.servicers]  # type: ignore[arg-type]
+        federation_pb2_grpc.add_FederationServiceServicer_to_server(
+            FederationServicer(settings.region, self.supervisor),
+            guarded,  # type: ignore[arg-type]
+        )
+        runtime = self.runtime
+        operations_pb2_grpc.add_OperationsServiceServicer_to_server(
+            OperationsServicer(
+                pipeline,
+                runtime.page_tokens,
+                lambda: publish_snapshot(runtime, self.definition.snapshots),
+            ),
+            guarded,  # type: ignore[arg-type]
+        )
+        self._service_names += [
+            federation_pb2.DESCRIPTOR.services_by_name["FederationService"].full_name,
+            operations_pb2.DESCRIPTOR.services_by_name["OperationsService"].full_name,
+        ]
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
+        reflection.enable_server_reflection(
+            [
+                *self._service_names,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
+            server,
+        )
+        self.port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
+        if self.port == 0:
+            raise ConfigError(f"cannot listen on {settings.grpc_host}:{settings.grpc_port}")
+        self._server = server
+
+        link.start()
+        relay.start()
+        self.supervisor.start()
+        if parts.background is not None:
+            self._background = asyncio.create_task(
+                parts.background(), name=f"{self.definition.name}-background"
+            )
+        for consumer in self._consumers:
+            consumer.start()
+        self._watch.start()
+        await server.start()
+        await self._set_health(health_pb2.HealthCheckResponse.SERVING, ["", *self._service_names])
+        log.info(
+            "%s (%s) serving on %s:%d",
+            self.definition.name,
+            settings.region,
+            settings.grpc_host,
+            self.port,
+        )
+        return self.port
+
+    async def _set_health(self, status: int, names: list[str]) -> None:
+        for name in names:
+            await self._health.set(name, status)
+
+    async def stop(self) -> None:
+        if self._server is None or self.runtime is None:
+            return
+        await self.supervisor.stop()  # first, so it reports no region as SERVING again
+        await self._watch.stop()
+        await self._set_health(
+            health_pb2.HealthCheckResponse.NOT_SERVING,
+            ["", *self._service_names, *self.supervisor.health_names, *self._watch.health_names],
+        )
+        await self._server.stop(self.settings.shutdown_grace_s)
+        await self.runtime.relay.stop(flush_timeout_s=self.settings.shutdown_grace_s)
+        if self._background is not None:
+            await cancel_and_wait(self._background)
+            self._background = None
+        for consumer in reversed(self._consumers):
+            await consumer.stop()
+        await self.runtime.link.close()
+        self.runtime.db.close()
+        self._server = None
+        log.info("%s (%s) stopped", self.definition.name, self.settings.region)
+
+
+async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> None:
+    host = ServiceHost(definition, settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await host.start()
+    await stop.wait()
+    await host.stop()
+
+
+def run_service(definition: ServiceDefinition) -> None:
+    try:
+        settings = load_settings(definition.settings)
+    except ConfigError as exc:
+        raise SystemExit(f"{definition.name}: {exc.code}") from None
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format=f"%(asctime)s %(levelname)s {definition.name}/{settings.region} "
+        "%(name)s: %(message)s",
+    )
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency; only missing on exotic hosts
+        asyncio.run(serve(definition, settings))
+    else:
+        uvloop.run(serve(definition, settings))

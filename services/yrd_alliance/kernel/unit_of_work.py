@@ -1,0 +1,84 @@
+"""A unit of work: entity changes, their events and idempotency keys in one transaction. Use
+cases and event handlers both work through one, so there is one way to emit an event."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+
+from yrd_alliance.kernel import outbox
+from yrd_alliance.kernel.db import Database
+from yrd_alliance.kernel.errors import FieldViolation, InvalidArgument
+from yrd_alliance.kernel.events import Event, ensure_publishable
+from yrd_alliance.kernel.outbox import OutboxRelay
+from yrd_alliance.kernel.sqlite_tables import SqliteRows
+from yrd_alliance.kernel.tables import M, Table
+
+
+class UnitOfWork:
+    def __init__(self, tx: sqlite3.Connection) -> None:
+        self.tx = tx
+        self.events: list[Event] = []
+
+    def rows(self, table: Table[M]) -> SqliteRows[M]:
+        return SqliteRows(table, self.tx)
+
+    def emit(self, event: Event) -> None:
+        ensure_publishable(event)
+        self.events.append(event)
+
+    def write_events(self) -> None:
+        """Appends the emitted events to the outbox, inside this unit's transaction."""
+        for event in self.events:
+            outbox.append(self.tx, event)
+
+    def earlier_result(self, request_id: str, method: str) -> str | None:
+        """The resource a create with this request_id made before, if any."""
+        if not request_id:
+            return None
+        row = self.tx.execute(
+            "SELECT method, resource FROM idempotency_keys WHERE request_id = ?", (request_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        if row["method"] != method:
+            raise InvalidArgument(
+                [FieldViolation("request_id", f"was already used for {row['method']}")]
+            )
+        return str(row["resource"])
+
+    def remember_result(self, request_id: str, method: str, resource: str) -> None:
+        if request_id:
+            self.tx.execute(
+                "INSERT INTO idempotency_keys (request_id, method, resource, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (request_id, method, resource, time.time()),
+            )
+
+
+@asynccontextmanager
+async def unit_of_work(db: Database, relay: OutboxRelay) -> AsyncIterator[UnitOfWork]:
+    """Durable when it returns. The body must not await (see kernel.db)."""
+    async with db.write() as tx:
+        uow = UnitOfWork(tx)
+        yield uow
+        uow.write_events()
+    if uow.events:
+        relay.wake()
+
+
+@dataclass(frozen=True)
+class SqliteStorage:
+    """The storage port over a service's database: reads see committed data only."""
+
+    db: Database
+    relay: OutboxRelay
+
+    def rows(self, table: Table[M]) -> SqliteRows[M]:
+        return SqliteRows(table, self.db.reader)
+
+    def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        return unit_of_work(self.db, self.relay)

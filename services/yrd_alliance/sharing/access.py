@@ -1,0 +1,31 @@
+"""Who may act for a carrier in sharing, and whether the carrier may act at all."""
+
+from __future__ import annotations
+
+from yrd_alliance.kernel.auth import Principal, Role
+from yrd_alliance.kernel.errors import FailedPrecondition, PermissionDenied
+from yrd_alliance.kernel.ports import Reader
+from yrd_alliance.sharing.store import CARRIERS
+
+
+def authorize_for(
+    who: Principal, region: str, carrier: str, *, partners_read: bool = False
+) -> None:
+    """The carrier itself or an operator of this region; partners too, for reads that allow
+    them."""
+    if who.is_operator_of(region) or who.acts_for(carrier):
+        return
+    if partners_read and who.role is Role.PARTNER:
+        return
+    raise PermissionDenied(f"only {carrier} itself or an operator of {region} may do this")
+
+
+def ensure_active_carrier(reader: Reader, carrier: str) -> None:
+    known = reader.rows(CARRIERS).columns(CARRIERS.where(name=carrier))
+    if not known:
+        raise FailedPrecondition(
+            f"{carrier} is not in this region's carrier directory yet; register it with "
+            "membership and retry once its event has arrived"
+        )
+    if not known[0]["active"]:
+        raise FailedPrecondition(f"{carrier} is not an active member")

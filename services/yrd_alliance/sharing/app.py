@@ -1,0 +1,97 @@
+"""Wires sharing to the kernel: its settings, role policy and service definition."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from alliance.sharing.v1 import sharing_pb2 as pb
+from alliance.sharing.v1 import sharing_pb2_grpc as pb_grpc
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from yrd_alliance.kernel.auth import ANY_ROLE, WRITERS, MethodPolicy
+from yrd_alliance.kernel.runtime import Parts, Runtime, Servicer
+from yrd_alliance.kernel.server import ServiceDefinition
+from yrd_alliance.kernel.settings import ServiceSettings
+from yrd_alliance.sharing import store
+from yrd_alliance.sharing.capacity import Capacity
+from yrd_alliance.sharing.catalogue import SqliteCatalogue
+from yrd_alliance.sharing.decisions import Decisions
+from yrd_alliance.sharing.projection import projection
+from yrd_alliance.sharing.requests import Requests
+from yrd_alliance.sharing.resources import Resources
+from yrd_alliance.sharing.rules import SERVICE
+from yrd_alliance.sharing.servicer import SharingServicer
+
+log = logging.getLogger(__name__)
+
+
+class SharingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="SHARING_", frozen=True, extra="ignore")
+
+    expiry_interval_s: float = Field(
+        default=30.0, gt=0, description="How often requests whose window has begun expire"
+    )
+
+
+# The roles that may call each method at all; ownership (which region, which carrier) is
+# checked by the use case itself. A method missing here is denied to everyone.
+POLICY = MethodPolicy(
+    {
+        "CreateResource": WRITERS,
+        "GetResource": ANY_ROLE,
+        "ListResources": ANY_ROLE,
+        "UpdateResource": WRITERS,
+        "SearchResources": ANY_ROLE,
+        "CreateRequest": WRITERS,
+        "GetRequest": ANY_ROLE,
+        "ListRequests": ANY_ROLE,
+        "CancelRequest": WRITERS,
+        "ListIncomingRequests": ANY_ROLE,
+        "ApproveRequest": WRITERS,
+        "DeclineRequest": WRITERS,
+        "FulfillRequest": WRITERS,
+        "GetSharingStats": ANY_ROLE,
+    }
+)
+
+
+def _build(runtime: Runtime) -> Parts:
+    settings = runtime.settings
+    assert isinstance(settings, SharingSettings), "the sharing service runs on SharingSettings"
+    ports = runtime.ports
+    capacity = Capacity(ports.region, ports.events)
+    servicer = SharingServicer(
+        Resources(ports, SqliteCatalogue(runtime.db.reader)),
+        Requests(ports),
+        Decisions(ports, capacity),
+    )
+
+    async def expire_requests() -> None:
+        """Held or waitlisted requests whose window has begun become EXPIRED, units released."""
+        while True:
+            await asyncio.sleep(settings.expiry_interval_s)
+            try:
+                await capacity.expire_due(ports.storage)
+            except Exception:  # a failed sweep is retried at the next interval
+                log.exception("expiring requests failed")
+
+    return Parts(
+        [Servicer.of(pb_grpc, pb.DESCRIPTOR, "SharingService", servicer)],
+        projection=projection(capacity),
+        background=expire_requests,
+    )
+
+
+DEFINITION = ServiceDefinition(
+    name=SERVICE,
+    settings=SharingSettings,
+    migrations=store.MIGRATIONS,
+    snapshots=store.SNAPSHOTS,
+    policy=POLICY,
+    build=_build,
+)
+
+
+main = DEFINITION.main
