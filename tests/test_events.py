@@ -137,8 +137,8 @@ def test_every_service_event_type_decodes_through_the_one_registry() -> None:
 
     # A fresh interpreter: nothing imported beforehand may register the types by accident.
     script = (
-        "from kernel.event_types import registry\n"
-        "from kernel.events import build_event, event_to_json\n"
+        "from yrd_alliance.kernel.event_types import registry\n"
+        "from yrd_alliance.kernel.events import build_event, event_to_json\n"
         "for name, cls in sorted(registry().items()):\n"
         "    e = build_event(region='sh', service='x', entity='e', verb='v', resource='r',\n"
         "                    version=1, payload=cls())\n"
