@@ -25,7 +25,11 @@ class MemoryRows(StoredRows[M]):
 
     def _load(self, key: str) -> tuple[bytes, int, dict[str, Any]] | None:
         row = self._rows.get(key)
-        return None if row is None else (row[0], row[1], dict(row[2]))
+        return (
+            None
+            if row is None
+            else (row[0], row[1], {c: row[2][c] for c in self.table.extras if c in row[2]})
+        )
 
     def version(self, name: str) -> int | None:
         row = self._rows.get(self.table.key_of(name))

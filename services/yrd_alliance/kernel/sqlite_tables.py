@@ -19,11 +19,10 @@ class SqliteRows(StoredRows[M]):
 
     def _load(self, key: str) -> tuple[bytes, int, dict[str, Any]] | None:
         t = self.table
-        row = self.conn.execute(f"SELECT * FROM {t.name} WHERE {t.key} = ?", (key,)).fetchone()
+        row = self.conn.execute(t.sql_find, (key,)).fetchone()
         if row is None:
             return None
-        columns = {k: row[k] for k in row.keys() if k not in (t.key, "data", "version")}
-        return row["data"], int(row["version"]), columns
+        return row[0], int(row[1]), {c: row[c] for c in t.extras}
 
     def version(self, name: str) -> int | None:
         t = self.table

@@ -18,9 +18,9 @@ entities.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from operator import attrgetter
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -88,7 +88,7 @@ def whole_name(name: str) -> str:
 class Stored(Generic[M]):
     message: M
     version: int
-    columns: Mapping[str, Any] = field(default_factory=dict)  # the row's other columns
+    columns: Mapping[str, Any] = field(default_factory=dict)  # the table's extras, as stored
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,8 @@ class Where:
 
     def key(self) -> str:
         """Identifies the query, for page tokens and cached replies."""
-        values = [v.value if isinstance(v, Tag) else v for _, v in self.filters]
-        return self.table + "|" + json.dumps(values, ensure_ascii=False)
+        values = (str(v.value if isinstance(v, Tag) else v or "") for _, v in self.filters)
+        return self.table + "|" + "|".join(values)
 
     def active(self) -> list[tuple[str, object]]:
         return [(column, value) for column, value in self.filters if value]
@@ -119,8 +119,18 @@ class Table(Generic[M]):
     data: bool = True  # whether rows hold the message's bytes
     extras: tuple[str, ...] = ()  # columns the message does not hold, set by `put(**extra)`
 
+    @cached_property
+    def _filterable(self) -> frozenset[str]:
+        return frozenset({self.key, *self.columns, *self.extras})
+
+    @cached_property
+    def sql_find(self) -> str:
+        """Selects a row's bytes, version and extra columns by key."""
+        selected = ", ".join(("data", "version", *self.extras))
+        return f"SELECT {selected} FROM {self.name} WHERE {self.key} = ?"
+
     def where(self, **filters: object) -> Where:
-        unknown = set(filters) - {self.key, *self.columns, *self.extras}
+        unknown = filters.keys() - self._filterable
         if unknown:
             raise ValueError(f"{self.name} has no column {', '.join(sorted(unknown))}")
         return Where(self.name, tuple(filters.items()))
