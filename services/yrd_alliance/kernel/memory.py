@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from yrd_alliance.kernel.errors import FieldViolation, InvalidArgument
-from yrd_alliance.kernel.events import Event, ensure_publishable
+from yrd_alliance.kernel.events import Event
+from yrd_alliance.kernel.ports import EmittingUnit
 from yrd_alliance.kernel.tables import M, Stored, StoredRows, Table, Tag, Where, check_extras
 
 # table name → key → (bytes, version, columns)
@@ -100,30 +100,19 @@ class MemoryStore:
         self.events.extend(uow.events)
 
 
-class MemoryUnitOfWork:
+class MemoryUnitOfWork(EmittingUnit):
     def __init__(
         self, store: MemoryStore, data: Data, idempotency: dict[str, tuple[str, str]]
     ) -> None:
+        super().__init__()
         self.data = data
         self.idempotency = idempotency
-        self.events: list[Event] = []
 
     def rows(self, table: Table[M]) -> MemoryRows[M]:
         return MemoryRows(table, self.data)
 
-    def emit(self, event: Event) -> None:
-        ensure_publishable(event)
-        self.events.append(event)
-
-    def earlier_result(self, request_id: str, method: str) -> str | None:
-        if not request_id or request_id not in self.idempotency:
-            return None
-        used_for, resource = self.idempotency[request_id]
-        if used_for != method:
-            raise InvalidArgument(
-                [FieldViolation("request_id", f"was already used for {used_for}")]
-            )
-        return resource
+    def _used(self, request_id: str) -> tuple[str, str] | None:
+        return self.idempotency.get(request_id)
 
     def remember_result(self, request_id: str, method: str, resource: str) -> None:
         if request_id:

@@ -12,7 +12,8 @@ from typing import Protocol
 
 from google.protobuf.message import Message
 
-from yrd_alliance.kernel.events import Event, build_event
+from yrd_alliance.kernel.errors import FieldViolation, InvalidArgument
+from yrd_alliance.kernel.events import Event, build_event, ensure_publishable
 from yrd_alliance.kernel.paging import PageTokens
 from yrd_alliance.kernel.tables import M, Rows, Table, Where
 
@@ -33,6 +34,32 @@ class UnitOfWork(Reader, Protocol):
         ...
 
     def remember_result(self, request_id: str, method: str, resource: str) -> None: ...
+
+
+class EmittingUnit:
+    """What every adapter's unit of work does the same way: collects the emitted events (each
+    checked to fit the streams) and answers a reused request_id. An adapter supplies
+    `_used(request_id)`: the (method, resource) it was used for, or None."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def emit(self, event: Event) -> None:
+        ensure_publishable(event)
+        self.events.append(event)
+
+    def _used(self, request_id: str) -> tuple[str, str] | None:
+        raise NotImplementedError
+
+    def earlier_result(self, request_id: str, method: str) -> str | None:
+        """The resource a create with this request_id made before, if any; a request_id used
+        for another method is INVALID_ARGUMENT."""
+        used = self._used(request_id) if request_id else None
+        if used is None:
+            return None
+        if used[0] != method:
+            raise InvalidArgument([FieldViolation("request_id", f"was already used for {used[0]}")])
+        return used[1]
 
 
 class Storage(Reader, Protocol):

@@ -11,44 +11,30 @@ from dataclasses import dataclass
 
 from yrd_alliance.kernel import outbox
 from yrd_alliance.kernel.db import Database
-from yrd_alliance.kernel.errors import FieldViolation, InvalidArgument
-from yrd_alliance.kernel.events import Event, ensure_publishable
 from yrd_alliance.kernel.outbox import OutboxRelay
+from yrd_alliance.kernel.ports import EmittingUnit
 from yrd_alliance.kernel.sqlite_tables import SqliteRows
 from yrd_alliance.kernel.tables import M, Table
 
 
-class UnitOfWork:
+class UnitOfWork(EmittingUnit):
     def __init__(self, tx: sqlite3.Connection) -> None:
+        super().__init__()
         self.tx = tx
-        self.events: list[Event] = []
 
     def rows(self, table: Table[M]) -> SqliteRows[M]:
         return SqliteRows(table, self.tx)
-
-    def emit(self, event: Event) -> None:
-        ensure_publishable(event)
-        self.events.append(event)
 
     def write_events(self) -> None:
         """Appends the emitted events to the outbox, inside this unit's transaction."""
         for event in self.events:
             outbox.append(self.tx, event)
 
-    def earlier_result(self, request_id: str, method: str) -> str | None:
-        """The resource a create with this request_id made before, if any."""
-        if not request_id:
-            return None
+    def _used(self, request_id: str) -> tuple[str, str] | None:
         row = self.tx.execute(
             "SELECT method, resource FROM idempotency_keys WHERE request_id = ?", (request_id,)
         ).fetchone()
-        if row is None:
-            return None
-        if row["method"] != method:
-            raise InvalidArgument(
-                [FieldViolation("request_id", f"was already used for {row['method']}")]
-            )
-        return str(row["resource"])
+        return None if row is None else (row["method"], str(row["resource"]))
 
     def remember_result(self, request_id: str, method: str, resource: str) -> None:
         if request_id:
