@@ -9,11 +9,10 @@ from alliance.pairing.v1 import events_pb2 as ev
 from alliance.pairing.v1 import pairing_pb2 as pb
 from alliance.type.v1 import types_pb2
 
-from yrd_alliance.kernel import validation as check
 from yrd_alliance.kernel.auth import Principal
 from yrd_alliance.kernel.clock import to_timestamp, utcnow
 from yrd_alliance.kernel.errors import FailedPrecondition, PermissionDenied, Violations
-from yrd_alliance.kernel.members import CARRIER, STARTUP
+from yrd_alliance.kernel.members import STARTUP
 from yrd_alliance.kernel.names import REGION, new_id
 from yrd_alliance.kernel.ports import UnitOfWork
 from yrd_alliance.kernel.resources import stamp
@@ -116,9 +115,9 @@ class Checkups(UseCases):
     def list_checkups(self, request: pb.ListCheckupsRequest, who: Principal) -> bytes:
         v = Violations()
         REGION.parse(v, "parent", request.parent)
-        CARRIER.parse_if_given(v, "carrier", request.carrier)
-        LAWYER.parse_if_given(v, "lawyer", request.lawyer)
-        check.enum(v, "state", request.state, pb.CheckupState.DESCRIPTOR, required=False)
+        rules.check_pair_filters(
+            v, request.carrier, request.lawyer, request.state, pb.CheckupState.DESCRIPTOR
+        )
         v.raise_if_any()
         carrier, lawyer = who.scope(request.carrier, request.lawyer)
         query = CHECKUPS.where(carrier=carrier, lawyer=lawyer, state=request.state)

@@ -7,19 +7,17 @@ from __future__ import annotations
 from alliance.pairing.v1 import events_pb2 as ev
 from alliance.pairing.v1 import pairing_pb2 as pb
 
-from yrd_alliance.kernel import validation as check
 from yrd_alliance.kernel.auth import Principal
 from yrd_alliance.kernel.clock import to_timestamp, utcnow
 from yrd_alliance.kernel.errors import EtagMismatch, FailedPrecondition, NotFound, Violations
 from yrd_alliance.kernel.events import check_fits
-from yrd_alliance.kernel.members import CARRIER
 from yrd_alliance.kernel.names import REGION, new_id
 from yrd_alliance.kernel.ports import Reader, UnitOfWork
 from yrd_alliance.kernel.resources import stamp
 from yrd_alliance.kernel.updates import check_etag
 from yrd_alliance.kernel.use_cases import UseCases
 from yrd_alliance.pairing import plans, rules
-from yrd_alliance.pairing.rules import LAWYER, ROUND, SERVICE
+from yrd_alliance.pairing.rules import ROUND, SERVICE
 from yrd_alliance.pairing.store import ASSIGNMENTS, ROUNDS
 
 
@@ -150,9 +148,9 @@ class Rounds(UseCases):
             REGION.parse(v, "parent", request.parent.removesuffix("/rounds/-"))
         else:
             ROUND.parse(v, "parent", request.parent)
-        CARRIER.parse_if_given(v, "carrier", request.carrier)
-        LAWYER.parse_if_given(v, "lawyer", request.lawyer)
-        check.enum(v, "state", request.state, pb.AssignmentState.DESCRIPTOR, required=False)
+        rules.check_pair_filters(
+            v, request.carrier, request.lawyer, request.state, pb.AssignmentState.DESCRIPTOR
+        )
         v.raise_if_any()
         carrier, lawyer = who.scope(request.carrier, request.lawyer)
         query = ASSIGNMENTS.where(

@@ -6,6 +6,7 @@ import re
 
 from alliance.pairing.v1 import pairing_pb2 as pb
 from alliance.type.v1 import types_pb2
+from google.protobuf.descriptor import EnumDescriptor
 
 from yrd_alliance.kernel import validation as check
 from yrd_alliance.kernel.errors import FailedPrecondition, Violations
@@ -114,6 +115,15 @@ def check_round(v: Violations, round_: pb.Round, prefix: str = "round") -> None:
         LAWYER.parse(v, f"{prefix}.lawyers[{i}]", name)
     if len(set(round_.lawyers)) != len(round_.lawyers):
         v.add(f"{prefix}.lawyers", "must not list a lawyer twice")
+
+
+def check_pair_filters(
+    v: Violations, carrier: str, lawyer: str, state: int, states: EnumDescriptor
+) -> None:
+    """A list's optional filters: a carrier, a lawyer and a state of `states`."""
+    CARRIER.parse_if_given(v, "carrier", carrier)
+    LAWYER.parse_if_given(v, "lawyer", lawyer)
+    check.enum(v, "state", state, states, required=False)
 
 
 def check_findings(v: Violations, findings: list[pb.Finding], follow_up: str) -> None:

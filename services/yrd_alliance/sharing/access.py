@@ -20,6 +20,14 @@ def authorize_for(
     raise PermissionDenied(f"only {carrier} itself or an operator of {region} may do this")
 
 
+def authorize_home_carrier(who: Principal, region: str, carrier: str, instead: str) -> None:
+    """A carrier of this region, acting itself or through this region's operator; for a carrier
+    of another region, `instead` says where to go."""
+    if carrier.split("/")[1] != region:
+        raise FailedPrecondition(f"{carrier} belongs to another region; {instead}")
+    authorize_for(who, region, carrier)
+
+
 def ensure_active_carrier(reader: Reader, carrier: str) -> None:
     known = reader.rows(CARRIERS).columns(CARRIERS.where(name=carrier))
     if not known:

@@ -19,7 +19,11 @@ from yrd_alliance.kernel.resources import stamp
 from yrd_alliance.kernel.updates import check_etag
 from yrd_alliance.kernel.use_cases import UseCases
 from yrd_alliance.sharing import rules
-from yrd_alliance.sharing.access import authorize_for, ensure_active_carrier
+from yrd_alliance.sharing.access import (
+    authorize_for,
+    authorize_home_carrier,
+    ensure_active_carrier,
+)
 from yrd_alliance.sharing.rules import REQUEST, SERVICE
 from yrd_alliance.sharing.store import REQUESTS, RESOURCES
 
@@ -42,11 +46,7 @@ class Requests(UseCases):
             request.parent, request.request_id, lambda v: rules.check_request(v, request.request)
         )
         wanted = request.request
-        if wanted.requester.split("/")[1] != self.region:
-            raise FailedPrecondition(
-                f"{wanted.requester} belongs to another region; ask from there"
-            )
-        authorize_for(who, self.region, wanted.requester)
+        authorize_home_carrier(who, self.region, wanted.requester, "ask from there")
 
         def ask(uow: UnitOfWork) -> pb.Request:
             ensure_active_carrier(uow, wanted.requester)

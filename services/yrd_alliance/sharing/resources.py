@@ -18,7 +18,11 @@ from yrd_alliance.kernel.ports import Ports, UnitOfWork
 from yrd_alliance.kernel.updates import check_etag, mask_paths
 from yrd_alliance.kernel.use_cases import UseCases
 from yrd_alliance.sharing import rules, search
-from yrd_alliance.sharing.access import authorize_for, ensure_active_carrier
+from yrd_alliance.sharing.access import (
+    authorize_for,
+    authorize_home_carrier,
+    ensure_active_carrier,
+)
 from yrd_alliance.sharing.ledger import State
 from yrd_alliance.sharing.rules import RESOURCE, SERVICE
 from yrd_alliance.sharing.store import RESOURCES
@@ -65,11 +69,7 @@ class Resources(UseCases):
                 v.add("resource.state", "must be DRAFT or PUBLISHED on create")
 
         self.check_create(request.parent, request.request_id, check_resource)
-        if resource.owner.split("/")[1] != self.region:
-            raise FailedPrecondition(
-                f"{resource.owner} belongs to another region; its resources live there"
-            )
-        authorize_for(who, self.region, resource.owner)
+        authorize_home_carrier(who, self.region, resource.owner, "its resources live there")
 
         def share(uow: UnitOfWork) -> pb.Resource:
             ensure_active_carrier(uow, resource.owner)
