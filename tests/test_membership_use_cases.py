@@ -92,6 +92,9 @@ async def test_an_operator_registers_a_carrier_once_per_request_id(world: World)
     )
     error = await world.refused(world.membership.create_startup(reused, OPERATOR), InvalidArgument)
     assert "CreateCarrier" in error.violations[0].description  # type: ignore[attr-defined]
+    other_operator = Principal("op-2", Role.OPERATOR, region="sh")
+    theirs = await world.membership.create_carrier(request, other_operator)
+    assert theirs.name != first.name, "a request_id replays only for the caller that used it"
 
 
 @pytest.mark.parametrize(
@@ -187,8 +190,10 @@ async def test_suspension_and_leaving_follow_the_states(world: World) -> None:
     assert suspended.state == pb.CARRIER_STATE_SUSPENDED
     await world.refused(world.membership.suspend_carrier(suspend, OPERATOR), FailedPrecondition)
     startup = pb.CreateStartupRequest(parent=carrier.name, startup=pb.Startup(display_name="x"))
-    await world.refused(world.membership.create_startup(startup, own), FailedPrecondition)
-    left = await world.membership.leave_alliance(
+    error = await world.refused(world.membership.create_startup(startup, own), PermissionDenied)
+    assert "no longer an active member" in error.message, "a suspended carrier's token"
+    await world.refused(world.membership.create_startup(startup, OPERATOR), FailedPrecondition)
+    left = await world.membership.leave_alliance(  # a suspended carrier may still leave
         pb.LeaveAllianceRequest(name=carrier.name, reason="moved"), own
     )
     assert left.state == pb.CARRIER_STATE_LEFT
@@ -200,6 +205,9 @@ async def test_suspension_and_leaving_follow_the_states(world: World) -> None:
         carrier=pb.Carrier(name=carrier.name, city="苏州"), update_mask=FieldMask(paths=["city"])
     )
     await world.refused(world.membership.update_carrier(change, OPERATOR), FailedPrecondition)
+    await world.refused(world.membership.update_carrier(change, own), PermissionDenied)
+    again = pb.LeaveAllianceRequest(name=carrier.name, reason="again")
+    await world.refused(world.membership.leave_alliance(again, own), PermissionDenied)
     stored = world.store.rows(CARRIERS).require(carrier.name)
     assert (stored.message.state, stored.version) == (pb.CARRIER_STATE_LEFT, 3)
 

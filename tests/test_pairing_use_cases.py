@@ -222,3 +222,42 @@ async def test_a_checkup_is_booked_with_a_paired_lawyer_and_closed_by_that_lawye
     assert (stats.directory_carriers, stats.directory_startups) == (2, 2)
     assert [(c.key, c.count) for c in stats.findings_by_area] == [("LEGAL_AREA_CORPORATE", 1)]
     assert region.store.rows(LAWYERS).count(LAWYERS.where()) == 2
+
+
+async def test_a_lawyer_or_carrier_no_longer_active_cannot_act_with_its_token(
+    region: Region,
+) -> None:
+    carrier = region.carrier([1])
+    startup = region.startups_of(carrier)[0]
+    lawyer = await region.lawyer(1)
+    await region.published_round([carrier], lawyers=[lawyer.name])
+    book = pb.BookCheckupRequest(
+        parent="regions/sh", checkup=pb.Checkup(lawyer=lawyer.name, startup=startup)
+    )
+    checkup = await region.checkups.book_checkup(book, acting_for(carrier))
+    leave = pb.UpdateLawyerRequest(
+        lawyer=pb.Lawyer(name=lawyer.name, state=pb.LAWYER_STATE_LEFT),
+        update_mask=FieldMask(paths=["state"]),
+    )
+    await region.lawyers.update_lawyer(leave, SH)
+    outcome = pb.RecordCheckupOutcomeRequest(name=checkup.name)
+    error = await refused(
+        region.store,
+        region.checkups.record_outcome(outcome, lawyer_token(lawyer.name)),
+        PermissionDenied,
+    )
+    assert "LAWYER_STATE_LEFT" in error.message
+    firm = pb.UpdateLawyerRequest(
+        lawyer=pb.Lawyer(name=lawyer.name, firm="x"), update_mask=FieldMask(paths=["firm"])
+    )
+    await refused(
+        region.store,
+        region.lawyers.update_lawyer(firm, lawyer_token(lawyer.name)),
+        PermissionDenied,
+    )
+
+    suspended = mpb.Carrier(name=carrier, display_name="载体", state=mpb.CARRIER_STATE_SUSPENDED)
+    region.store.rows(DIRECTORY_CARRIERS).put(suspended, 2)  # as its event would
+    await refused(
+        region.store, region.checkups.book_checkup(book, acting_for(carrier)), PermissionDenied
+    )

@@ -318,3 +318,31 @@ async def test_a_request_whose_window_has_begun_expires_and_frees_its_units(
         alliance.hz.requests.create_request(too_late, acting_for(asked.requester)),
         FailedPrecondition,
     )
+
+
+async def test_a_suspended_carrier_token_cannot_act_but_its_operator_can(
+    alliance: Alliance,
+) -> None:
+    owner = alliance.carrier(alliance.sh)
+    lab = await alliance.resource(owner)
+    asked = await alliance.ask(alliance.carrier(alliance.hz), lab.name)
+    for region in (alliance.sh, alliance.hz):  # the owner's suspension, as its event would
+        suspended = mpb.Carrier(name=owner, state=mpb.CARRIER_STATE_SUSPENDED)
+        region.store.rows(CARRIERS).apply_if_newer(suspended, 2)
+    approve = pb.ApproveRequestRequest(name=asked.name)
+    await refused(
+        alliance.sh.store,
+        alliance.sh.decisions.approve(approve, acting_for(owner)),
+        PermissionDenied,
+    )
+    withdraw = pb.UpdateResourceRequest(
+        resource=pb.Resource(name=lab.name, state=pb.RESOURCE_STATE_WITHDRAWN),
+        update_mask=FieldMask(paths=["state"]),
+    )
+    await refused(
+        alliance.sh.store,
+        alliance.sh.resources.update_resource(withdraw, acting_for(owner)),
+        PermissionDenied,
+    )
+    withdrawn = await alliance.sh.resources.update_resource(withdraw, alliance.sh.operator)
+    assert withdrawn.state == pb.RESOURCE_STATE_WITHDRAWN

@@ -33,6 +33,11 @@ class Principal:
     carrier: str = ""  # carriers: their carrier's resource name
     lawyer: str = ""  # lawyers: their lawyer resource name
 
+    @property
+    def identity(self) -> str:
+        """Who this is, whatever token it came with: its subject and every claim of its role."""
+        return f"{self.role.value}|{self.subject}|{self.region}|{self.carrier}|{self.lawyer}"
+
     def is_operator_of(self, region: str) -> bool:
         return self.role is Role.OPERATOR and self.region == region
 

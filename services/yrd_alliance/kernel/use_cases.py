@@ -4,6 +4,7 @@ with its event."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -19,6 +20,13 @@ from yrd_alliance.kernel.tables import M, Stored, Table
 from yrd_alliance.kernel.updates import merge_update
 
 ALL_REGIONS = "regions/-"
+
+
+def idempotency_key(who: Principal, request_id: str) -> str:
+    """A request_id as the caller's own: replayed only for the principal that first used it."""
+    if not request_id:
+        return ""
+    return f"{request_id}#{hashlib.sha256(who.identity.encode()).hexdigest()[:16]}"
 
 
 class UseCases:
@@ -64,15 +72,18 @@ class UseCases:
 
     async def create(
         self,
+        who: Principal,
         request_id: str,
         method: str,
         table: Table[M],
         make: Callable[[UnitOfWork], M],
         event: tuple[str, Callable[[M], Message]] | None,
     ) -> M:
-        """Creates an entity once per request_id (a retried request gets what its first attempt
-        made): `make` builds it, named, in the unit of work; it is stored as version 1, stamped,
-        with its event (verb, payload of the entity) unless `event` is None."""
+        """Creates an entity once per request_id and caller (a retried request gets what its
+        first attempt made; another caller's same request_id is another request): `make` builds
+        it, named, in the unit of work; it is stored as version 1, stamped, with its event (verb,
+        payload of the entity) unless `event` is None."""
+        request_id = idempotency_key(who, request_id)
         async with self.storage.unit_of_work() as uow:
             earlier = uow.earlier_result(request_id, method)
             if earlier:

@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 from yrd_alliance.kernel import validation as check
 from yrd_alliance.kernel.auth import Principal
 from yrd_alliance.kernel.errors import FailedPrecondition, PermissionDenied, Violations
-from yrd_alliance.kernel.members import CARRIER, STARTUP
+from yrd_alliance.kernel.members import CARRIER, STARTUP, ensure_may_act, is_active
 from yrd_alliance.kernel.names import new_id
 from yrd_alliance.kernel.paging import page_size
 from yrd_alliance.kernel.ports import UnitOfWork
@@ -44,7 +44,7 @@ class Membership(UseCases):
 
         registered = ("registered", lambda c: ev.CarrierRegistered(carrier=c))
         return await self.create(
-            request.request_id, "CreateCarrier", CARRIERS, register, registered
+            who, request.request_id, "CreateCarrier", CARRIERS, register, registered
         )
 
     def get_carrier(self, request: pb.GetCarrierRequest, who: Principal) -> pb.Carrier:
@@ -78,7 +78,7 @@ class Membership(UseCases):
         async with self.storage.unit_of_work() as uow:
             found = self._for_write(uow.rows(CARRIERS), request.carrier.name)
             current = found.message
-            self._authorize_carrier_change(who, current.name, paths)
+            self._authorize_carrier_change(who, current, paths)
             rules.ensure_can_change(current)
             check_etag(request.carrier.etag, current.etag, "carrier.etag")
             return self.update(
@@ -134,6 +134,8 @@ class Membership(UseCases):
                 who.is_operator_of(self.region) or (carrier_may_ask and who.acts_for(current.name))
             ):
                 raise PermissionDenied(f"you may not mark {current.name} as {verb}")
+            # a suspended carrier may still leave; a carrier that left does nothing more
+            ensure_may_act(who, current.name, current.state != pb.CARRIER_STATE_LEFT)
             check_etag(request.etag, current.etag, "etag")
             if current.state not in allowed_from:
                 state = pb.CarrierState.Name(current.state)
@@ -161,7 +163,7 @@ class Membership(UseCases):
 
         def register(uow: UnitOfWork) -> pb.Startup:
             carrier = self._for_write(uow.rows(CARRIERS), request.parent).message
-            self._authorize_for_carrier(who, carrier.name)
+            self._authorize_for_carrier(who, carrier)
             rules.ensure_active(carrier)
             startup = pb.Startup()
             startup.CopyFrom(request.startup)
@@ -170,7 +172,7 @@ class Membership(UseCases):
 
         registered = ("registered", lambda s: ev.StartupRegistered(startup=s))
         return await self.create(
-            request.request_id, "CreateStartup", STARTUPS, register, registered
+            who, request.request_id, "CreateStartup", STARTUPS, register, registered
         )
 
     def get_startup(self, request: pb.GetStartupRequest, who: Principal) -> pb.Startup:
@@ -202,7 +204,7 @@ class Membership(UseCases):
             found = self._for_write(uow.rows(STARTUPS), request.startup.name)
             current = found.message
             carrier = uow.rows(CARRIERS).require(CARRIER.format(**ids)).message
-            self._authorize_for_carrier(who, carrier.name)
+            self._authorize_for_carrier(who, carrier)
             rules.ensure_active(carrier)
             check_etag(request.startup.etag, current.etag, "startup.etag")
             return self.update(
@@ -222,16 +224,17 @@ class Membership(UseCases):
         self.ensure_home(name.split("/")[1])
         return rows.require(name)
 
-    def _authorize_for_carrier(self, who: Principal, carrier_name: str) -> None:
-        if not (who.is_operator_of(self.region) or who.acts_for(carrier_name)):
+    def _authorize_for_carrier(self, who: Principal, carrier: pb.Carrier) -> None:
+        if not (who.is_operator_of(self.region) or who.acts_for(carrier.name)):
             raise PermissionDenied(
-                f"only {carrier_name} itself or an operator of region {self.region} may do this"
+                f"only {carrier.name} itself or an operator of region {self.region} may do this"
             )
+        ensure_may_act(who, carrier.name, is_active(carrier))
 
     def _authorize_carrier_change(
-        self, who: Principal, carrier_name: str, paths: list[str]
+        self, who: Principal, carrier: pb.Carrier, paths: list[str]
     ) -> None:
-        self._authorize_for_carrier(who, carrier_name)
+        self._authorize_for_carrier(who, carrier)
         if not who.is_operator_of(self.region):
             operator_only = sorted(rules.CARRIER_OPERATOR_ONLY.intersection(paths))
             if operator_only:

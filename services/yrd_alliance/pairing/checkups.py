@@ -12,7 +12,7 @@ from alliance.type.v1 import types_pb2
 from yrd_alliance.kernel.auth import Principal
 from yrd_alliance.kernel.clock import to_timestamp, utcnow
 from yrd_alliance.kernel.errors import FailedPrecondition, PermissionDenied, Violations
-from yrd_alliance.kernel.members import STARTUP
+from yrd_alliance.kernel.members import STARTUP, ensure_may_act
 from yrd_alliance.kernel.names import REGION, new_id
 from yrd_alliance.kernel.ports import UnitOfWork
 from yrd_alliance.kernel.resources import stamp
@@ -51,6 +51,8 @@ class Checkups(UseCases):
             carrier = known[0]["carrier"]
             if not (who.is_operator_of(self.region) or who.acts_for(carrier)):
                 raise PermissionDenied(f"only {carrier} or an operator of {self.region} may book")
+            standing = uow.rows(DIRECTORY_CARRIERS).columns(DIRECTORY_CARRIERS.where(name=carrier))
+            ensure_may_act(who, carrier, bool(standing[0]["active"]) if standing else None)
             lawyer = uow.rows(LAWYERS).require(lawyer_name).message
             if startup in lawyer.conflicts or carrier in lawyer.conflicts:
                 raise FailedPrecondition(
@@ -79,7 +81,7 @@ class Checkups(UseCases):
             return checkup
 
         booked = ("booked", lambda c: ev.CheckupBooked(checkup=c))
-        return await self.create(request.request_id, "BookCheckup", CHECKUPS, book, booked)
+        return await self.create(who, request.request_id, "BookCheckup", CHECKUPS, book, booked)
 
     async def record_outcome(
         self, request: pb.RecordCheckupOutcomeRequest, who: Principal
@@ -95,6 +97,7 @@ class Checkups(UseCases):
             checkup, version = found.message, found.version
             if not who.is_lawyer(checkup.lawyer):
                 raise PermissionDenied(f"only {checkup.lawyer} records this check-up's outcome")
+            rules.ensure_lawyer_may_act(who, uow.rows(LAWYERS).find(checkup.lawyer), checkup.lawyer)
             check_etag(request.etag, checkup.etag, "etag")
             if checkup.state != pb.CHECKUP_STATE_BOOKED:
                 raise FailedPrecondition(f"{checkup.name} already has its outcome recorded")

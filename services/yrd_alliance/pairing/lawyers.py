@@ -34,7 +34,9 @@ class Lawyers(UseCases):
             return lawyer
 
         registered = ("registered", lambda x: ev.LawyerRegistered(lawyer=x))
-        return await self.create(request.request_id, "CreateLawyer", LAWYERS, register, registered)
+        return await self.create(
+            who, request.request_id, "CreateLawyer", LAWYERS, register, registered
+        )
 
     def get_lawyer(self, request: pb.GetLawyerRequest, who: Principal) -> pb.Lawyer:
         return self.get(LAWYERS, LAWYER, request.name)
@@ -67,6 +69,7 @@ class Lawyers(UseCases):
                     raise PermissionDenied(
                         f"only {current.name} itself or an operator of {self.region} may do this"
                     )
+                rules.ensure_lawyer_may_act(who, found, current.name)
                 operator_only = sorted(rules.LAWYER_OPERATOR_ONLY.intersection(paths))
                 if operator_only:
                     raise PermissionDenied(

@@ -43,7 +43,7 @@ class Rounds(UseCases):
             return round_
 
         # a draft is this region's alone: no event until it is published
-        return await self.create(request.request_id, "CreateRound", ROUNDS, draft, None)
+        return await self.create(who, request.request_id, "CreateRound", ROUNDS, draft, None)
 
     def get_round(self, request: pb.GetRoundRequest, who: Principal) -> pb.Round:
         return self._round(self.storage, request.name)[0]

@@ -9,9 +9,11 @@ from alliance.type.v1 import types_pb2
 from google.protobuf.descriptor import EnumDescriptor
 
 from yrd_alliance.kernel import validation as check
-from yrd_alliance.kernel.errors import FailedPrecondition, Violations
+from yrd_alliance.kernel.auth import Principal
+from yrd_alliance.kernel.errors import FailedPrecondition, PermissionDenied, Violations
 from yrd_alliance.kernel.members import CARRIER, STARTUP
 from yrd_alliance.kernel.names import NamePattern
+from yrd_alliance.kernel.tables import Stored
 
 SERVICE = "pairing"  # the event source and subject segment
 
@@ -115,6 +117,15 @@ def check_round(v: Violations, round_: pb.Round, prefix: str = "round") -> None:
         LAWYER.parse(v, f"{prefix}.lawyers[{i}]", name)
     if len(set(round_.lawyers)) != len(round_.lawyers):
         v.add(f"{prefix}.lawyers", "must not list a lawyer twice")
+
+
+def ensure_lawyer_may_act(who: Principal, lawyer: Stored[pb.Lawyer] | None, name: str) -> None:
+    """A lawyer's own token writes only while the lawyer is ACTIVE (not on leave, not left)."""
+    if not who.is_lawyer(name):
+        return
+    if lawyer is None or lawyer.message.state != pb.LAWYER_STATE_ACTIVE:
+        state = "unknown" if lawyer is None else pb.LawyerState.Name(lawyer.message.state)
+        raise PermissionDenied(f"{name} is {state}; its token cannot act")
 
 
 def check_pair_filters(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from yrd_alliance.kernel.auth import Principal, Role
 from yrd_alliance.kernel.errors import FailedPrecondition, PermissionDenied
+from yrd_alliance.kernel.members import ensure_may_act
 from yrd_alliance.kernel.ports import Reader
 from yrd_alliance.sharing.store import CARRIERS
 
@@ -20,12 +21,21 @@ def authorize_for(
     raise PermissionDenied(f"only {carrier} itself or an operator of {region} may do this")
 
 
-def authorize_home_carrier(who: Principal, region: str, carrier: str, instead: str) -> None:
-    """A carrier of this region, acting itself or through this region's operator; for a carrier
-    of another region, `instead` says where to go."""
+def authorize_write(who: Principal, region: str, carrier: str, reader: Reader) -> None:
+    """The carrier itself, while it is an active member here, or an operator of this region."""
+    authorize_for(who, region, carrier)
+    known = reader.rows(CARRIERS).columns(CARRIERS.where(name=carrier))
+    ensure_may_act(who, carrier, bool(known[0]["active"]) if known else None)
+
+
+def authorize_home_carrier(
+    who: Principal, region: str, carrier: str, instead: str, reader: Reader
+) -> None:
+    """authorize_write for a carrier of this region; for one of another region, `instead` says
+    where to go."""
     if carrier.split("/")[1] != region:
         raise FailedPrecondition(f"{carrier} belongs to another region; {instead}")
-    authorize_for(who, region, carrier)
+    authorize_write(who, region, carrier, reader)
 
 
 def ensure_active_carrier(reader: Reader, carrier: str) -> None:

@@ -11,7 +11,7 @@ from yrd_alliance.kernel.errors import FailedPrecondition, NotFound, Violations
 from yrd_alliance.kernel.members import CARRIER
 from yrd_alliance.kernel.ports import Ports
 from yrd_alliance.kernel.use_cases import UseCases
-from yrd_alliance.sharing.access import authorize_for
+from yrd_alliance.sharing.access import authorize_for, authorize_write
 from yrd_alliance.sharing.capacity import Capacity
 from yrd_alliance.sharing.ledger import LedgerError
 from yrd_alliance.sharing.rules import REQUEST, RESOURCE, SERVICE
@@ -63,7 +63,7 @@ class Decisions(UseCases):
                 )
             resource = uow.rows(RESOURCES).require(booking.message.resource).message
             self.ensure_home(resource.name.split("/")[1])
-            authorize_for(who, self.region, resource.owner)
+            authorize_write(who, self.region, resource.owner, uow)
             ledger = self._capacity.ledger(uow, resource)
             try:
                 if action == "approve":

@@ -20,8 +20,8 @@ from yrd_alliance.kernel.updates import check_etag
 from yrd_alliance.kernel.use_cases import UseCases
 from yrd_alliance.sharing import rules
 from yrd_alliance.sharing.access import (
-    authorize_for,
     authorize_home_carrier,
+    authorize_write,
     ensure_active_carrier,
 )
 from yrd_alliance.sharing.rules import REQUEST, SERVICE
@@ -46,7 +46,7 @@ class Requests(UseCases):
             request.parent, request.request_id, lambda v: rules.check_request(v, request.request)
         )
         wanted = request.request
-        authorize_home_carrier(who, self.region, wanted.requester, "ask from there")
+        authorize_home_carrier(who, self.region, wanted.requester, "ask from there", self.storage)
 
         def ask(uow: UnitOfWork) -> pb.Request:
             ensure_active_carrier(uow, wanted.requester)
@@ -70,7 +70,7 @@ class Requests(UseCases):
             return created
 
         made = ("created", lambda r: ev.RequestCreated(request=r))
-        return await self.create(request.request_id, "CreateRequest", REQUESTS, ask, made)
+        return await self.create(who, request.request_id, "CreateRequest", REQUESTS, ask, made)
 
     def get_request(self, request: pb.GetRequestRequest, who: Principal) -> pb.Request:
         found = self.get(REQUESTS, REQUEST, request.name)
@@ -97,7 +97,7 @@ class Requests(UseCases):
         async with self.storage.unit_of_work() as uow:
             found = uow.rows(REQUESTS).require(request.name)
             current, version = found.message, found.version
-            authorize_for(who, self.region, current.requester)
+            authorize_write(who, self.region, current.requester, uow)
             check_etag(request.etag, current.etag, "etag")
             if current.state not in CANCELLABLE:
                 raise FailedPrecondition(

@@ -19,8 +19,8 @@ from yrd_alliance.kernel.updates import check_etag, mask_paths
 from yrd_alliance.kernel.use_cases import UseCases
 from yrd_alliance.sharing import rules, search
 from yrd_alliance.sharing.access import (
-    authorize_for,
     authorize_home_carrier,
+    authorize_write,
     ensure_active_carrier,
 )
 from yrd_alliance.sharing.ledger import State
@@ -69,7 +69,9 @@ class Resources(UseCases):
                 v.add("resource.state", "must be DRAFT or PUBLISHED on create")
 
         self.check_create(request.parent, request.request_id, check_resource)
-        authorize_home_carrier(who, self.region, resource.owner, "its resources live there")
+        authorize_home_carrier(
+            who, self.region, resource.owner, "its resources live there", self.storage
+        )
 
         def share(uow: UnitOfWork) -> pb.Resource:
             ensure_active_carrier(uow, resource.owner)
@@ -77,7 +79,9 @@ class Resources(UseCases):
             return resource
 
         created = ("created", lambda r: ev.ResourceCreated(resource=r))
-        return await self.create(request.request_id, "CreateResource", RESOURCES, share, created)
+        return await self.create(
+            who, request.request_id, "CreateResource", RESOURCES, share, created
+        )
 
     def get_resource(self, request: pb.GetResourceRequest, who: Principal) -> pb.Resource:
         return self.get(RESOURCES, RESOURCE, request.name)
@@ -104,7 +108,7 @@ class Resources(UseCases):
         async with self.storage.unit_of_work() as uow:
             found = uow.rows(RESOURCES).require(request.resource.name)
             current = found.message
-            authorize_for(who, self.region, current.owner)
+            authorize_write(who, self.region, current.owner, uow)
             check_etag(request.resource.etag, current.etag, "resource.etag")
             target = request.resource.state
             if "state" in paths and target != current.state:
