@@ -8,8 +8,9 @@ import grpc
 import pytest
 from alliance.membership.v1 import membership_pb2 as pb
 from google.protobuf.field_mask_pb2 import FieldMask
+from yrd_alliance.kernel.auth import Role, issue_token
 
-from tests.conftest import Membership, sample_carrier
+from tests.conftest import JWT_SECRET, Membership, auth, sample_carrier
 from tests.helpers import expect_error, expect_invalid
 
 UNKNOWN_CARRIER_ID = "01J0000000000000000000000Z"
@@ -97,6 +98,40 @@ async def test_repeated_request_id_returns_the_first_result_and_writes_once(
     assert first == second
     assert membership.row_counts()["carriers"] == 1
     assert membership.row_counts()["outbox"] == 1
+
+
+async def test_another_callers_request_id_is_another_request(membership: Membership) -> None:
+    request = pb.CreateCarrierRequest(
+        parent=f"regions/{membership.region}",
+        carrier=sample_carrier(),
+        request_id=str(uuid.uuid4()),
+    )
+    first = await membership.stub.CreateCarrier(request, metadata=membership.op)
+    colleague = issue_token(
+        JWT_SECRET, subject="another-op", role=Role.OPERATOR, region=membership.region
+    )
+    theirs = await membership.stub.CreateCarrier(request, metadata=auth(colleague))
+    assert theirs.name != first.name, "the first caller's result is not handed to another"
+    assert membership.row_counts()["carriers"] == 2
+
+
+async def test_a_suspended_carriers_token_cannot_write(membership: Membership) -> None:
+    carrier = await membership.create_carrier()
+    suspend = pb.SuspendCarrierRequest(name=carrier.name, reason="dues unpaid")
+    await membership.stub.SuspendCarrier(suspend, metadata=membership.op)
+    own = auth(issue_token(JWT_SECRET, subject="c", role=Role.CARRIER, carrier=carrier.name))
+    before = membership.row_counts()
+    startup = pb.CreateStartupRequest(parent=carrier.name, startup=pb.Startup(display_name="A"))
+    await expect_error(
+        membership.stub.CreateStartup(startup, metadata=own), grpc.StatusCode.PERMISSION_DENIED
+    )
+    change = pb.UpdateCarrierRequest(
+        carrier=pb.Carrier(name=carrier.name, city="苏州"), update_mask=FieldMask(paths=["city"])
+    )
+    await expect_error(
+        membership.stub.UpdateCarrier(change, metadata=own), grpc.StatusCode.PERMISSION_DENIED
+    )
+    assert membership.row_counts() == before, "nothing written"
 
 
 async def test_request_id_reused_for_another_method_is_rejected(membership: Membership) -> None:
