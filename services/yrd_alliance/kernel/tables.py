@@ -2,9 +2,8 @@
 
 A row is an entity as its protobuf bytes, a version, and the columns that filters and paging
 need, each computed from the message. A service declares a `Table` (its name, message type and
-columns); `SqliteRows` stores it in the service's database and `MemoryRows` (kernel.memory)
-keeps it in a dict for use-case tests, both behind the `Rows` port (kernel.sqlite_tables,
-kernel.memory):
+columns); behind the `Rows` port, `SqliteRows` (kernel.sqlite_tables) stores it in the
+service's database and `MemoryRows` (kernel.memory) in a dict, for use-case tests:
 
     CARRIERS = Table("carriers", pb.Carrier, "carrier", {"region": region_of, "level": ...})
     uow.rows(CARRIERS).require(name)          # Stored(message, version) or NOT_FOUND
