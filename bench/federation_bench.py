@@ -32,14 +32,13 @@ from nats.js.api import DeliverPolicy
 from yrd_alliance.cli.local import local_tls
 from yrd_alliance.deployment.procs import ManagedProcess, region_nats
 from yrd_alliance.deployment.topology import free_base_port, local_topology
-from yrd_alliance.kernel.auth import Role, issue_token
+from yrd_alliance.kernel.auth import Role
 from yrd_alliance.kernel.nats_link import tls_context
 from yrd_alliance.kernel.streams import all_stream_name, events_stream_name
 
-from bench.harness import quantile, service_process
+from bench.harness import bearer, quantile, service_process
 from tests.tcp_proxy import ProxyProcess
 
-SECRET = "bench-secret-" + "f" * 32
 REGIONS = ["sh", "hz", "zjg"]
 # Both paths look for the arrival this often, so neither probe loads the machine more.
 POLL_S = 0.0002
@@ -77,7 +76,6 @@ async def run(samples: int, backlog: int) -> list[str]:
                 work=work,
                 region=name,
                 nats_url=f"nats://127.0.0.1:{topology.region(name).client_port}",
-                jwt_secret=SECRET,
                 federation=",".join(REGIONS),
                 nats_ca_file=str(tls_dir / "ca.pem"),
             )
@@ -163,13 +161,8 @@ async def _raw_latency(servers: Servers, samples: int) -> list[float]:
 
 async def _service_latency(targets: dict[str, str], samples: int) -> dict[str, tuple[float, float]]:
     """Per carrier created in sh: the wall-clock times its create returned and hz found it."""
-    sh_md = (
-        (
-            "authorization",
-            f"Bearer {issue_token(SECRET, subject='b', role=Role.OPERATOR, region='sh')}",
-        ),
-    )
-    hz_md = (("authorization", f"Bearer {issue_token(SECRET, subject='b', role=Role.PARTNER)}"),)
+    sh_md = bearer(Role.OPERATOR, region="sh")
+    hz_md = bearer(Role.PARTNER)
     carrier = pb.Carrier(display_name="上海市科技创业中心", level=1, kind=1, city="上海")
     times = {}
     async with (

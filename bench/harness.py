@@ -4,15 +4,30 @@ with its baseline in alternating rounds, starting processes, and the README's ta
 from __future__ import annotations
 
 import asyncio
+import atexit
+import shutil
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+from yrd_alliance.deployment.issuer import Issuer
 from yrd_alliance.deployment.procs import ManagedProcess, ServiceProcess, free_port
+from yrd_alliance.kernel.auth import Role
 
 IN_FLIGHT = 16
+# The benchmarks' token issuer: its key signs their tokens, the services get its JWKS.
+ISSUER = Issuer.load_or_create(Path(tempfile.mkdtemp(prefix="bench-issuer-")))
+atexit.register(shutil.rmtree, ISSUER.folder, ignore_errors=True)
+SIGNING_KEY = ISSUER.key()
+JWKS = ISSUER.jwks_path
+
+
+def bearer(role: Role, **claims: str) -> tuple[tuple[str, str], ...]:
+    """Call metadata with a token of that role, valid for an hour."""
+    return (("authorization", f"Bearer {ISSUER.sign(subject='bench', role=role, **claims)}"),)
 
 
 @dataclass
@@ -78,7 +93,6 @@ def service_process(
     work: Path,
     region: str,
     nats_url: str,
-    jwt_secret: str,
     db: Path | None = None,
     **settings: str,
 ) -> ServiceProcess:
@@ -92,7 +106,7 @@ def service_process(
             "region": region,
             "db_path": db or work / f"{service}-{label}.db",
             "nats_url": nats_url,
-            "jwt_secret": jwt_secret,
+            "jwks_file": JWKS,
             "log_level": "WARNING",
             **settings,
         },
@@ -107,7 +121,6 @@ def with_and_without_cache(
     work: Path,
     region: str,
     nats_url: str,
-    jwt_secret: str,
     shared_db: bool,
 ) -> dict[str, ServiceProcess]:
     """Starts the service twice, "cached" (its read cache on) and "uncached" (off), on one
@@ -120,7 +133,6 @@ def with_and_without_cache(
             work=work,
             region=region,
             nats_url=nats_url,
-            jwt_secret=jwt_secret,
             db=work / f"{service}.db" if shared_db else None,
             read_cache_mb=cache_mb,
         )

@@ -25,13 +25,20 @@ import nats
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from yrd_alliance.deployment.procs import ManagedProcess, NatsServer, free_port
-from yrd_alliance.kernel.auth import Role, issue_token
+from yrd_alliance.kernel.auth import Role
 from yrd_alliance.kernel.streams import events_stream_name
 
 from bench.baselines import ECHO_METHOD, NAIVE_METHOD
-from bench.harness import IN_FLIGHT, paired, quantile, row, start, wait_tcp, with_and_without_cache
-
-SECRET = "bench-secret-" + "b" * 32
+from bench.harness import (
+    IN_FLIGHT,
+    bearer,
+    paired,
+    quantile,
+    row,
+    start,
+    wait_tcp,
+    with_and_without_cache,
+)
 
 
 async def run(seconds: float, rounds: int) -> list[str]:
@@ -69,7 +76,6 @@ async def run(seconds: float, rounds: int) -> list[str]:
             work=work,
             region=region,
             nats_url=nats_server.url,
-            jwt_secret=SECRET,
             shared_db=False,
         )
         services = {label: process.port for label, process in started.items()}
@@ -90,12 +96,7 @@ async def _measure(
     seconds: float,
     rounds: int,
 ) -> list[str]:
-    md = (
-        (
-            "authorization",
-            f"Bearer {issue_token(SECRET, subject='bench', role=Role.OPERATOR, region=region)}",
-        ),
-    )
+    md = bearer(Role.OPERATOR, region=region)
     sample = pb.Carrier(
         display_name="上海市科技创业中心",
         level=1,

@@ -29,7 +29,7 @@ from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as pb_grpc
 from yrd_alliance.deployment.procs import ManagedProcess, NatsServer, free_port, region_nats
 from yrd_alliance.deployment.topology import free_base_port, local_topology
-from yrd_alliance.kernel.auth import Role, issue_token
+from yrd_alliance.kernel.auth import Role
 from yrd_alliance.kernel.clock import to_timestamp, utcnow
 from yrd_alliance.kernel.db import Database
 from yrd_alliance.kernel.names import new_id
@@ -39,6 +39,7 @@ from yrd_alliance.sharing import store
 
 from bench.baselines import ECHO_METHOD
 from bench.harness import (
+    bearer,
     paired,
     quantile,
     row,
@@ -49,7 +50,6 @@ from bench.harness import (
 )
 from tests.helpers import eventually
 
-SECRET = "bench-secret-" + "s" * 32
 RESOURCES = 50_000
 STEMS = ("检测实验室", "路演厅", "共享工位", "创业导师辅导", "天使投资对接会", "申报辅导", "实训营")
 CHAINS = ("冶金新材料", "生物医药", "高端纺织", "智能装备", "新能源", "集成电路", "数字经济")
@@ -81,10 +81,6 @@ def fill(path: Path, region: str, count: int) -> None:
     db.close()
 
 
-def _auth(role: Role, **claims: str) -> tuple[tuple[str, str], ...]:
-    return (("authorization", f"Bearer {issue_token(SECRET, subject='b', role=role, **claims)}"),)
-
-
 async def search_figures(seconds: float, rounds: int) -> list[str]:
     work = Path(tempfile.mkdtemp(prefix="alliance-sharing-bench-"))
     region = "sh"
@@ -106,11 +102,10 @@ async def search_figures(seconds: float, rounds: int) -> list[str]:
             work=work,
             region=region,
             nats_url=nats_server.url,
-            jwt_secret=SECRET,
             shared_db=True,
         )
         services = {label: process.target for label, process in started.items()}
-        md = _auth(Role.PARTNER)
+        md = bearer(Role.PARTNER)
         queries = {
             "SearchResources '检测实验室' (full-text, 20 per page, facets)": (
                 pb.SearchResourcesRequest(query="检测实验室", page_size=20)
@@ -177,7 +172,6 @@ async def workflow_figures(samples: int) -> list[str]:
                     work=work,
                     region=name,
                     nats_url=f"nats://127.0.0.1:{topology.region(name).client_port}",
-                    jwt_secret=SECRET,
                     federation=",".join(regions),
                 )
                 processes.append(start(process, process.wait_ready))
@@ -210,18 +204,18 @@ async def _approve_loop(targets: dict[tuple[str, str], str], samples: int) -> li
         owner = (
             await members["sh"].CreateCarrier(
                 mpb.CreateCarrierRequest(parent="regions/sh", carrier=carrier),
-                metadata=_auth(Role.OPERATOR, region="sh"),
+                metadata=bearer(Role.OPERATOR, region="sh"),
             )
         ).name
         requester = (
             await members["hz"].CreateCarrier(
                 mpb.CreateCarrierRequest(parent="regions/hz", carrier=carrier),
-                metadata=_auth(Role.OPERATOR, region="hz"),
+                metadata=bearer(Role.OPERATOR, region="hz"),
             )
         ).name
         as_owner, as_requester = (
-            _auth(Role.CARRIER, carrier=owner),
-            _auth(Role.CARRIER, carrier=requester),
+            bearer(Role.CARRIER, carrier=owner),
+            bearer(Role.CARRIER, carrier=requester),
         )
         lab = await _soon(
             lambda: sharing["sh"].CreateResource(

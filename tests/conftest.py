@@ -6,7 +6,10 @@ is shared between tests but the nats-server process, which the session stops by 
 
 from __future__ import annotations
 
+import atexit
 import secrets
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -22,15 +25,22 @@ from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
+from yrd_alliance.deployment.issuer import Issuer
 from yrd_alliance.deployment.procs import NatsServer, docker_engine_reachable
-from yrd_alliance.kernel.auth import Role, issue_token
+from yrd_alliance.kernel.auth import Role
 from yrd_alliance.kernel.events import Event
 from yrd_alliance.kernel.server import ServiceDefinition, ServiceHost
 from yrd_alliance.kernel.settings import ServiceSettings
 from yrd_alliance.kernel.streams import events_stream_name
+from yrd_alliance.kernel.tokens import SigningKey, issue_token
 from yrd_alliance.membership.app import DEFINITION, MembershipSettings
 
-JWT_SECRET = "test-secret-" + "x" * 32
+# The session's token issuer: its private key signs the tests' tokens, the services get only
+# its JWKS.
+ISSUER = Issuer.load_or_create(Path(tempfile.mkdtemp(prefix="alliance-issuer-")))
+atexit.register(shutil.rmtree, ISSUER.folder, ignore_errors=True)
+SIGNING_KEY = ISSUER.key()
+JWKS = ISSUER.jwks_path
 S = TypeVar("S")
 
 
@@ -78,7 +88,7 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer
 @dataclass
 class Tokens:
     region: str
-    secret: str = JWT_SECRET
+    secret: SigningKey = SIGNING_KEY
 
     def operator(self, region: str | None = None) -> str:
         return issue_token(
@@ -174,7 +184,7 @@ def settings_for(
         region=region,
         db_path=db_path,
         nats_url=nats_url,
-        jwt_secret=JWT_SECRET,
+        jwks_file=JWKS,
         grpc_port=port,
         shutdown_grace_s=1.0,
     )

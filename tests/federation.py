@@ -29,7 +29,7 @@ from yrd_alliance.kernel.settings import ServiceSettings
 from yrd_alliance.kernel.streams import all_stream_name
 from yrd_alliance.membership.app import DEFINITION, MembershipSettings
 
-from tests.conftest import JWT_SECRET, Tokens, auth, sample_carrier
+from tests.conftest import JWKS, Tokens, auth, sample_carrier
 from tests.tcp_proxy import TcpProxy
 
 
@@ -155,7 +155,7 @@ class Federation:
             "nats_url": self.regions[name].nats.url,
             "nats_user": SERVICE_USER,
             "nats_password": self.keys.region(name).service_password,
-            "jwt_secret": JWT_SECRET,
+            "jwks_file": JWKS,
             "shutdown_grace_s": 1.0,
             "nats_ca_file": self.ca_file,
         }

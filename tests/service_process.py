@@ -8,7 +8,7 @@ from pathlib import Path
 
 from yrd_alliance.deployment.procs import ServiceProcess, free_port
 
-from tests.conftest import JWT_SECRET
+from tests.conftest import JWKS
 
 
 def service_process(
@@ -27,7 +27,7 @@ def service_process(
             "region": region,
             "db_path": db_path,
             "nats_url": nats_url,
-            "jwt_secret": JWT_SECRET,
+            "jwks_file": JWKS,
             "shutdown_grace_s": 2,
         },
         log_path=log_path,

@@ -9,10 +9,12 @@ from typing import Any
 import grpc
 import pytest
 from alliance.membership.v1 import membership_pb2 as pb
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from google.protobuf.field_mask_pb2 import FieldMask
-from yrd_alliance.kernel.auth import Role, issue_token
+from yrd_alliance.kernel.auth import Role
+from yrd_alliance.kernel.tokens import SigningKey, issue_token
 
-from tests.conftest import JWT_SECRET, Membership, auth, sample_carrier
+from tests.conftest import SIGNING_KEY, Membership, auth, sample_carrier
 
 OK = grpc.StatusCode.OK
 DENIED = grpc.StatusCode.PERMISSION_DENIED
@@ -51,10 +53,13 @@ def _metadata(caller: str, region: str, carrier: str) -> tuple[tuple[str, str], 
         return ()
     tokens = {
         "bad_signature": lambda: issue_token(
-            "another-secret-" + "y" * 32, subject="op", role=Role.OPERATOR, region=region
+            SigningKey(SIGNING_KEY.kid, Ed25519PrivateKey.generate()),
+            subject="op",
+            role=Role.OPERATOR,
+            region=region,
         ),
         "expired": lambda: issue_token(
-            JWT_SECRET,
+            SIGNING_KEY,
             subject="op",
             role=Role.OPERATOR,
             region=region,
@@ -62,23 +67,23 @@ def _metadata(caller: str, region: str, carrier: str) -> tuple[tuple[str, str], 
             now=time.time() - 3600,
         ),
         "operator": lambda: issue_token(
-            JWT_SECRET, subject="op", role=Role.OPERATOR, region=region
+            SIGNING_KEY, subject="op", role=Role.OPERATOR, region=region
         ),
         "operator_other_region": lambda: issue_token(
-            JWT_SECRET, subject="op2", role=Role.OPERATOR, region="zz"
+            SIGNING_KEY, subject="op2", role=Role.OPERATOR, region="zz"
         ),
         "carrier_self": lambda: issue_token(
-            JWT_SECRET, subject="c", role=Role.CARRIER, carrier=carrier
+            SIGNING_KEY, subject="c", role=Role.CARRIER, carrier=carrier
         ),
         "carrier_other": lambda: issue_token(
-            JWT_SECRET,
+            SIGNING_KEY,
             subject="c2",
             role=Role.CARRIER,
             carrier=f"regions/{region}/carriers/01J0000000000000000000000Z",
         ),
-        "partner": lambda: issue_token(JWT_SECRET, subject="p", role=Role.PARTNER),
+        "partner": lambda: issue_token(SIGNING_KEY, subject="p", role=Role.PARTNER),
         "lawyer": lambda: issue_token(
-            JWT_SECRET, subject="l", role=Role.LAWYER, lawyer="regions/sh/lawyers/x"
+            SIGNING_KEY, subject="l", role=Role.LAWYER, lawyer="regions/sh/lawyers/x"
         ),
     }
     return auth(tokens[caller]())

@@ -53,7 +53,7 @@ def test_services_never_import_each_other() -> None:
 def test_config_error_names_each_bad_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MEMBERSHIP_REGION", "Shanghai!")
     monkeypatch.setenv("MEMBERSHIP_GRPC_PORT", "not-a-port")
-    monkeypatch.setenv("MEMBERSHIP_JWT_SECRET", "short")
+    monkeypatch.setenv("MEMBERSHIP_TOKEN_MAX_HOURS", '{"partner": -1}')
     monkeypatch.delenv("MEMBERSHIP_DB_PATH", raising=False)
     with pytest.raises(ConfigError) as caught:
         load_settings(MembershipSettings)
@@ -61,7 +61,7 @@ def test_config_error_names_each_bad_variable(monkeypatch: pytest.MonkeyPatch) -
     for variable in (
         "MEMBERSHIP_REGION",
         "MEMBERSHIP_GRPC_PORT",
-        "MEMBERSHIP_JWT_SECRET",
+        "MEMBERSHIP_TOKEN_MAX_HOURS",
         "MEMBERSHIP_DB_PATH",
     ):
         assert variable in message, message

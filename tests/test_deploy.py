@@ -144,15 +144,16 @@ def test_nats_server_accepts_every_region_config(tmp_path: Path) -> None:
 
 
 def test_no_secret_variable_is_shared_by_two_regions(compose: dict[str, Any]) -> None:
-    """A region's leaked environment holds nothing of another region (but the JWT secret,
-    which every service shares until tokens are signed asymmetrically)."""
+    """A region's leaked environment holds nothing of another region: the one value every
+    region shares is the token issuer's public JWKS, which signs nothing."""
     used_by: dict[str, set[str]] = {}
     for name, service in compose["services"].items():
         region = name.rsplit("-", 1)[1]
-        for value in (service.get("environment") or {}).values():
+        values = [*(service.get("environment") or {}).values(), *service.get("volumes", [])]
+        for value in values:
             for variable in re.findall(r"\$\{(\w+)", str(value)):
                 used_by.setdefault(variable, set()).add(region)
-    shared = {v: r for v, r in used_by.items() if len(r) > 1 and v != "ALLIANCE_JWT_SECRET"}
+    shared = {v: r for v, r in used_by.items() if len(r) > 1 and v != "ALLIANCE_JWKS_FILE"}
     assert not shared, shared
 
 

@@ -150,8 +150,15 @@ def test_every_service_event_type_decodes_through_the_one_registry() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout.split()
     services = {name.split(".")[3] for name in out}
-    assert services == {"membership", "pairing", "sharing"}, out
-    for expected in ("ResourceCreated", "BookingChanged", "CheckupCompleted", "LawyerRegistered"):
+    assert services == {"membership", "operations", "pairing", "sharing"}, out
+    kinds = (
+        "ResourceCreated",
+        "BookingChanged",
+        "CheckupCompleted",
+        "LawyerRegistered",
+        "TokenRevoked",
+    )
+    for expected in kinds:
         assert any(name.endswith("." + expected) for name in out), expected
 
 

@@ -25,10 +25,11 @@ from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2 as pairing_pb
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from yrd_alliance.cli import demo, pairing_demo
+from yrd_alliance.deployment.issuer import Issuer
 from yrd_alliance.deployment.nats_auth import SERVICE_USER
 from yrd_alliance.deployment.procs import free_port
 from yrd_alliance.deployment.topology import free_base_port
-from yrd_alliance.kernel.auth import Role, issue_token
+from yrd_alliance.kernel.auth import Role
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -120,13 +121,12 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         assert "hz, zjg" in status.stdout, "the hub should list both spokes as leaf links"
 
         state = json.loads((base / "state.json").read_text())
-        secret = (base / "jwt.secret").read_text().strip()
+        issuer = Issuer(base / "issuer")  # the launcher's; the services hold only its JWKS
+        assert not list(base.rglob("*.secret")), "no shared token secret is written anywhere"
         members = [e for e in state["endpoints"] if e["service"] == "membership"]
         per_region = {}
         for endpoint in members:
-            md = (
-                ("authorization", f"Bearer {issue_token(secret, subject='t', role=Role.PARTNER)}"),
-            )
+            md = (("authorization", f"Bearer {issuer.sign(subject='t', role=Role.PARTNER)}"),)
             with grpc.insecure_channel(endpoint["target"]) as channel:
                 stub = pb_grpc.MembershipServiceStub(channel)
                 per_region[endpoint["region"]] = _all_names(stub, md, endpoint["region"])

@@ -8,9 +8,10 @@ import grpc
 import pytest
 from alliance.membership.v1 import membership_pb2 as pb
 from google.protobuf.field_mask_pb2 import FieldMask
-from yrd_alliance.kernel.auth import Role, issue_token
+from yrd_alliance.kernel.auth import Role
+from yrd_alliance.kernel.tokens import issue_token
 
-from tests.conftest import JWT_SECRET, Membership, auth, sample_carrier
+from tests.conftest import SIGNING_KEY, Membership, auth, sample_carrier
 from tests.helpers import expect_error, expect_invalid
 
 UNKNOWN_CARRIER_ID = "01J0000000000000000000000Z"
@@ -108,7 +109,7 @@ async def test_another_callers_request_id_is_another_request(membership: Members
     )
     first = await membership.stub.CreateCarrier(request, metadata=membership.op)
     colleague = issue_token(
-        JWT_SECRET, subject="another-op", role=Role.OPERATOR, region=membership.region
+        SIGNING_KEY, subject="another-op", role=Role.OPERATOR, region=membership.region
     )
     theirs = await membership.stub.CreateCarrier(request, metadata=auth(colleague))
     assert theirs.name != first.name, "the first caller's result is not handed to another"
@@ -119,7 +120,7 @@ async def test_a_suspended_carriers_token_cannot_write(membership: Membership) -
     carrier = await membership.create_carrier()
     suspend = pb.SuspendCarrierRequest(name=carrier.name, reason="dues unpaid")
     await membership.stub.SuspendCarrier(suspend, metadata=membership.op)
-    own = auth(issue_token(JWT_SECRET, subject="c", role=Role.CARRIER, carrier=carrier.name))
+    own = auth(issue_token(SIGNING_KEY, subject="c", role=Role.CARRIER, carrier=carrier.name))
     before = membership.row_counts()
     startup = pb.CreateStartupRequest(parent=carrier.name, startup=pb.Startup(display_name="A"))
     await expect_error(

@@ -11,8 +11,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from yrd_alliance.cli.local import LocalState, jwt_secret
+from yrd_alliance.cli.local import LocalState, issuer_dir
 from yrd_alliance.cli.operations import Operations
+from yrd_alliance.deployment.issuer import Issuer
+from yrd_alliance.kernel.tokens import SigningKey
 
 console = Console()
 err = Console(stderr=True)
@@ -35,9 +37,15 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def secret(base_dir: Path) -> str:
-    """The key tokens are signed with: $ALLIANCE_JWT_SECRET, else the local federation's."""
-    return os.environ.get("ALLIANCE_JWT_SECRET") or jwt_secret(base_dir)
+def issuer(base_dir: Path) -> Issuer:
+    """The token issuer: its keys in $ALLIANCE_ISSUER_DIR, else the local federation's."""
+    folder = os.environ.get("ALLIANCE_ISSUER_DIR")
+    return Issuer.load_or_create(Path(folder) if folder else issuer_dir(base_dir))
+
+
+def signing_key(base_dir: Path) -> SigningKey:
+    """The key tokens are signed with: the issuer's newest."""
+    return issuer(base_dir).key()
 
 
 def local_state(base_dir: Path) -> LocalState:
@@ -48,7 +56,7 @@ def local_state(base_dir: Path) -> LocalState:
 
 
 def operations(base_dir: Path) -> Operations:
-    return Operations(local_state(base_dir), secret(base_dir))
+    return Operations(local_state(base_dir), signing_key(base_dir))
 
 
 def regions_of(text: str) -> list[str]:

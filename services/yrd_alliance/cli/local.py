@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import signal
 import socket
 import ssl
@@ -18,6 +17,7 @@ from pathlib import Path
 
 from yrd_alliance.cli.certs import region_tls
 from yrd_alliance.cli.partners import Partner, provision
+from yrd_alliance.deployment.issuer import Issuer
 from yrd_alliance.deployment.nats_auth import DEMO_PARTNER, SERVICE_USER, admin_user
 from yrd_alliance.deployment.nats_secrets import NatsSecrets, TlsFiles
 from yrd_alliance.deployment.procs import LOOPBACK, ManagedProcess, ServiceProcess, region_nats
@@ -152,14 +152,9 @@ def _with_user(url: str, user: str, password: str) -> str:
     return url.replace("nats://", f"nats://{user}:{password}@")
 
 
-def jwt_secret(base_dir: Path) -> str:
-    """The local federation's signing key, made once and kept beside its data (mode 0600)."""
-    path = base_dir / "jwt.secret"
-    if not path.exists():
-        base_dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+def issuer_dir(base_dir: Path) -> Path:
+    """Where the local federation's token signing keys and their JWKS are kept."""
+    return base_dir / "issuer"
 
 
 def _ensure_free(port: int, what: str) -> None:
@@ -196,7 +191,7 @@ class LocalFederation:
     def _start(self) -> LocalState:
         logs = self.base_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        secret = jwt_secret(self.base_dir)
+        jwks = Issuer.load_or_create(issuer_dir(self.base_dir)).jwks_path
         keys = NatsSecrets.load_or_create(self.base_dir / NATS_SECRETS, self.topology.names)
         state = LocalState(
             hub=self.topology.hub,
@@ -238,7 +233,7 @@ class LocalFederation:
                         "nats_url": state.nats_of(node.name).url,
                         "nats_user": SERVICE_USER,
                         "nats_password": keys.region(node.name).service_password,
-                        "jwt_secret": secret,
+                        "jwks_file": jwks,
                         "nats_ca_file": state.tls_files(node.name).ca,
                     },
                     log_path=logs / f"{service}-{node.name}.log",

@@ -9,7 +9,6 @@ import shlex
 import signal
 import sys
 import threading
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -25,30 +24,24 @@ from yrd_alliance.cli.common import (
     fail,
     local_state,
     regions_of,
-    secret,
+    signing_key,
 )
 from yrd_alliance.cli.local import LocalFederation, LocalState
 from yrd_alliance.cli.nats_commands import events, nats_commands
 from yrd_alliance.cli.partner_commands import partners
 from yrd_alliance.cli.pipeline_commands import letters, snapshot
+from yrd_alliance.cli.token_commands import tokens
 from yrd_alliance.deployment.topology import local_topology
-from yrd_alliance.kernel.auth import Role, issue_token
+from yrd_alliance.kernel.auth import Role
+from yrd_alliance.kernel.tokens import SigningKey, issue_token
 
 app = typer.Typer(no_args_is_help=True, help="Operate the Yangtze River Delta incubator alliance.")
-token_app = typer.Typer(no_args_is_help=True, help="Bearer tokens for the alliance's APIs.")
-app.add_typer(token_app, name="token")
+app.add_typer(tokens, name="token")
 app.add_typer(events, name="events")
 app.add_typer(letters, name="dead-letters")
 app.add_typer(partners, name="partner")
 app.add_typer(nats_commands)
 app.command()(snapshot)
-
-
-class RoleName(StrEnum):
-    operator = "operator"
-    carrier = "carrier"
-    lawyer = "lawyer"
-    partner = "partner"
 
 
 @app.command()
@@ -84,7 +77,7 @@ def up(
     )
     state = federation.start()
     try:
-        key = secret(base_dir)
+        key = signing_key(base_dir)
         if seed:
             _load_demo(state, key)
         _print_endpoints(state, key)
@@ -100,7 +93,7 @@ def up(
             console.print("stopped")
 
 
-def _print_endpoints(state: LocalState, secret: str) -> None:
+def _print_endpoints(state: LocalState, key: SigningKey) -> None:
     table = Table(title="alliance endpoints")
     table.add_column("region")
     table.add_column("service")
@@ -112,7 +105,7 @@ def _print_endpoints(state: LocalState, secret: str) -> None:
     console.print(table)
     first = state.endpoints[0]
     token = issue_token(
-        secret, subject="dev", role=Role.OPERATOR, region=first.region, ttl_s=12 * 3600
+        key, subject="dev", role=Role.OPERATOR, region=first.region, ttl_s=12 * 3600
     )
     buf = Path(sys.executable).parent / "buf"
     command = [
@@ -138,7 +131,7 @@ def status(base_dir: BaseDir = DEFAULT_BASE) -> None:
     unhealthy, stuck or set aside."""
     from yrd_alliance.cli.status import gather
 
-    report = asyncio.run(gather(local_state(base_dir), base_dir, secret(base_dir)))
+    report = asyncio.run(gather(local_state(base_dir), base_dir, signing_key(base_dir)))
     services = Table(title="services")
     for column in ("region", "service", "target", "health", "outbox", "consumer", "dead letters"):
         services.add_column(column)
@@ -178,10 +171,10 @@ def probe(
 @app.command()
 def seed(base_dir: BaseDir = DEFAULT_BASE) -> None:
     """Load the demo data into the running local federation (idempotent)."""
-    _load_demo(local_state(base_dir), secret(base_dir))
+    _load_demo(local_state(base_dir), signing_key(base_dir))
 
 
-def _load_demo(state: LocalState, key: str) -> None:
+def _load_demo(state: LocalState, key: SigningKey) -> None:
     """The article's data, idempotently: carriers and startups, lawyers, the round, check-ups."""
 
     def operator(region: str) -> str:
@@ -230,45 +223,11 @@ def pair(
     state = local_state(base_dir)
     if at not in state.targets("pairing"):
         raise fail(f"region {at} runs no pairing service here")
-    token = issue_token(secret(base_dir), subject="cli", role=Role.PARTNER)
+    token = issue_token(signing_key(base_dir), subject="cli", role=Role.PARTNER)
     try:
         print_round(console, state, at, round_name, token)
     except LookupError as exc:
         raise fail(str(exc)) from None
-
-
-@token_app.command("issue")
-def token_issue(
-    role: Annotated[RoleName, typer.Option(help="The caller's role")],
-    region: Annotated[str, typer.Option(help="Operators: the region they run")] = "",
-    carrier: Annotated[
-        str, typer.Option(help="Carriers: their resource name, regions/{r}/carriers/{id}")
-    ] = "",
-    lawyer: Annotated[
-        str, typer.Option(help="Lawyers: their resource name, regions/{r}/lawyers/{id}")
-    ] = "",
-    subject: Annotated[str, typer.Option(help="Who the token is for")] = "cli-user",
-    ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 3600,
-    base_dir: BaseDir = DEFAULT_BASE,
-) -> None:
-    """Print a signed bearer token (key: $ALLIANCE_JWT_SECRET or the local federation's)."""
-    if role is RoleName.operator and not region:
-        raise fail("an operator token needs --region")
-    if role is RoleName.carrier and not carrier:
-        raise fail("a carrier token needs --carrier regions/{region}/carriers/{id}")
-    if role is RoleName.lawyer and not lawyer:
-        raise fail("a lawyer token needs --lawyer regions/{region}/lawyers/{id}")
-    typer.echo(
-        issue_token(
-            secret(base_dir),
-            subject=subject,
-            role=Role(role.value),
-            region=region,
-            carrier=carrier,
-            lawyer=lawyer,
-            ttl_s=ttl,
-        )
-    )
 
 
 if __name__ == "__main__":

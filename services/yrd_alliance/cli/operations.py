@@ -12,13 +12,14 @@ from alliance.operations.v1 import operations_pb2 as pb
 from alliance.operations.v1 import operations_pb2_grpc as pb_grpc
 
 from yrd_alliance.cli.local import Endpoint, LocalState
-from yrd_alliance.kernel.auth import Role, issue_token
+from yrd_alliance.kernel.auth import Role
+from yrd_alliance.kernel.tokens import SigningKey, issue_token
 
 
 class Operations:
-    def __init__(self, state: LocalState, secret: str) -> None:
+    def __init__(self, state: LocalState, key: SigningKey) -> None:
         self._state = state
-        self._secret = secret
+        self._key = key
 
     def endpoints(self, region: str = "", service: str = "") -> list[Endpoint]:
         return [
@@ -30,7 +31,7 @@ class Operations:
     @contextmanager
     def stub(self, endpoint: Endpoint) -> Iterator[tuple[pb_grpc.OperationsServiceStub, tuple]]:
         token = issue_token(
-            self._secret, subject="alliance-cli", role=Role.OPERATOR, region=endpoint.region,
+            self._key, subject="alliance-cli", role=Role.OPERATOR, region=endpoint.region,
             ttl_s=300,
         )  # fmt: skip
         with grpc.insecure_channel(endpoint.target) as channel:

@@ -16,6 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from yrd_alliance.cli.local import LocalState
 from yrd_alliance.cli.operations import Operations, pipeline_summary
 from yrd_alliance.kernel.streams import all_stream_name
+from yrd_alliance.kernel.tokens import SigningKey
 
 
 @dataclass
@@ -25,9 +26,9 @@ class Report:
     healthy: bool = True
 
 
-async def gather(state: LocalState, base_dir: Path, secret: str) -> Report:
+async def gather(state: LocalState, base_dir: Path, key: SigningKey) -> Report:
     report = Report()
-    operations = Operations(state, secret)
+    operations = Operations(state, key)
     for endpoint in state.endpoints:
         health = _health(endpoint.target)
         outbox, consumer, letters, flowing = pipeline_summary(operations.status(endpoint))

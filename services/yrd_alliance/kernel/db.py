@@ -14,6 +14,7 @@ yielded could be rolled back together with a later one. `write()` checks this.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Iterator, Sequence
@@ -131,6 +132,17 @@ class Database:
                     "INSERT INTO schema_migrations (component, version) VALUES (?, ?)",
                     (migration.component, migration.version),
                 )
+
+    def service_key(self, name: str) -> bytes:
+        """A random key this service made for itself on first use (e.g. the one that signs its
+        page tokens), kept so a restart does not invalidate what it signed."""
+        with self.transaction() as tx:
+            tx.execute(
+                "INSERT OR IGNORE INTO service_keys (name, value) VALUES (?, ?)",
+                (name, secrets.token_bytes(32)),
+            )
+            row = tx.execute("SELECT value FROM service_keys WHERE name = ?", (name,)).fetchone()
+        return bytes(row[0])
 
     def close(self) -> None:
         with self._commit_lock:  # waits for a COMMIT running in a worker thread

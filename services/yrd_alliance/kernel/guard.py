@@ -18,13 +18,9 @@ from google.protobuf import any_pb2
 from google.protobuf.message import DecodeError
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from yrd_alliance.kernel.auth import (
-    MethodPolicy,
-    TokenVerifier,
-    bearer_from_metadata,
-    current_principal,
-)
+from yrd_alliance.kernel.auth import MethodPolicy, bearer_from_metadata, current_principal
 from yrd_alliance.kernel.errors import AllianceError, FieldViolation, InvalidArgument
+from yrd_alliance.kernel.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
 
@@ -89,8 +85,8 @@ class Guard:
     """Wraps each method handler of a service once, when it is registered (see GuardedServer),
     instead of a grpc interceptor that runs for every call."""
 
-    def __init__(self, jwt_secret: str, policy: MethodPolicy) -> None:
-        self._tokens = TokenVerifier(jwt_secret)
+    def __init__(self, tokens: TokenVerifier, policy: MethodPolicy) -> None:
+        self._tokens = tokens
         self._policy = policy
 
     def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:

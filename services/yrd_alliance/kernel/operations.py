@@ -161,10 +161,12 @@ class OperationsServicer(pb_grpc.OperationsServiceServicer):
         pipeline: Pipeline,
         page_tokens: PageTokens,
         publish_snapshot: Callable[[], Awaitable[dict[str, int]]],
+        revoke_token: Callable[[pb.RevokeTokenRequest, Principal], Awaitable[pb.RevokedToken]],
     ) -> None:
         self._p = pipeline
         self._tokens = page_tokens
         self._publish_snapshot = publish_snapshot
+        self._revoke_token = revoke_token
         self._parent = f"regions/{pipeline.region}/services/{pipeline.service}"
         self._name = re.compile("^" + re.escape(self._parent) + r"/deadLetters/(\d{1,18})$")
 
@@ -233,6 +235,13 @@ class OperationsServicer(pb_grpc.OperationsServiceServicer):
                 [FieldViolation("parent", f"must be regions/{self._p.region}, this region")]
             )
         return pb.PublishSnapshotResponse(events=await self._publish_snapshot())
+
+    async def RevokeToken(self, request: pb.RevokeTokenRequest, context: object) -> pb.RevokedToken:
+        principal = self._operator()
+        revoked = await self._revoke_token(request, principal)
+        log.warning("token %s revoked by %s: %s", request.token_id, principal.subject,
+                    request.reason)  # fmt: skip
+        return revoked
 
     def _find(self, name: str) -> dead_letters.DeadLetter:
         match = self._name.match(name)

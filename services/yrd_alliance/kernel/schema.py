@@ -1,5 +1,6 @@
 """The kernel's own tables, in every service's database: the outbox, the events each consumer
-applied, idempotency keys, and the dead letters (events set aside with their reason)."""
+applied, idempotency keys, the dead letters (events set aside with their reason), revoked
+tokens (kernel.revocations) and the service's own generated keys."""
 
 from __future__ import annotations
 
@@ -49,6 +50,21 @@ MIGRATIONS = [
             deliveries INTEGER NOT NULL,
             created_at REAL NOT NULL,
             UNIQUE (origin, event_id)
+        )
+        """,
+    ),
+    Migration(
+        "kernel",
+        3,
+        """
+        CREATE TABLE revoked_tokens (
+            token_id TEXT PRIMARY KEY,
+            data BLOB NOT NULL,
+            version INTEGER NOT NULL
+        );
+        CREATE TABLE service_keys (
+            name TEXT PRIMARY KEY,
+            value BLOB NOT NULL
         )
         """,
     ),

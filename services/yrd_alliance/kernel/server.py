@@ -13,7 +13,7 @@ import asyncio
 import logging
 import signal
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import grpc
 from alliance.federation.v1 import federation_pb2, federation_pb2_grpc
@@ -32,7 +32,10 @@ from yrd_alliance.kernel.nats_link import NatsLink
 from yrd_alliance.kernel.operations import OperationsServicer, Pipeline, PipelineWatch
 from yrd_alliance.kernel.outbox import OutboxRelay
 from yrd_alliance.kernel.paging import PageTokens
+from yrd_alliance.kernel.projection import Projection
 from yrd_alliance.kernel.read_cache import ReadCache
+from yrd_alliance.kernel.revocations import SUBJECT as revocations_subject
+from yrd_alliance.kernel.revocations import Revocations
 from yrd_alliance.kernel.runtime import Parts, Runtime
 from yrd_alliance.kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from yrd_alliance.kernel.settings import ConfigError, ServiceSettings, load_settings
@@ -45,6 +48,7 @@ from yrd_alliance.kernel.streams import (
 )
 from yrd_alliance.kernel.tables import Migration
 from yrd_alliance.kernel.tasks import cancel_and_wait
+from yrd_alliance.kernel.tokens import KeySet, TokenVerifier
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,7 @@ KERNEL_POLICY = {
     "ReplayDeadLetter": OPERATOR,
     "DiscardDeadLetter": OPERATOR,
     "PublishSnapshot": OPERATOR,
+    "RevokeToken": OPERATOR,
 }
 
 
@@ -75,6 +80,16 @@ class ServiceDefinition:
     def main(self) -> None:
         """The body of the service's console script."""
         run_service(self)
+
+
+def with_revocations(projection: Projection | None, revocations: Revocations) -> Projection:
+    """The service's projection, plus the revoked tokens every service keeps."""
+    own = projection or Projection(subjects=[], handlers={})
+    return replace(
+        own,
+        handlers={**own.handlers, **revocations.handlers()},
+        subjects_of_every_region=[*own.subjects_of_every_region, revocations_subject],
+    )
 
 
 class ServiceHost:
@@ -115,17 +130,22 @@ class ServiceHost:
             batch=settings.outbox_batch,
             retention_s=settings.outbox_retention_hours * 3600,
         )
-        secret = settings.jwt_secret.get_secret_value()
-        page_secret = settings.page_token_secret or settings.jwt_secret
+        page_key = (
+            settings.page_token_secret.get_secret_value().encode()
+            if settings.page_token_secret
+            else db.service_key("page_tokens")
+        )
         self.runtime = Runtime(
             self.definition.name,
             settings,
             db,
             link,
             relay,
-            PageTokens(page_secret.get_secret_value().encode()),
+            PageTokens(page_key),
             ReadCache(db.reader, int(settings.read_cache_mb * 1024 * 1024)),
         )
+        storage = self.runtime.ports.storage
+        revocations = Revocations(storage)
 
         self.supervisor = FederationSupervisor(
             link,
@@ -135,27 +155,21 @@ class ServiceHost:
             retention_s=settings.events_retention_hours * 3600,
         )
         parts = self.definition.build(self.runtime)
-        projection = parts.projection
-        filters = (
-            projection.filter_subjects(settings.region, settings.federation_regions)
-            if projection
-            else []
-        )
-        self._consumers = []
-        if projection and filters:
-            self._consumers.append(
-                EventConsumer(
-                    db,
-                    link,
-                    stream=all_stream_name(settings.region),
-                    durable=f"{self.definition.name}-projection",
-                    handlers=projection.handlers,
-                    filter_subjects=filters,
-                    max_deliver=settings.consumer_max_deliver,
-                    retry_base_s=settings.consumer_retry_s,
-                    on_emitted=relay.wake,
-                )
+        projection = with_revocations(parts.projection, revocations)
+        filters = projection.filter_subjects(settings.region, settings.federation_regions)
+        self._consumers = [
+            EventConsumer(
+                db,
+                link,
+                stream=all_stream_name(settings.region),
+                durable=f"{self.definition.name}-projection",
+                handlers=projection.handlers,
+                filter_subjects=filters,
+                max_deliver=settings.consumer_max_deliver,
+                retry_base_s=settings.consumer_retry_s,
+                on_emitted=relay.wake,
             )
+        ]
         pipeline = Pipeline(
             settings.region,
             self.definition.name,
@@ -173,7 +187,10 @@ class ServiceHost:
             ]
         )
         policy = MethodPolicy({**KERNEL_POLICY, **self.definition.policy.roles_by_method})
-        guarded = GuardedServer(server, Guard(secret, policy))
+        verifier = TokenVerifier(
+            KeySet(settings.jwks_file), settings.token_max_lifetime_s, revocations.__contains__
+        )
+        guarded = GuardedServer(server, Guard(verifier, policy))
         self._service_names = [s.add(guarded) for s in parts.servicers]  # type: ignore[arg-type]
         federation_pb2_grpc.add_FederationServiceServicer_to_server(
             FederationServicer(settings.region, self.supervisor),
@@ -185,6 +202,7 @@ class ServiceHost:
                 pipeline,
                 runtime.page_tokens,
                 lambda: publish_snapshot(runtime, self.definition.snapshots),
+                lambda request, who: revocations.revoke(storage, settings.region, request, who),
             ),
             guarded,  # type: ignore[arg-type]
         )

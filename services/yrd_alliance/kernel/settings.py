@@ -9,6 +9,9 @@ from typing import TypeVar
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from yrd_alliance.kernel.auth import Role
+from yrd_alliance.kernel.tokens import DEFAULT_MAX_HOURS
+
 REGION_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,9}$")
 
 
@@ -37,10 +40,19 @@ class ServiceSettings(BaseSettings):
         default=None,
         description="The deployment's CA certificate (PEM): NATS over TLS, the server verified",
     )
-    jwt_secret: SecretStr = Field(description="HMAC key that signs caller tokens (>= 32 bytes)")
+    jwks_file: Path = Field(
+        description="The token issuer's public keys (a JWKS file); reread when it changes, so a "
+        "key rotation needs no restart"
+    )
+    token_max_hours: dict[Role, float] = Field(
+        default_factory=lambda: dict(DEFAULT_MAX_HOURS),
+        description="The longest lifetime a token of each role may have, in hours, as JSON, "
+        'e.g. {"partner": 720}; roles not named keep their default',
+    )
     page_token_secret: SecretStr | None = Field(
         default=None,
-        description="HMAC key for page tokens; defaults to a key derived from jwt_secret",
+        description="HMAC key for page tokens; by default one the service makes and keeps in "
+        "its database",
     )
     sync_full: bool = Field(default=True, description="SQLite synchronous=FULL (durable commits)")
     read_cache_mb: float = Field(
@@ -107,10 +119,21 @@ class ServiceSettings(BaseSettings):
         names = [part.strip() for part in self.federation.split(",") if part.strip()]
         return names if self.region in names else [self.region, *names]
 
-    @field_validator("jwt_secret")
+    @field_validator("token_max_hours")
     @classmethod
-    def _secret_is_long_enough(cls, value: SecretStr) -> SecretStr:
-        if len(value.get_secret_value().encode()) < 32:
+    def _every_role_has_a_lifetime(cls, value: dict[Role, float]) -> dict[Role, float]:
+        if any(hours <= 0 for hours in value.values()):
+            raise ValueError("every lifetime must be more than 0 hours")
+        return {**DEFAULT_MAX_HOURS, **value}
+
+    @property
+    def token_max_lifetime_s(self) -> dict[Role, float]:
+        return {role: hours * 3600 for role, hours in self.token_max_hours.items()}
+
+    @field_validator("page_token_secret")
+    @classmethod
+    def _secret_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
             raise ValueError("must be at least 32 bytes long")
         return value
 

@@ -67,6 +67,11 @@ class OperationsServiceStub:
                 request_serializer=alliance_dot_operations_dot_v1_dot_operations__pb2.PublishSnapshotRequest.SerializeToString,
                 response_deserializer=alliance_dot_operations_dot_v1_dot_operations__pb2.PublishSnapshotResponse.FromString,
                 _registered_method=True)
+        self.RevokeToken = channel.unary_unary(
+                '/alliance.operations.v1.OperationsService/RevokeToken',
+                request_serializer=alliance_dot_operations_dot_v1_dot_operations__pb2.RevokeTokenRequest.SerializeToString,
+                response_deserializer=alliance_dot_operations_dot_v1_dot_operations__pb2.RevokedToken.FromString,
+                _registered_method=True)
 
 
 class OperationsServiceServicer:
@@ -117,6 +122,15 @@ class OperationsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RevokeToken(self, request, context):
+        """Refuses a bearer token from now on, by its id (the `jti` claim), in every service of every
+        region: the revocation travels as an event, so a region cut off learns of it when it is
+        back. Revoking an id twice changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_OperationsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -149,6 +163,11 @@ def add_OperationsServiceServicer_to_server(servicer, server):
                     servicer.PublishSnapshot,
                     request_deserializer=alliance_dot_operations_dot_v1_dot_operations__pb2.PublishSnapshotRequest.FromString,
                     response_serializer=alliance_dot_operations_dot_v1_dot_operations__pb2.PublishSnapshotResponse.SerializeToString,
+            ),
+            'RevokeToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeToken,
+                    request_deserializer=alliance_dot_operations_dot_v1_dot_operations__pb2.RevokeTokenRequest.FromString,
+                    response_serializer=alliance_dot_operations_dot_v1_dot_operations__pb2.RevokedToken.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -316,6 +335,33 @@ class OperationsService:
             '/alliance.operations.v1.OperationsService/PublishSnapshot',
             alliance_dot_operations_dot_v1_dot_operations__pb2.PublishSnapshotRequest.SerializeToString,
             alliance_dot_operations_dot_v1_dot_operations__pb2.PublishSnapshotResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/alliance.operations.v1.OperationsService/RevokeToken',
+            alliance_dot_operations_dot_v1_dot_operations__pb2.RevokeTokenRequest.SerializeToString,
+            alliance_dot_operations_dot_v1_dot_operations__pb2.RevokedToken.FromString,
             options,
             channel_credentials,
             insecure,
