@@ -7,13 +7,17 @@
 
 python -m bench.baselines echo PORT
 python -m bench.baselines naive PORT DB_PATH NATS_URL REGION
+
+Both serve TLS when BENCH_TLS_CERT and BENCH_TLS_KEY name a certificate and its key.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 import time
+from pathlib import Path
 
 import grpc
 import nats
@@ -79,10 +83,22 @@ async def naive(port: int, db_path: str, nats_url: str, region: str) -> None:
     )
 
 
+def _tls() -> grpc.ServerCredentials | None:
+    cert, key = os.environ.get("BENCH_TLS_CERT"), os.environ.get("BENCH_TLS_KEY")
+    if not (cert and key):
+        return None
+    return grpc.ssl_server_credentials([(Path(key).read_bytes(), Path(cert).read_bytes())])
+
+
 async def _serve(port: int, handler: grpc.GenericRpcHandler) -> None:
     server = grpc.aio.server()
     server.add_generic_rpc_handlers((handler,))
-    server.add_insecure_port(f"127.0.0.1:{port}")
+    address = f"127.0.0.1:{port}"
+    credentials = _tls()
+    if credentials is not None:  # TLS like the services, so the ratios compare like with like
+        server.add_secure_port(address, credentials)
+    else:
+        server.add_insecure_port(address)
     await server.start()
     print(f"ready {time.time()}", flush=True)
     await server.wait_for_termination()

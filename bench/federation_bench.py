@@ -36,7 +36,7 @@ from yrd_alliance.kernel.auth import Role
 from yrd_alliance.kernel.nats_link import tls_context
 from yrd_alliance.kernel.streams import all_stream_name, events_stream_name
 
-from bench.harness import bearer, quantile, service_process
+from bench.harness import bearer, open_channel, quantile, service_process
 from tests.tcp_proxy import ProxyProcess
 
 REGIONS = ["sh", "hz", "zjg"]
@@ -166,8 +166,8 @@ async def _service_latency(targets: dict[str, str], samples: int) -> dict[str, t
     carrier = pb.Carrier(display_name="上海市科技创业中心", level=1, kind=1, city="上海")
     times = {}
     async with (
-        grpc.aio.insecure_channel(targets["sh"]) as sh_ch,
-        grpc.aio.insecure_channel(targets["hz"]) as hz_ch,
+        open_channel(targets["sh"]) as sh_ch,
+        open_channel(targets["hz"]) as hz_ch,
     ):
         sh, hz = pb_grpc.MembershipServiceStub(sh_ch), pb_grpc.MembershipServiceStub(hz_ch)
         for _ in range(samples):

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+from yrd_alliance.cli.certs import LOCAL_HOSTS, server_certificate
+from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.issuer import Issuer
 from yrd_alliance.deployment.procs import ManagedProcess, ServiceProcess, free_port
 from yrd_alliance.kernel.auth import Role
@@ -23,6 +25,18 @@ ISSUER = Issuer.load_or_create(Path(tempfile.mkdtemp(prefix="bench-issuer-")))
 atexit.register(shutil.rmtree, ISSUER.folder, ignore_errors=True)
 SIGNING_KEY = ISSUER.key()
 JWKS = ISSUER.jwks_path
+# Every server of a benchmark, the baselines too, serves TLS with this certificate.
+TLS = server_certificate(ISSUER.folder / "tls", "grpc-bench", LOCAL_HOSTS)
+BASELINE_ENV = {"BENCH_TLS_CERT": str(TLS.cert), "BENCH_TLS_KEY": str(TLS.key)}
+
+
+def target(address: str) -> GrpcTarget:
+    """A server of the benchmark (host:port), verified by the benchmark's CA."""
+    return GrpcTarget(address, TLS.ca)
+
+
+def open_channel(address: str) -> grpc.aio.Channel:
+    return target(address).aio_channel()
 
 
 def bearer(role: Role, **claims: str) -> tuple[tuple[str, str], ...]:
@@ -107,9 +121,12 @@ def service_process(
             "db_path": db or work / f"{service}-{label}.db",
             "nats_url": nats_url,
             "jwks_file": JWKS,
+            "tls_cert_file": TLS.cert,
+            "tls_key_file": TLS.key,
             "log_level": "WARNING",
             **settings,
         },
+        ca_file=TLS.ca,
         log_path=work / f"{service}-{label}.log",
     )
 
@@ -146,9 +163,9 @@ def wait_tcp(port: int, process: ManagedProcess) -> Callable[[], None]:
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             process.fail_if_exited()
-            with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            with target(f"127.0.0.1:{port}").channel() as ready_channel:
                 try:
-                    grpc.channel_ready_future(channel).result(timeout=0.5)
+                    grpc.channel_ready_future(ready_channel).result(timeout=0.5)
                     return
                 except grpc.FutureTimeoutError:
                     continue

@@ -20,7 +20,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import grpc
 import nats
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
@@ -30,8 +29,10 @@ from yrd_alliance.kernel.streams import events_stream_name
 
 from bench.baselines import ECHO_METHOD, NAIVE_METHOD
 from bench.harness import (
+    BASELINE_ENV,
     IN_FLIGHT,
     bearer,
+    open_channel,
     paired,
     quantile,
     row,
@@ -52,6 +53,7 @@ async def run(seconds: float, rounds: int) -> list[str]:
         echo = ManagedProcess(
             "echo",
             [py, "-m", "bench.baselines", "echo", str(echo_port)],
+            env=BASELINE_ENV,
             log_path=work / "echo.log",
         )
         processes.append(start(echo, wait_tcp(echo_port, echo)))
@@ -67,6 +69,7 @@ async def run(seconds: float, rounds: int) -> list[str]:
                 nats_server.url,
                 "naive",
             ],
+            env=BASELINE_ENV,
             log_path=work / "naive.log",
         )
         processes.append(start(naive, wait_tcp(naive_port, naive)))
@@ -112,10 +115,10 @@ async def _measure(
         )
 
     async with (
-        grpc.aio.insecure_channel(f"127.0.0.1:{echo_port}") as echo_ch,
-        grpc.aio.insecure_channel(f"127.0.0.1:{naive_port}") as naive_ch,
-        grpc.aio.insecure_channel(f"127.0.0.1:{services['cached']}") as svc_ch,
-        grpc.aio.insecure_channel(f"127.0.0.1:{services['uncached']}") as uncached_ch,
+        open_channel(f"127.0.0.1:{echo_port}") as echo_ch,
+        open_channel(f"127.0.0.1:{naive_port}") as naive_ch,
+        open_channel(f"127.0.0.1:{services['cached']}") as svc_ch,
+        open_channel(f"127.0.0.1:{services['uncached']}") as uncached_ch,
     ):
         stub = pb_grpc.MembershipServiceStub(svc_ch)
         uncached = pb_grpc.MembershipServiceStub(uncached_ch)

@@ -22,7 +22,6 @@ import time
 import uuid
 from pathlib import Path
 
-import grpc
 from alliance.membership.v1 import membership_pb2 as mpb
 from alliance.membership.v1 import membership_pb2_grpc as mpb_grpc
 from alliance.sharing.v1 import sharing_pb2 as pb
@@ -39,7 +38,9 @@ from yrd_alliance.sharing import store
 
 from bench.baselines import ECHO_METHOD
 from bench.harness import (
+    BASELINE_ENV,
     bearer,
+    open_channel,
     paired,
     quantile,
     row,
@@ -93,6 +94,7 @@ async def search_figures(seconds: float, rounds: int) -> list[str]:
         echo = ManagedProcess(
             "echo",
             [sys.executable, "-m", "bench.baselines", "echo", str(echo_port)],
+            env=BASELINE_ENV,
             log_path=work / "echo.log",
         )
         processes.append(start(echo, wait_tcp(echo_port, echo)))
@@ -119,9 +121,9 @@ async def search_figures(seconds: float, rounds: int) -> list[str]:
         }
         rows = []
         async with (
-            grpc.aio.insecure_channel(f"127.0.0.1:{echo_port}") as echo_ch,
-            grpc.aio.insecure_channel(services["cached"]) as cached_ch,
-            grpc.aio.insecure_channel(services["uncached"]) as uncached_ch,
+            open_channel(f"127.0.0.1:{echo_port}") as echo_ch,
+            open_channel(services["cached"]) as cached_ch,
+            open_channel(services["uncached"]) as uncached_ch,
         ):
             echo_call = echo_ch.unary_unary(ECHO_METHOD)
             for label, channel in (("uncached", uncached_ch), ("cached", cached_ch)):
@@ -194,7 +196,7 @@ async def _soon(call, ok):  # type: ignore[no-untyped-def]
 
 
 async def _approve_loop(targets: dict[tuple[str, str], str], samples: int) -> list[float]:
-    channels = {key: grpc.aio.insecure_channel(t) for key, t in targets.items()}
+    channels = {key: open_channel(t) for key, t in targets.items()}
     try:
         members = {
             r: mpb_grpc.MembershipServiceStub(channels[(r, "membership")]) for r in ("sh", "hz")

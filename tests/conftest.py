@@ -25,6 +25,8 @@ from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
+from yrd_alliance.cli.certs import LOCAL_HOSTS, server_certificate
+from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.issuer import Issuer
 from yrd_alliance.deployment.procs import NatsServer, docker_engine_reachable
 from yrd_alliance.kernel.auth import Role
@@ -41,6 +43,15 @@ ISSUER = Issuer.load_or_create(Path(tempfile.mkdtemp(prefix="alliance-issuer-"))
 atexit.register(shutil.rmtree, ISSUER.folder, ignore_errors=True)
 SIGNING_KEY = ISSUER.key()
 JWKS = ISSUER.jwks_path
+# The services' gRPC certificate (for 127.0.0.1), signed by the session's CA.
+GRPC_TLS = server_certificate(ISSUER.folder / "tls", "grpc-test", LOCAL_HOSTS)
+
+
+def tls_channel(address: str) -> grpc.aio.Channel:
+    """A channel to a test service (host:port), verifying its certificate by the CA."""
+    return GrpcTarget(address, GRPC_TLS.ca).aio_channel()
+
+
 S = TypeVar("S")
 
 
@@ -185,6 +196,8 @@ def settings_for(
         db_path=db_path,
         nats_url=nats_url,
         jwks_file=JWKS,
+        tls_cert_file=GRPC_TLS.cert,
+        tls_key_file=GRPC_TLS.key,
         grpc_port=port,
         shutdown_grace_s=1.0,
     )
@@ -196,7 +209,7 @@ async def membership(nats_server: NatsServer, tmp_path: Path) -> AsyncIterator[M
     db_path = tmp_path / "membership.db"
     host = ServiceHost(DEFINITION, settings_for(region, db_path, nats_server.url))
     port = await host.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    channel = tls_channel(f"127.0.0.1:{port}")
     try:
         yield Membership(
             host,
@@ -254,7 +267,7 @@ async def beside(
     )
     host = ServiceHost(definition, base.model_copy(update=settings))
     port = await host.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    channel = tls_channel(f"127.0.0.1:{port}")
     try:
         yield RegionWith(membership, stub_class(channel), db_path, channel)
     finally:

@@ -29,7 +29,7 @@ from yrd_alliance.kernel.settings import ServiceSettings
 from yrd_alliance.kernel.streams import all_stream_name
 from yrd_alliance.membership.app import DEFINITION, MembershipSettings
 
-from tests.conftest import JWKS, Tokens, auth, sample_carrier
+from tests.conftest import GRPC_TLS, JWKS, Tokens, auth, sample_carrier, tls_channel
 from tests.tcp_proxy import TcpProxy
 
 
@@ -156,6 +156,8 @@ class Federation:
             "nats_user": SERVICE_USER,
             "nats_password": self.keys.region(name).service_password,
             "jwks_file": JWKS,
+            "tls_cert_file": GRPC_TLS.cert,
+            "tls_key_file": GRPC_TLS.key,
             "shutdown_grace_s": 1.0,
             "nats_ca_file": self.ca_file,
         }
@@ -168,14 +170,14 @@ class Federation:
             DEFINITION, self._settings(name, MembershipSettings, "membership", **overrides)
         )
         port = await region.host.start()
-        region.channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+        region.channel = tls_channel(f"127.0.0.1:{port}")
 
     async def _start_extra(
         self, name: str, definition: Any, settings_class: type[ServiceSettings]
     ) -> grpc.aio.Channel:
         host = ServiceHost(definition, self._settings(name, settings_class, definition.name))
         port = await host.start()
-        channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+        channel = tls_channel(f"127.0.0.1:{port}")
         self.regions[name].extra.append((host, channel))
         return channel
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from yrd_alliance.deployment.procs import ServiceProcess, free_port
 
-from tests.conftest import JWKS
+from tests.conftest import GRPC_TLS, JWKS
 
 
 def service_process(
@@ -28,8 +28,11 @@ def service_process(
             "db_path": db_path,
             "nats_url": nats_url,
             "jwks_file": JWKS,
+            "tls_cert_file": GRPC_TLS.cert,
+            "tls_key_file": GRPC_TLS.key,
             "shutdown_grace_s": 2,
         },
+        ca_file=GRPC_TLS.ca,
         log_path=log_path,
     )
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from yrd_alliance.cli.certs import region_tls
+from yrd_alliance.cli.certs import certificate_authority, region_tls
 from yrd_alliance.deployment.nats_secrets import NatsKeySettings, NatsSecrets, TlsFiles
 from yrd_alliance.deployment.procs import NatsServer
 from yrd_alliance.deployment.topology import CONTAINERS, render_container_config
@@ -21,7 +21,7 @@ from yrd_alliance.membership.app import MembershipSettings
 from yrd_alliance.pairing.app import PairingSettings
 from yrd_alliance.sharing.app import SharingSettings
 
-from tests.conftest import Membership
+from tests.conftest import GRPC_TLS, Membership
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -83,6 +83,14 @@ def test_each_region_profile_has_its_nats_and_services_as_the_topology_says(
             )
             assert env[f"{prefix}_FEDERATION"].split(",") == CONTAINERS.names
             assert env[f"{prefix}_DB_PATH"].endswith(f"/{service}.db")
+            # gRPC over TLS with the certificate `alliance certs` makes; never plaintext
+            assert env[f"{prefix}_TLS_CERT_FILE"] == f"/etc/alliance/tls/{service}.pem"
+            assert env[f"{prefix}_TLS_KEY_FILE"] == f"/etc/alliance/tls/{service}.key"
+            assert f"{prefix}_PLAINTEXT" not in env
+            mounts = [v.rsplit("}", 1)[-1].split(":")[1] for v in definition["volumes"]]
+            assert "/etc/alliance/tls" in mounts and "/etc/alliance/issuer/jwks.json" in mounts
+            probe = definition["healthcheck"]["test"]
+            assert probe[-2:] == ["--cacert", "/etc/alliance/tls/ca.pem"], probe
     everything = {n for n, s in compose["services"].items() if "all" in s.get("profiles", [])}
     assert everything == set(compose["services"])
 
@@ -183,7 +191,7 @@ def test_alliance_nats_refuses_to_start_without_passwords(tmp_path: Path) -> Non
 
 
 async def test_service_healthcheck_command_works(
-    membership: Membership, compose: dict[str, Any]
+    membership: Membership, compose: dict[str, Any], tmp_path: Path
 ) -> None:
     test = compose["services"]["membership-sh"]["healthcheck"]["test"]
     assert test[:3] == ["CMD", "alliance", "probe"]
@@ -196,8 +204,14 @@ async def test_service_healthcheck_command_works(
         process = await asyncio.create_subprocess_exec(str(BIN / "alliance"), "probe", *args)
         return await process.wait()
 
-    assert await probe(f"127.0.0.1:{membership.host.port}") == 0
-    assert await probe("127.0.0.1:1", "--timeout", "0.5") != 0
+    target = f"127.0.0.1:{membership.host.port}"
+    assert await probe(target, "--cacert", str(GRPC_TLS.ca)) == 0
+    assert await probe("127.0.0.1:1", "--cacert", str(GRPC_TLS.ca), "--timeout", "0.5") != 0
+    # the server is verified: a probe trusting another CA, or speaking plaintext, fails
+    other_ca = certificate_authority(tmp_path / "other")[0]
+    assert await probe(target, "--cacert", str(other_ca), "--timeout", "1") != 0
+    assert await probe(target, "--plaintext", "--timeout", "1") != 0
+    assert await probe(target) != 0, "neither --cacert nor --plaintext: refused"
 
 
 def test_nats_healthcheck_command_works(nats_server: NatsServer, compose: dict[str, Any]) -> None:
@@ -225,9 +239,14 @@ def test_alliance_certs_makes_what_each_region_mounts(tmp_path: Path) -> None:
     keys = NatsSecrets.generate(CONTAINERS.names)
     for region in CONTAINERS.names:
         folder = tmp_path / region
-        assert sorted(p.name for p in folder.iterdir()) == [
-            "ca.pem", "leaf.key", "leaf.pem", "nats.key", "nats.pem"
-        ]  # fmt: skip
+        grpc_files = [f"{service}.{kind}" for service in SERVICES for kind in ("key", "pem")]
+        assert sorted(p.name for p in folder.iterdir()) == sorted(
+            ["ca.pem", "leaf.key", "leaf.pem", "nats.key", "nats.pem", *grpc_files]
+        )
+        for service in SERVICES:
+            grpc_cert = x509.load_pem_x509_certificate((folder / f"{service}.pem").read_bytes())
+            san = grpc_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+            assert f"{service}-{region}" in san.get_values_for_type(x509.DNSName)
         assert f"ALLIANCE_{region.upper()}_TLS_DIR={folder}" in result.stdout
         cert = x509.load_pem_x509_certificate((folder / "nats.pem").read_bytes())
         names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value

@@ -25,7 +25,15 @@ from yrd_alliance.kernel.streams import events_stream_name
 from yrd_alliance.kernel.unit_of_work import UnitOfWork
 from yrd_alliance.membership.app import DEFINITION
 
-from tests.conftest import Tokens, auth, new_region, read_events, sample_carrier, settings_for
+from tests.conftest import (
+    Tokens,
+    auth,
+    new_region,
+    read_events,
+    sample_carrier,
+    settings_for,
+    tls_channel,
+)
 from tests.service_process import membership_process
 
 pytestmark = pytest.mark.slow
@@ -45,7 +53,7 @@ async def test_writes_succeed_while_nats_is_down_and_every_event_arrives_once(
     region = new_region()
     host = ServiceHost(DEFINITION, settings_for(region, tmp_path / "m.db", nats_server.url))
     port = await host.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    channel = tls_channel(f"127.0.0.1:{port}")
     stub = pb_grpc.MembershipServiceStub(channel)
     md = auth(Tokens(region).operator())
     parent = f"regions/{region}"
@@ -97,7 +105,7 @@ async def _writer(target: str, region: str, acknowledged: list[str], stop: async
     """Creates carriers one after another; retries each with its request_id until it is acked."""
     md = auth(Tokens(region).operator())
     retries = 0
-    async with grpc.aio.insecure_channel(target) as channel:
+    async with tls_channel(target) as channel:
         stub = pb_grpc.MembershipServiceStub(channel)
         while not stop.is_set():
             request = pb.CreateCarrierRequest(
@@ -174,7 +182,7 @@ async def test_sigkill_under_concurrent_writes_loses_nothing_and_applies_nothing
         assert retries > 0, "the kills never interrupted a write; the test proves nothing"
         assert len(acknowledged) > 50
 
-        async with grpc.aio.insecure_channel(service.target) as channel:
+        async with service.grpc.aio_channel() as channel:
             stub = pb_grpc.MembershipServiceStub(channel)
             md = auth(Tokens(region).operator())
             stored, token = [], ""
@@ -232,7 +240,7 @@ async def test_sigterm_drains_in_flight_calls_and_flushes_the_outbox(
                 results.append(error)
                 return
 
-    async with grpc.aio.insecure_channel(service.target) as channel:
+    async with service.grpc.aio_channel() as channel:
         writers = [
             asyncio.create_task(keep_writing(pb_grpc.MembershipServiceStub(channel)))
             for _ in range(16)
@@ -267,7 +275,7 @@ async def test_sigterm_while_nats_is_down_stops_cleanly_and_keeps_the_events(
     service.start()
     try:
         await asyncio.to_thread(service.wait_ready)
-        async with grpc.aio.insecure_channel(service.target) as channel:
+        async with service.grpc.aio_channel() as channel:
             stub = pb_grpc.MembershipServiceStub(channel)
             request = pb.CreateCarrierRequest(parent=f"regions/{region}", carrier=sample_carrier())
             await stub.CreateCarrier(request, metadata=auth(Tokens(region).operator()))
@@ -301,7 +309,7 @@ async def test_a_service_started_before_its_nats_serves_and_publishes_once_nats_
     nats_server: NatsServer | None = None
     try:
         await asyncio.to_thread(service.wait_ready)
-        async with grpc.aio.insecure_channel(service.target) as channel:
+        async with service.grpc.aio_channel() as channel:
             stub = pb_grpc.MembershipServiceStub(channel)
             md = auth(Tokens(region).operator())
             names = [

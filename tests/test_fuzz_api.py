@@ -126,7 +126,7 @@ class Target:
         tokens: Tokens,
         known: list[str],
     ) -> None:
-        self.channel = grpc.insecure_channel(process.target)
+        self.channel = process.grpc.channel()
         self.service = service
         self.db_path = db_path
         self.tables = (*tables, "outbox", "idempotency_keys")
@@ -162,7 +162,7 @@ def target(
     try:
         process.wait_ready()
         tokens = Tokens(region)
-        channel = grpc.insecure_channel(process.target)
+        channel = process.grpc.channel()
         md = auth(tokens.operator())
         if service == "membership":
             stub = pb_grpc.MembershipServiceStub(channel)

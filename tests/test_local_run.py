@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import grpc
 import nats
 import pytest
 from alliance.membership.v1 import membership_pb2 as pb
@@ -25,6 +24,7 @@ from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2 as pairing_pb
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from yrd_alliance.cli import demo, pairing_demo
+from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.issuer import Issuer
 from yrd_alliance.deployment.nats_auth import SERVICE_USER
 from yrd_alliance.deployment.procs import free_port
@@ -127,7 +127,7 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         per_region = {}
         for endpoint in members:
             md = (("authorization", f"Bearer {issuer.sign(subject='t', role=Role.PARTNER)}"),)
-            with grpc.insecure_channel(endpoint["target"]) as channel:
+            with GrpcTarget(endpoint["target"], base / "tls" / "ca.pem").channel() as channel:
                 stub = pb_grpc.MembershipServiceStub(channel)
                 per_region[endpoint["region"]] = _all_names(stub, md, endpoint["region"])
                 directory = _wait_for_directory(stub, md, 10)
@@ -146,7 +146,7 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         assert seeded_again.returncode == 0, seeded_again.stdout + seeded_again.stderr
         again = {}
         for endpoint in members:
-            with grpc.insecure_channel(endpoint["target"]) as channel:
+            with GrpcTarget(endpoint["target"], base / "tls" / "ca.pem").channel() as channel:
                 stub = pb_grpc.MembershipServiceStub(channel)
                 again[endpoint["region"]] = _all_names(stub, md, endpoint["region"])
         assert {r: (len(cs), s) for r, (cs, s) in again.items()} == {
@@ -161,7 +161,7 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
             for e in state["endpoints"]
             if e["service"] == "pairing" and e["region"] == "zjg"
         )
-        with grpc.insecure_channel(zjg_pairing) as channel:
+        with GrpcTarget(zjg_pairing, base / "tls" / "ca.pem").channel() as channel:
             stats = pairing_grpc.PairingServiceStub(channel).GetPairingStats(
                 pairing_pb.GetPairingStatsRequest(parent="regions/zjg"), metadata=md
             )

@@ -34,7 +34,16 @@ from yrd_alliance.membership.app import DEFINITION as MEMBERSHIP
 from yrd_alliance.sharing.app import DEFINITION as SHARING
 from yrd_alliance.sharing.app import SharingSettings
 
-from tests.conftest import Membership, Tokens, auth, beside, new_region, read_events, settings_for
+from tests.conftest import (
+    Membership,
+    Tokens,
+    auth,
+    beside,
+    new_region,
+    read_events,
+    settings_for,
+    tls_channel,
+)
 from tests.helpers import eventually, expect_error
 from tests.test_sharing_federation import create_resource
 
@@ -313,7 +322,7 @@ async def test_a_stuck_outbox_shows_while_nats_is_up(
     settings = settings_for(region, tmp_path / "m.db", nats_server.url)
     host = ServiceHost(MEMBERSHIP, settings.model_copy(update={"stuck_after_s": 1.0}))
     port = await host.start()
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    channel = tls_channel(f"127.0.0.1:{port}")
     try:
         m = Membership(
             host, mpb_grpc.MembershipServiceStub(channel), channel, Tokens(region), region,

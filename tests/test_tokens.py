@@ -33,7 +33,7 @@ from yrd_alliance.kernel.tokens import (
 )
 from yrd_alliance.membership.app import DEFINITION
 
-from tests.conftest import Membership, Tokens, auth, new_region, settings_for
+from tests.conftest import Membership, Tokens, auth, new_region, settings_for, tls_channel
 from tests.federation import Federation, held_by
 from tests.helpers import eventually, expect_error, violated_fields
 
@@ -166,7 +166,7 @@ async def test_a_running_service_follows_a_rotation_without_restart(
     host = ServiceHost(DEFINITION, settings)
     port = await host.start()
     try:
-        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        async with tls_channel(f"127.0.0.1:{port}") as channel:
             from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 
             stub = pb_grpc.MembershipServiceStub(channel)

@@ -17,6 +17,7 @@ from yrd_alliance.deployment.nats_auth import ORGANIZATION, leaf_user
 from yrd_alliance.deployment.nats_secrets import TlsFiles
 
 VALID_FOR = datetime.timedelta(days=825)
+LOCAL_HOSTS = ["127.0.0.1", "localhost"]
 _SERVER_AND_CLIENT = [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
 _CA_USAGE = x509.KeyUsage(
     digital_signature=True,
@@ -117,6 +118,11 @@ def server_certificate(folder: Path, name: str, hosts: list[str]) -> TlsFiles:
     return files
 
 
+def service_certificate(folder: Path, service: str, region: str) -> TlsFiles:
+    """The gRPC certificate of one service of one region on this host (127.0.0.1, localhost)."""
+    return server_certificate(folder, f"grpc-{service}-{region}", LOCAL_HOSTS)
+
+
 def region_tls(folder: Path, region: str, server: str, hosts: list[str]) -> TlsFiles:
     """A region's server certificate (`server`, for `hosts`) and its leaf certificate, whose
     subject the other regions' listeners map to a user (deployment.nats_auth.leaf_subject)."""
@@ -125,10 +131,14 @@ def region_tls(folder: Path, region: str, server: str, hosts: list[str]) -> TlsF
     return TlsFiles(files.ca, files.cert, files.key, leaf.cert, leaf.key)
 
 
-def deployment_certificates(out: Path, regions: list[str]) -> list[Path]:
+def deployment_certificates(
+    out: Path, regions: list[str], services: tuple[str, ...] = ()
+) -> list[Path]:
     """For docker-compose.yml: `out/<region>/` holds the CA certificate, that region's NATS
-    certificate and key (for the host `nats-<region>`) and its leaf certificate and key; the CA's
-    key stays in `out/` alone, so a region's folder lets nobody sign another's certificate."""
+    certificate and key (for the host `nats-<region>`), its leaf certificate and key, and each
+    service's gRPC certificate and key (`<service>.pem`, for the host `<service>-<region>`,
+    localhost and 127.0.0.1, so the healthcheck verifies it too); the CA's key stays in `out/`
+    alone, so a region's folder lets nobody sign another's certificate."""
     folders = []
     for region in regions:
         files = region_tls(out, region, f"nats-{region}", [f"nats-{region}", "localhost"])
@@ -141,10 +151,15 @@ def deployment_certificates(out: Path, regions: list[str]) -> list[Path]:
             "leaf.pem": files.leaf_cert,
             "leaf.key": files.leaf_key,
         }
+        for service in services:
+            host = f"{service}-{region}"
+            grpc_files = server_certificate(out, f"grpc-{host}", [host, *LOCAL_HOSTS])
+            copies[f"{service}.pem"] = grpc_files.cert
+            copies[f"{service}.key"] = grpc_files.key
         for target, source in copies.items():
             assert source is not None
             (folder / target).write_bytes(source.read_bytes())
-        for key in ("nats.key", "leaf.key"):
-            (folder / key).chmod(0o640)
+            if target.endswith(".key"):
+                (folder / target).chmod(0o640)
         folders.append(folder)
     return folders

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
-import grpc
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.type.v1 import types_pb2 as types
+
+from yrd_alliance.deployment.channels import GrpcTarget
 
 NAMESPACE = uuid.UUID("6f1c1a52-52a4-4d8c-9d0b-8a5e0c2a7a11")
 STARTUPS_PER_CARRIER = 23
@@ -229,9 +230,9 @@ def load(
     return carriers, startups
 
 
-def carrier_names(target: str, region: str, token: str) -> dict[str, str]:
+def carrier_names(target: GrpcTarget, region: str, token: str) -> dict[str, str]:
     """The region's demo carriers as loaded: display name → resource name."""
-    with grpc.insecure_channel(target) as channel:
+    with target.channel() as channel:
         reply = pb_grpc.MembershipServiceStub(channel).ListCarriers(
             pb.ListCarriersRequest(parent=f"regions/{region}", page_size=1000),
             metadata=(("authorization", f"Bearer {token}"),),
@@ -242,13 +243,13 @@ def carrier_names(target: str, region: str, token: str) -> dict[str, str]:
 
 
 def load_all(
-    targets: dict[str, str],
+    targets: dict[str, GrpcTarget],
     token_for: Callable[[str], str],
     progress: Callable[[str], None] = lambda _line: None,
 ) -> tuple[int, int]:
     total = (0, 0)
     for region, target in targets.items():
-        with grpc.insecure_channel(target) as channel:
+        with target.channel() as channel:
             stub = pb_grpc.MembershipServiceStub(channel)
             md = (("authorization", f"Bearer {token_for(region)}"),)
             loaded = load(region, stub, md, progress)

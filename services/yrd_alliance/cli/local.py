@@ -15,8 +15,9 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from yrd_alliance.cli.certs import region_tls
+from yrd_alliance.cli.certs import region_tls, service_certificate
 from yrd_alliance.cli.partners import Partner, provision
+from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.issuer import Issuer
 from yrd_alliance.deployment.nats_auth import DEMO_PARTNER, SERVICE_USER, admin_user
 from yrd_alliance.deployment.nats_secrets import NatsSecrets, TlsFiles
@@ -53,7 +54,7 @@ class LocalState:
     endpoints: list[Endpoint] = field(default_factory=list)
     hub: str = ""
     nats_base_port: int = 0
-    tls_dir: str = ""  # the local CA and the servers' certificate (NATS over TLS only)
+    tls_dir: str = ""  # the local CA and the servers' certificates (NATS and gRPC)
 
     def tls_files(self, region: str) -> TlsFiles:
         return local_tls(Path(self.tls_dir), region)
@@ -86,9 +87,17 @@ class LocalState:
             for _ in range(2):
                 _reload(region)
 
-    def targets(self, service: str) -> dict[str, str]:
-        """region → host:port of that service."""
-        return {e.region: e.target for e in self.endpoints if e.service == service}
+    @property
+    def ca_file(self) -> Path:
+        """The local CA's certificate: every client verifies the servers by it."""
+        return Path(self.tls_dir) / "ca.pem"
+
+    def grpc(self, endpoint: Endpoint) -> GrpcTarget:
+        return GrpcTarget(endpoint.target, self.ca_file)
+
+    def targets(self, service: str) -> dict[str, GrpcTarget]:
+        """region → that service of the region, over TLS."""
+        return {e.region: self.grpc(e) for e in self.endpoints if e.service == service}
 
     def nats_of(self, region: str) -> RegionNats:
         return next(n for n in self.nats if n.region == region)
@@ -222,6 +231,7 @@ class LocalFederation:
             for service_index, service in enumerate(SERVICES):
                 port = self.grpc_base_port + service_index * PORTS_PER_SERVICE + node_index
                 _ensure_free(port, f"{service} in {node.name}")
+                certificate = service_certificate(Path(state.tls_dir), service, node.name)
                 process = ServiceProcess(
                     f"{service}-{node.name}",
                     service,
@@ -235,7 +245,10 @@ class LocalFederation:
                         "nats_password": keys.region(node.name).service_password,
                         "jwks_file": jwks,
                         "nats_ca_file": state.tls_files(node.name).ca,
+                        "tls_cert_file": certificate.cert,
+                        "tls_key_file": certificate.key,
                     },
+                    ca_file=certificate.ca,
                     log_path=logs / f"{service}-{node.name}.log",
                 )
                 self._launch(process)

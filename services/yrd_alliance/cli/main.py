@@ -31,6 +31,7 @@ from yrd_alliance.cli.nats_commands import events, nats_commands
 from yrd_alliance.cli.partner_commands import partners
 from yrd_alliance.cli.pipeline_commands import letters, snapshot
 from yrd_alliance.cli.token_commands import tokens
+from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.topology import local_topology
 from yrd_alliance.kernel.auth import Role
 from yrd_alliance.kernel.tokens import SigningKey, issue_token
@@ -97,7 +98,7 @@ def _print_endpoints(state: LocalState, key: SigningKey) -> None:
     table = Table(title="alliance endpoints")
     table.add_column("region")
     table.add_column("service")
-    table.add_column("gRPC (plaintext, reflection on)")
+    table.add_column("gRPC (TLS, reflection on)")
     for endpoint in state.endpoints:
         table.add_row(endpoint.region, endpoint.service, endpoint.target)
     for server in state.nats:
@@ -113,14 +114,16 @@ def _print_endpoints(state: LocalState, key: SigningKey) -> None:
         "curl",
         "--protocol",
         "grpc",
-        "--http2-prior-knowledge",
+        "--cacert",
+        str(state.ca_file),
         "-H",
         f"authorization: Bearer {token}",
         "--data",
         json.dumps({"parent": f"regions/{first.region}", "pageSize": 3}),
-        f"http://{first.target}/alliance.membership.v1.MembershipService/ListCarriers",
+        f"https://{first.target}/alliance.membership.v1.MembershipService/ListCarriers",
     ]
-    console.print("try it (a dev operator token, valid 12 h):")
+    console.print(f"certificates: signed by the local CA {state.ca_file}")
+    console.print("try it (a dev operator token, valid 12 h; the server verified by that CA):")
     console.print(" ".join(shlex.quote(part) for part in command), soft_wrap=True, highlight=False)
 
 
@@ -150,13 +153,21 @@ def status(base_dir: BaseDir = DEFAULT_BASE) -> None:
 @app.command()
 def probe(
     target: Annotated[str, typer.Argument(help="host:port of a service")] = "127.0.0.1:50051",
+    cacert: Annotated[
+        Path | None, typer.Option(help="The CA that signed the service's certificate (TLS)")
+    ] = None,
+    plaintext: Annotated[
+        bool, typer.Option(help="The service runs without TLS (development only)")
+    ] = False,
     timeout: float = 3.0,
 ) -> None:
     """Exit 0 when the service's gRPC health check answers SERVING (for container healthchecks)."""
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    with grpc.insecure_channel(target) as channel:
+    if (cacert is None) != plaintext:
+        raise fail("give --cacert (TLS) or --plaintext (a development service)")
+    with GrpcTarget(target, cacert).channel() as channel:
         try:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(), timeout=timeout

@@ -85,13 +85,14 @@ def certs(
     out: Annotated[Path, typer.Option(help="Where to write them (keep it out of the repository)")],
     regions: Annotated[str, typer.Option(help="Comma-separated regions")] = DEFAULT_REGIONS,
 ) -> None:
-    """Make a CA and each region's NATS certificates for docker-compose.yml: OUT/<region>/ holds
-    ca.pem, nats.pem/.key (its server) and leaf.pem/.key (its leaf login); mount it as
-    ALLIANCE_<R>_TLS_DIR."""
+    """Make a CA and each region's certificates for docker-compose.yml: OUT/<region>/ holds
+    ca.pem, nats.pem/.key (its NATS server), leaf.pem/.key (its leaf login) and
+    <service>.pem/.key (each service's gRPC port); mount it as ALLIANCE_<R>_TLS_DIR."""
     from yrd_alliance.cli.certs import deployment_certificates
+    from yrd_alliance.cli.local import SERVICES
 
     names = regions_of(regions)
-    for folder in deployment_certificates(out, names):
+    for folder in deployment_certificates(out, names, SERVICES):
         typer.echo(
             f"export ALLIANCE_{folder.name.upper()}_TLS_DIR={shlex.quote(str(folder.resolve()))}"
         )

@@ -34,7 +34,7 @@ class Operations:
             self._key, subject="alliance-cli", role=Role.OPERATOR, region=endpoint.region,
             ttl_s=300,
         )  # fmt: skip
-        with grpc.insecure_channel(endpoint.target) as channel:
+        with self._state.grpc(endpoint).channel() as channel:
             yield pb_grpc.OperationsServiceStub(channel), (("authorization", f"Bearer {token}"),)
 
     def endpoint_of(self, letter_name: str) -> Endpoint:

@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import grpc
 from alliance.membership.v1 import membership_pb2 as mpb
 from alliance.membership.v1 import membership_pb2_grpc as mpb_grpc
 from alliance.pairing.v1 import pairing_pb2 as pb
@@ -18,6 +17,7 @@ from alliance.pairing.v1 import pairing_pb2_grpc as pb_grpc
 from alliance.type.v1 import types_pb2 as types
 
 from yrd_alliance.cli.demo import CARRIERS, STARTUPS_PER_CARRIER, carrier_names, request_id
+from yrd_alliance.deployment.channels import GrpcTarget
 
 LAWYERS = 40
 ROUND_REGION = "zjg"  # the alliance was founded in Zhangjiagang
@@ -42,8 +42,8 @@ Metadata = tuple[tuple[str, str], ...]
 
 @dataclass(frozen=True)
 class Targets:
-    membership: dict[str, str]  # region → host:port
-    pairing: dict[str, str]
+    membership: dict[str, GrpcTarget]  # region → its service
+    pairing: dict[str, GrpcTarget]
 
 
 def demo_lawyers() -> list[tuple[str, pb.Lawyer]]:
@@ -75,7 +75,7 @@ def load(
 ) -> tuple[int, int]:
     """Loads lawyers, the published round and the check-ups; returns (pairs, check-ups)."""
     for index, (region, lawyer) in enumerate(demo_lawyers()):
-        with grpc.insecure_channel(targets.pairing[region]) as channel:
+        with targets.pairing[region].channel() as channel:
             pb_grpc.PairingServiceStub(channel).CreateLawyer(
                 pb.CreateLawyerRequest(
                     parent=f"regions/{region}",
@@ -86,7 +86,7 @@ def load(
                 timeout=10,
             )
     progress(f"{LAWYERS} volunteer lawyers")
-    with grpc.insecure_channel(targets.pairing[ROUND_REGION]) as channel:
+    with targets.pairing[ROUND_REGION].channel() as channel:
         stub = pb_grpc.PairingServiceStub(channel)
         md = _auth(token_for(ROUND_REGION))
         _wait_for_directory(stub, md)
@@ -165,7 +165,7 @@ def _checkups(
     recorded = 0
     for carrier, lawyers in sorted(lawyers_of.items()):
         region = carrier.split("/")[1]
-        with grpc.insecure_channel(targets.membership[region]) as channel:
+        with targets.membership[region].channel() as channel:
             startups = mpb_grpc.MembershipServiceStub(channel).ListStartups(
                 mpb.ListStartupsRequest(parent=carrier, page_size=1000),
                 metadata=_auth(token_for(region)),

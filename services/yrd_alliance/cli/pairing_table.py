@@ -15,7 +15,7 @@ from yrd_alliance.cli.local import LocalState
 
 def print_round(console: Console, state: LocalState, region: str, name: str, token: str) -> None:
     md = (("authorization", f"Bearer {token}"),)
-    with grpc.insecure_channel(state.targets("pairing")[region]) as channel:
+    with state.targets("pairing")[region].channel() as channel:
         stub = pb_grpc.PairingServiceStub(channel)
         round_ = _round(stub, md, region, name)
         lawyers = {
@@ -89,7 +89,7 @@ def _carrier_names(
 ) -> dict[str, str]:
     """Display names from that region's membership, which holds every region's carriers."""
     found = {}
-    with grpc.insecure_channel(state.targets("membership")[region]) as channel:
+    with state.targets("membership")[region].channel() as channel:
         stub = mpb_grpc.MembershipServiceStub(channel)
         for name in sorted(names):
             try:

@@ -13,6 +13,7 @@ from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as pb_grpc
 
 from yrd_alliance.cli.demo import CARRIERS, DemoCarrier, carrier_names, request_id
+from yrd_alliance.deployment.channels import GrpcTarget
 
 ITEMS = 498
 # (category, title stems, units: 0 = unlimited)
@@ -83,8 +84,8 @@ def demo_resources(carrier: DemoCarrier, count: int) -> list[pb.Resource]:
 
 
 def load(
-    membership: dict[str, str],
-    sharing: dict[str, str],
+    membership: dict[str, GrpcTarget],
+    sharing: dict[str, GrpcTarget],
     token_for: Callable[[str], str],
     progress: Callable[[str], None] = lambda _line: None,
     wait_s: float = 60,
@@ -98,7 +99,7 @@ def load(
     for region in sorted({c.region for c in CARRIERS} & sharing.keys()):
         md = (("authorization", f"Bearer {token_for(region)}"),)
         names = carrier_names(membership[region], region, token_for(region))
-        with grpc.insecure_channel(sharing[region]) as channel:
+        with sharing[region].channel() as channel:
             stub = pb_grpc.SharingServiceStub(channel)
             for index, carrier in enumerate(CARRIERS):
                 if carrier.region != region:

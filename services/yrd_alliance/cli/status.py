@@ -15,6 +15,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from yrd_alliance.cli.local import LocalState
 from yrd_alliance.cli.operations import Operations, pipeline_summary
+from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.kernel.streams import all_stream_name
 from yrd_alliance.kernel.tokens import SigningKey
 
@@ -30,7 +31,7 @@ async def gather(state: LocalState, base_dir: Path, key: SigningKey) -> Report:
     report = Report()
     operations = Operations(state, key)
     for endpoint in state.endpoints:
-        health = _health(endpoint.target)
+        health = _health(state.grpc(endpoint))
         outbox, consumer, letters, flowing = pipeline_summary(operations.status(endpoint))
         report.healthy &= health == "SERVING" and flowing
         report.services.append(
@@ -44,8 +45,8 @@ async def gather(state: LocalState, base_dir: Path, key: SigningKey) -> Report:
     return report
 
 
-def _health(target: str) -> str:
-    with grpc.insecure_channel(target) as channel:
+def _health(target: GrpcTarget) -> str:
+    with target.channel() as channel:
         try:
             reply = health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(), timeout=2

@@ -17,6 +17,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.nats_secrets import NatsSecrets, TlsFiles
 from yrd_alliance.deployment.topology import Topology
 from yrd_alliance.kernel.settings import ServiceSettings
@@ -198,19 +199,22 @@ class ServiceProcess(ManagedProcess):
         *,
         port: int,
         settings: Mapping[str, object],
+        ca_file: Path | None,
         log_path: Path | None = None,
     ) -> None:
+        """`ca_file` verifies the service's certificate; None only with plaintext=True."""
         self.port = port
+        self.grpc = GrpcTarget(f"{LOOPBACK}:{port}", ca_file)
         env = service_environment(service, grpc_port=port, grpc_host=LOOPBACK, **settings)
         super().__init__(name, [venv_script(f"alliance-{service}")], env=env, log_path=log_path)
 
     @property
     def target(self) -> str:
-        return f"{LOOPBACK}:{self.port}"
+        return self.grpc.address
 
     def wait_ready(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
-        with grpc.insecure_channel(self.target) as channel:
+        with self.grpc.channel() as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             while time.monotonic() < deadline:
                 self.fail_if_exited()

@@ -82,6 +82,36 @@ class ServiceDefinition:
         run_service(self)
 
 
+def server_options(settings: ServiceSettings) -> list[tuple[str, int]]:
+    return [
+        ("grpc.so_reuseport", 0),
+        ("grpc.max_receive_message_length", settings.max_request_kb * 1024),
+        ("grpc.max_concurrent_streams", settings.max_streams_per_connection),
+        # Keepalive enforcement: a client may ping at most every 30 s without calls in flight;
+        # one that pings more often is disconnected (GOAWAY) after two strikes. The server
+        # pings idle connections every 2 min and drops those that do not answer in 20 s.
+        ("grpc.http2.min_ping_interval_without_data_ms", 30_000),
+        ("grpc.http2.max_ping_strikes", 2),
+        ("grpc.keepalive_time_ms", 120_000),
+        ("grpc.keepalive_timeout_ms", 20_000),
+    ]
+
+
+def listen(server: grpc.aio.Server, settings: ServiceSettings) -> int:
+    """Binds the gRPC port: TLS with the service's certificate, plaintext only when the
+    development flag says so."""
+    address = f"{settings.grpc_host}:{settings.grpc_port}"
+    if settings.plaintext:
+        log.warning("gRPC on %s WITHOUT TLS (plaintext=true): for development only", address)
+        return server.add_insecure_port(address)
+    assert settings.tls_cert_file and settings.tls_key_file  # the settings check this
+    try:
+        pair = (settings.tls_key_file.read_bytes(), settings.tls_cert_file.read_bytes())
+    except OSError as exc:
+        raise ConfigError(f"cannot read the TLS certificate or key: {exc}") from None
+    return server.add_secure_port(address, grpc.ssl_server_credentials([pair]))
+
+
 def with_revocations(projection: Projection | None, revocations: Revocations) -> Projection:
     """The service's projection, plus the revoked tokens every service keeps."""
     own = projection or Projection(subjects=[], handlers={})
@@ -180,12 +210,7 @@ class ServiceHost:
             settings.stuck_after_s,
         )
         self._watch = PipelineWatch(pipeline, self._health)
-        server = grpc.aio.server(
-            options=[
-                ("grpc.so_reuseport", 0),
-                ("grpc.max_receive_message_length", settings.max_request_kb * 1024),
-            ]
-        )
+        server = grpc.aio.server(options=server_options(settings))
         policy = MethodPolicy({**KERNEL_POLICY, **self.definition.policy.roles_by_method})
         verifier = TokenVerifier(
             KeySet(settings.jwks_file), settings.token_max_lifetime_s, revocations.__contains__
@@ -219,7 +244,7 @@ class ServiceHost:
             ],
             server,
         )
-        self.port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
+        self.port = listen(server, settings)
         if self.port == 0:
             raise ConfigError(f"cannot listen on {settings.grpc_host}:{settings.grpc_port}")
         self._server = server

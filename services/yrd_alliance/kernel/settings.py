@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from yrd_alliance.kernel.auth import Role
@@ -32,6 +32,22 @@ class ServiceSettings(BaseSettings):
     )
     grpc_host: str = "127.0.0.1"
     grpc_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
+    tls_cert_file: Path | None = Field(
+        default=None,
+        description="The gRPC server's certificate chain (PEM), signed by the deployment's CA",
+    )
+    tls_key_file: Path | None = Field(default=None, description="Its private key (PEM)")
+    plaintext: bool = Field(
+        default=False,
+        description="Development only: serve gRPC without TLS, so bearer tokens cross the "
+        "network in clear. Never the default",
+    )
+    max_streams_per_connection: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Concurrent calls one client connection may have open",
+    )
     db_path: Path = Field(description="SQLite database file of this service")
     nats_url: str = "nats://127.0.0.1:4222"
     nats_user: str | None = None
@@ -118,6 +134,15 @@ class ServiceSettings(BaseSettings):
         """Every region of the federation, this one included."""
         names = [part.strip() for part in self.federation.split(",") if part.strip()]
         return names if self.region in names else [self.region, *names]
+
+    @model_validator(mode="after")
+    def _tls_or_explicitly_plaintext(self) -> ServiceSettings:
+        if not self.plaintext and not (self.tls_cert_file and self.tls_key_file):
+            raise ValueError(
+                "set TLS_CERT_FILE and TLS_KEY_FILE (gRPC over TLS), or PLAINTEXT=true for "
+                "development only"
+            )
+        return self
 
     @field_validator("token_max_hours")
     @classmethod
