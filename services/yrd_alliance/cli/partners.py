@@ -28,13 +28,23 @@ from nats.aio.client import Client
 from yrd_alliance.deployment.nats_auth import feed_name, feed_subject
 from yrd_alliance.kernel.streams import RETENTION_S, all_stream_name
 
-ALL_EVENTS = ("alliance.>",)
+# What a partner organisation reads (the README's read table): the directories, the pairing
+# (check-up events carry no finding notes), the resources (not public: only that they are not on
+# offer) and the revoked tokens. Requests and bookings — who asked whom for what, and why —
+# stay with their parties and their regions' operators; partners see them only in aggregate
+# (GetSharingStats).
+PARTNER_EVENTS = (
+    "alliance.*.membership.>",
+    "alliance.*.pairing.>",
+    "alliance.*.sharing.resource.>",
+    "alliance.*.trust.>",
+)
 
 
 @dataclass(frozen=True)
 class Partner:
     name: str
-    subjects: tuple[str, ...] = ALL_EVENTS
+    subjects: tuple[str, ...] = PARTNER_EVENTS
     since: datetime | None = None
 
 

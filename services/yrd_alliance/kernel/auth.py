@@ -55,6 +55,32 @@ class Principal:
         return carrier, lawyer
 
 
+@dataclass(frozen=True)
+class Audience:
+    """Who may read an entity that is not for everyone (see the README's read table): its
+    carriers and lawyers, the operators of its regions, and, with `region_members`, every
+    carrier of those regions."""
+
+    regions: frozenset[str] = frozenset()
+    carriers: frozenset[str] = frozenset()
+    lawyers: frozenset[str] = frozenset()
+    region_members: bool = False
+
+    def admits(self, who: Principal) -> bool:
+        if who.role is Role.OPERATOR:
+            return who.region in self.regions
+        if who.role is Role.CARRIER:
+            home = who.carrier.split("/")[1] if who.carrier.count("/") >= 1 else ""
+            return who.carrier in self.carriers or (self.region_members and home in self.regions)
+        if who.role is Role.LAWYER:
+            return who.lawyer in self.lawyers
+        return False
+
+    def require(self, who: Principal, what: str) -> None:
+        if not self.admits(who):
+            raise PermissionDenied(f"{what} is not for a {who.role.value} token like this one")
+
+
 def bearer_from_metadata(metadata: Mapping[str, str | bytes]) -> str:
     value = metadata.get("authorization")
     if not value:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.message import Message
 
@@ -34,14 +34,18 @@ class SnapshotSource:
 
 
 def wrapping(
-    entity: type[Message], event: type[Message], field: str, key: str = "name"
+    entity: type[Message],
+    event: type[Message],
+    field: str,
+    key: str = "name",
+    view: Callable[[Any], Message] = lambda found: found,
 ) -> Callable[[bytes], tuple[Message, str]]:
-    """For SnapshotSource.wrap: the stored `entity` bytes as `event(field=entity)`, named by the
-    entity's `key` field."""
+    """For SnapshotSource.wrap: the stored `entity` bytes as `event(field=view(entity))` (the
+    entity as its events carry it), named by the entity's `key` field."""
 
     def wrap(data: bytes) -> tuple[Message, str]:
         found = entity.FromString(data)
-        return event(**{field: found}), str(getattr(found, key))
+        return event(**{field: view(found)}), str(getattr(found, key))
 
     return wrap
 

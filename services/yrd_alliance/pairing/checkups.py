@@ -106,14 +106,14 @@ class Checkups(UseCases):
             checkup.state = pb.CHECKUP_STATE_COMPLETED
             checkup.complete_time.CopyFrom(to_timestamp(utcnow()))
             stamp(checkup, version + 1)
-            payload = ev.CheckupCompleted(checkup=checkup)
+            payload = ev.CheckupCompleted(checkup=rules.checkup_for(checkup, None))
             self.put(uow, CHECKUPS, checkup, version + 1, "completed", payload)
         return checkup
 
     def get_checkup(self, request: pb.GetCheckupRequest, who: Principal) -> pb.Checkup:
         checkup = self.get(CHECKUPS, CHECKUP, request.name)
         who.scope(checkup.carrier, checkup.lawyer)
-        return checkup
+        return rules.checkup_for(checkup, who)
 
     def list_checkups(self, request: pb.ListCheckupsRequest, who: Principal) -> bytes:
         v = Violations()
@@ -125,9 +125,13 @@ class Checkups(UseCases):
         carrier, lawyer = who.scope(request.carrier, request.lawyer)
         query = CHECKUPS.where(carrier=carrier, lawyer=lawyer, state=request.state)
         elsewhere = request.parent != REGION.format(region=self.region)  # check-ups stay home
-        return self.pages.of(
+        page = self.pages.of(
             pb.ListCheckupsResponse, "checkups", CHECKUPS, query, request, nothing_here=elsewhere
         )
+        reply = pb.ListCheckupsResponse.FromString(page)
+        for index, checkup in enumerate(reply.checkups):
+            reply.checkups[index].CopyFrom(rules.checkup_for(checkup, who))
+        return reply.SerializeToString()
 
     def stats(self, request: pb.GetPairingStatsRequest, who: Principal) -> pb.PairingStats:
         REGION.require("parent", request.parent)

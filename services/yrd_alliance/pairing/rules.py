@@ -9,7 +9,7 @@ from alliance.type.v1 import types_pb2
 from google.protobuf.descriptor import EnumDescriptor
 
 from yrd_alliance.kernel import validation as check
-from yrd_alliance.kernel.auth import Principal
+from yrd_alliance.kernel.auth import Audience, Principal
 from yrd_alliance.kernel.errors import FailedPrecondition, PermissionDenied, Violations
 from yrd_alliance.kernel.members import CARRIER, STARTUP
 from yrd_alliance.kernel.names import NamePattern
@@ -147,3 +147,27 @@ def check_findings(v: Violations, findings: list[pb.Finding], follow_up: str) ->
         )
         check.text(v, f"findings[{i}].note", finding.note, max_len=1000)
     check.text(v, "follow_up", follow_up, max_len=2000)
+
+
+def checkup_readers(checkup: pb.Checkup) -> Audience:
+    """Who reads a check-up's findings in full: the startup's carrier, the check-up's lawyer and
+    the operators of the check-up's region."""
+    return Audience(
+        regions=frozenset({checkup.name.split("/")[1]}),
+        carriers=frozenset({checkup.carrier}),
+        lawyers=frozenset({checkup.lawyer}),
+    )
+
+
+def checkup_for(checkup: pb.Checkup, who: Principal | None) -> pb.Checkup:
+    """The check-up as `who` may read it (None: any reader of events, partners included):
+    anyone else sees that it happened, with each finding's area and severity, but no note and
+    no follow-up."""
+    if who is not None and checkup_readers(checkup).admits(who):
+        return checkup
+    public = pb.Checkup()
+    public.CopyFrom(checkup)
+    for finding in public.findings:
+        finding.ClearField("note")
+    public.ClearField("follow_up")
+    return public

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from alliance.sharing.v1 import sharing_pb2 as pb
+
 from yrd_alliance.kernel.auth import Principal, Role
 from yrd_alliance.kernel.errors import FailedPrecondition, PermissionDenied
 from yrd_alliance.kernel.members import ensure_may_act
@@ -9,16 +11,10 @@ from yrd_alliance.kernel.ports import Reader
 from yrd_alliance.sharing.store import CARRIERS
 
 
-def authorize_for(
-    who: Principal, region: str, carrier: str, *, partners_read: bool = False
-) -> None:
-    """The carrier itself or an operator of this region; partners too, for reads that allow
-    them."""
-    if who.is_operator_of(region) or who.acts_for(carrier):
-        return
-    if partners_read and who.role is Role.PARTNER:
-        return
-    raise PermissionDenied(f"only {carrier} itself or an operator of {region} may do this")
+def authorize_for(who: Principal, region: str, carrier: str) -> None:
+    """The carrier itself or an operator of this region."""
+    if not (who.is_operator_of(region) or who.acts_for(carrier)):
+        raise PermissionDenied(f"only {carrier} itself or an operator of {region} may do this")
 
 
 def authorize_write(who: Principal, region: str, carrier: str, reader: Reader) -> None:
@@ -47,3 +43,24 @@ def ensure_active_carrier(reader: Reader, carrier: str) -> None:
         )
     if not known[0]["active"]:
         raise FailedPrecondition(f"{carrier} is not an active member")
+
+
+def member_of(who: Principal, region: str) -> bool:
+    """An operator or a carrier of the region: it reads the region's REGION-only resources."""
+    return who.is_operator_of(region) or (
+        who.role is Role.CARRIER and who.carrier.startswith(f"regions/{region}/")
+    )
+
+
+def listing_filters(who: Principal, region: str, owner: str, state: int) -> tuple[int, int]:
+    """The (state, visibility) filters a listing of the region's resources gets for this
+    caller: the owner's own and the region's operators see every state; carriers of the
+    region, the published ones; anyone else, those published to the whole alliance."""
+    if who.is_operator_of(region) or (owner and who.acts_for(owner)):
+        return state, 0
+    if state and state != pb.RESOURCE_STATE_PUBLISHED:
+        raise PermissionDenied(
+            f"only a resource's owner and {region}'s operators see unpublished resources"
+        )
+    visibility = 0 if member_of(who, region) else pb.VISIBILITY_ALLIANCE
+    return pb.RESOURCE_STATE_PUBLISHED, visibility

@@ -33,7 +33,7 @@ class Decisions(UseCases):
         v.raise_if_any()
         assert owner is not None
         self.ensure_home(owner["region"])
-        authorize_for(who, self.region, request.parent, partners_read=True)
+        authorize_for(who, self.region, request.parent)
         state = ""
         if request.state:
             state = pb.BookingState.Name(request.state).removeprefix("BOOKING_STATE_").lower()

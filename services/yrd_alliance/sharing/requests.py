@@ -10,8 +10,8 @@ from alliance.sharing.v1 import events_pb2 as ev
 from alliance.sharing.v1 import sharing_pb2 as pb
 
 from yrd_alliance.kernel import validation as check
-from yrd_alliance.kernel.auth import Principal
-from yrd_alliance.kernel.errors import FailedPrecondition, Violations
+from yrd_alliance.kernel.auth import Principal, Role
+from yrd_alliance.kernel.errors import FailedPrecondition, PermissionDenied, Violations
 from yrd_alliance.kernel.members import CARRIER
 from yrd_alliance.kernel.names import REGION, new_id
 from yrd_alliance.kernel.ports import Ports, UnitOfWork
@@ -74,7 +74,9 @@ class Requests(UseCases):
 
     def get_request(self, request: pb.GetRequestRequest, who: Principal) -> pb.Request:
         found = self.get(REQUESTS, REQUEST, request.name)
-        who.scope(carrier=found.requester)
+        resource = self.storage.rows(RESOURCES).find(found.resource)
+        owner = resource.message.owner if resource else ""
+        rules.request_readers(found, owner).require(who, found.name)
         return found
 
     def list_requests(self, request: pb.ListRequestsRequest, who: Principal) -> bytes:
@@ -84,6 +86,11 @@ class Requests(UseCases):
         check.enum(v, "state", request.state, pb.RequestState.DESCRIPTOR, required=False)
         v.raise_if_any()
         assert parent is not None
+        if not (who.role is Role.CARRIER or who.is_operator_of(parent["region"])):
+            raise PermissionDenied(
+                f"requests are listed for their requester and {parent['region']}'s operators; "
+                "an owner lists those for its resources with ListIncomingRequests"
+            )
         requester, _ = who.scope(carrier=request.requester)
         elsewhere = parent["region"] != self.region  # requests stay in the requester's region
         query = REQUESTS.where(requester=requester, state=request.state)

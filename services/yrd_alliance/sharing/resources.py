@@ -10,7 +10,7 @@ from alliance.sharing.v1 import sharing_pb2 as pb
 
 from yrd_alliance.kernel import validation as check
 from yrd_alliance.kernel.auth import Principal
-from yrd_alliance.kernel.errors import FailedPrecondition, Violations
+from yrd_alliance.kernel.errors import FailedPrecondition, PermissionDenied, Violations
 from yrd_alliance.kernel.members import CARRIER
 from yrd_alliance.kernel.names import REGION, new_id
 from yrd_alliance.kernel.paging import page_of
@@ -22,6 +22,8 @@ from yrd_alliance.sharing.access import (
     authorize_home_carrier,
     authorize_write,
     ensure_active_carrier,
+    listing_filters,
+    member_of,
 )
 from yrd_alliance.sharing.ledger import State
 from yrd_alliance.sharing.rules import RESOURCE, SERVICE
@@ -78,13 +80,20 @@ class Resources(UseCases):
             resource.name = RESOURCE.format(region=self.region, resource=new_id())
             return resource
 
-        created = ("created", lambda r: ev.ResourceCreated(resource=r))
+        created = ("created", lambda r: ev.ResourceCreated(resource=rules.resource_in_events(r)))
         return await self.create(
             who, request.request_id, "CreateResource", RESOURCES, share, created
         )
 
     def get_resource(self, request: pb.GetResourceRequest, who: Principal) -> pb.Resource:
-        return self.get(RESOURCES, RESOURCE, request.name)
+        resource = self.get(RESOURCES, RESOURCE, request.name)
+        if not rules.may_read_resource(resource, who):
+            raise PermissionDenied(
+                f"{resource.name} is not published to the alliance; only its owner and "
+                f"{resource.name.split('/')[1]}'s operators (and, once published, its carriers) "
+                "read it"
+            )
+        return resource
 
     def list_resources(self, request: pb.ListResourcesRequest, who: Principal) -> bytes:
         v = Violations()
@@ -93,7 +102,10 @@ class Resources(UseCases):
         check.enum(v, "state", request.state, pb.ResourceState.DESCRIPTOR, required=False)
         v.raise_if_any()
         assert parent is not None
-        query = RESOURCES.where(region=parent["region"], owner=request.owner, state=request.state)
+        state, visibility = listing_filters(who, parent["region"], request.owner, request.state)
+        query = RESOURCES.where(
+            region=parent["region"], owner=request.owner, state=state, visibility=visibility
+        )
         return self.pages.of(pb.ListResourcesResponse, "resources", RESOURCES, query, request)
 
     async def update_resource(
@@ -124,7 +136,10 @@ class Resources(UseCases):
                 request.resource,
                 paths,
                 rules.check_resource,
-                lambda x, fields: ev.ResourceUpdated(resource=x, changed_fields=fields),
+                lambda x, fields: ev.ResourceUpdated(
+                    resource=rules.resource_in_events(x),
+                    changed_fields=fields if rules.is_public(x) else [],
+                ),
             )
 
     def search_resources(self, request: pb.SearchResourcesRequest, who: Principal) -> bytes:
@@ -148,7 +163,7 @@ class Resources(UseCases):
                 rules.seconds(request.window.end_time),
             )
         query = search.Query(
-            here=self.region,
+            here=self.region if member_of(who, self.region) else "",
             words=search.words_of(request.query),
             category=request.category,
             region=region["region"] if region else "",

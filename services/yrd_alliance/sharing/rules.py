@@ -7,6 +7,7 @@ from alliance.type.v1 import types_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from yrd_alliance.kernel import validation as check
+from yrd_alliance.kernel.auth import Audience, Principal
 from yrd_alliance.kernel.errors import Violations
 from yrd_alliance.kernel.members import CARRIER
 from yrd_alliance.kernel.names import NamePattern
@@ -93,4 +94,52 @@ def within_availability(resource: pb.Resource, start: int, end: int) -> bool:
         return True
     return any(
         seconds(w.start_time) <= start and end <= seconds(w.end_time) for w in resource.availability
+    )
+
+
+def is_public(resource: pb.Resource) -> bool:
+    """Published to the whole alliance: every caller reads it, every event carries it."""
+    return (
+        resource.state == pb.RESOURCE_STATE_PUBLISHED
+        and resource.visibility == pb.VISIBILITY_ALLIANCE
+    )
+
+
+def resource_readers(resource: pb.Resource) -> Audience:
+    """Who reads a resource that is not public: its owner and the operators of its region; a
+    published REGION-only one, also every carrier of that region."""
+    return Audience(
+        regions=frozenset({resource.name.split("/")[1]}),
+        carriers=frozenset({resource.owner}),
+        region_members=resource.state == pb.RESOURCE_STATE_PUBLISHED,
+    )
+
+
+def may_read_resource(resource: pb.Resource, who: Principal) -> bool:
+    return is_public(resource) or resource_readers(resource).admits(who)
+
+
+def resource_in_events(resource: pb.Resource) -> pb.Resource:
+    """The resource as its events carry it (every region and every partner reads them): whole
+    when public; otherwise only its name, owner, state, visibility and times, so other regions
+    learn that it is not (or no longer) on offer, and nothing else."""
+    if is_public(resource):
+        return resource
+    return pb.Resource(
+        name=resource.name,
+        owner=resource.owner,
+        state=resource.state,
+        visibility=resource.visibility,
+        create_time=resource.create_time,
+        update_time=resource.update_time,
+        etag=resource.etag,
+    )
+
+
+def request_readers(request: pb.Request, owner: str) -> Audience:
+    """Who reads a request (its purpose among the rest): its requester, the resource's owner,
+    and the operators of their two regions."""
+    return Audience(
+        regions=frozenset({request.requester.split("/")[1], request.resource.split("/")[1]}),
+        carriers=frozenset({request.requester, owner} - {""}),
     )

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Query:
-    here: str  # this region: REGION-visible resources of other regions are not shown
+    # The region whose REGION-only resources the caller may see: this region for its operators
+    # and carriers, "" for anyone else (only resources published to the whole alliance).
+    here: str
     words: tuple[str, ...] = ()
     category: int = 0
     region: str = ""
@@ -22,6 +24,7 @@ class Query:
     def key(self) -> str:
         return "search|" + json.dumps(
             [
+                self.here,
                 self.words,
                 self.category,
                 self.region,

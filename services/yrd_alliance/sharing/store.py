@@ -17,6 +17,7 @@ from yrd_alliance.kernel.members import is_active
 from yrd_alliance.kernel.snapshots import SnapshotSource, wrapping
 from yrd_alliance.kernel.tables import Migration, Table, fields, region_of, tags_of, whole_name
 from yrd_alliance.sharing.ledger import Booking, State
+from yrd_alliance.sharing.rules import resource_in_events
 
 MIGRATIONS = [
     Migration(
@@ -185,7 +186,7 @@ SNAPSHOTS = (
         "resource",
         "SELECT id, version, data FROM resources WHERE region = :region AND id > :after "
         "ORDER BY id LIMIT :limit",
-        wrapping(pb.Resource, ev.ResourceSnapshot, "resource"),
+        wrapping(pb.Resource, ev.ResourceSnapshot, "resource", view=resource_in_events),
     ),
     SnapshotSource(
         "booking",
