@@ -31,6 +31,9 @@ def service_process(
             "tls_cert_file": GRPC_TLS.cert,
             "tls_key_file": GRPC_TLS.key,
             "shutdown_grace_s": 2,
+            # the fault tests write flat out as one caller: limits are tested in test_limits
+            "write_rate_per_s": 100_000,
+            "write_burst": 100_000,
         },
         ca_file=GRPC_TLS.ca,
         log_path=log_path,

@@ -59,6 +59,12 @@ class PermissionDenied(AllianceError, code=grpc.StatusCode.PERMISSION_DENIED): .
 class Unauthenticated(AllianceError, code=grpc.StatusCode.UNAUTHENTICATED): ...
 
 
+class RateLimited(AllianceError, code=grpc.StatusCode.RESOURCE_EXHAUSTED, reason="RATE_LIMITED"):
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class Violations:
     """Collects every problem of a request before failing, so the caller fixes them at once."""
 

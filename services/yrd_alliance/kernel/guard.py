@@ -2,7 +2,8 @@
 domain errors → rich gRPC status. Each unary method is wrapped once, at registration, so that
 1. decodes the request itself, so undecodable bytes are INVALID_ARGUMENT, not INTERNAL, and
    drops unknown fields;
-2. verifies the bearer token and the method's role policy (deny by default);
+2. verifies the bearer token and the method's role policy (deny by default), and spends one
+   of the caller's writes (kernel.limits) on a method that changes something;
 3. maps AllianceError subclasses to their codes with google.rpc details attached;
 4. turns anything unexpected into INTERNAL with a generic message, logged with its trace.
 """
@@ -14,12 +15,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.message import DecodeError
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from yrd_alliance.kernel.auth import MethodPolicy, bearer_from_metadata, current_principal
-from yrd_alliance.kernel.errors import AllianceError, FieldViolation, InvalidArgument
+from yrd_alliance.kernel.errors import AllianceError, FieldViolation, InvalidArgument, RateLimited
+from yrd_alliance.kernel.limits import WriteLimiter, is_write
 from yrd_alliance.kernel.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,10 @@ def rich_status(error: AllianceError) -> tuple[grpc.StatusCode, str, tuple[tuple
             ]
         )
         details.append(_pack(bad_request))
+    if isinstance(error, RateLimited):
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(int(error.retry_after_s * 1e9))
+        details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
     details.append(_pack(error_details_pb2.ErrorInfo(reason=error.reason, domain=ERROR_DOMAIN)))
     status = status_pb2.Status(
         code=getattr(code_pb2, error.code.name), message=error.message, details=details
@@ -85,9 +91,12 @@ class Guard:
     """Wraps each method handler of a service once, when it is registered (see GuardedServer),
     instead of a grpc interceptor that runs for every call."""
 
-    def __init__(self, tokens: TokenVerifier, policy: MethodPolicy) -> None:
+    def __init__(
+        self, tokens: TokenVerifier, policy: MethodPolicy, writes: WriteLimiter | None = None
+    ) -> None:
         self._tokens = tokens
         self._policy = policy
+        self._writes = writes
 
     def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         if handler.unary_unary is None:
@@ -99,11 +108,15 @@ class Guard:
         )
 
     def _wrap(self, method: str, behaviour: Any) -> Any:
+        limited = self._writes if is_write(method) else None
+
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
                 metadata: Mapping[str, Any] = dict(context.invocation_metadata() or ())
                 principal = self._tokens.verify(bearer_from_metadata(metadata))
                 self._policy.check(method, principal)
+                if limited is not None:
+                    limited.take(principal.identity)
                 if isinstance(request, _Undecodable):
                     raise InvalidArgument([FieldViolation("request", request.error)])
                 token = current_principal.set(principal)

@@ -28,6 +28,7 @@ from yrd_alliance.kernel.consumer import EventConsumer
 from yrd_alliance.kernel.db import Database
 from yrd_alliance.kernel.federation import FederationServicer, FederationSupervisor
 from yrd_alliance.kernel.guard import Guard, GuardedServer
+from yrd_alliance.kernel.limits import WriteLimiter
 from yrd_alliance.kernel.nats_link import NatsLink
 from yrd_alliance.kernel.operations import OperationsServicer, Pipeline, PipelineWatch
 from yrd_alliance.kernel.outbox import OutboxRelay
@@ -215,7 +216,8 @@ class ServiceHost:
         verifier = TokenVerifier(
             KeySet(settings.jwks_file), settings.token_max_lifetime_s, revocations.__contains__
         )
-        guarded = GuardedServer(server, Guard(verifier, policy))
+        writes = WriteLimiter(settings.write_rate_per_s, settings.write_burst)
+        guarded = GuardedServer(server, Guard(verifier, policy, writes))
         self._service_names = [s.add(guarded) for s in parts.servicers]  # type: ignore[arg-type]
         federation_pb2_grpc.add_FederationServiceServicer_to_server(
             FederationServicer(settings.region, self.supervisor),

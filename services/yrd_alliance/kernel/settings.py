@@ -42,6 +42,13 @@ class ServiceSettings(BaseSettings):
         description="Development only: serve gRPC without TLS, so bearer tokens cross the "
         "network in clear. Never the default",
     )
+    write_rate_per_s: float = Field(
+        default=50.0,
+        gt=0,
+        description="Writes per second each caller (each token's principal) may make, after a "
+        "burst; more are refused with RESOURCE_EXHAUSTED and a RetryInfo delay",
+    )
+    write_burst: int = Field(default=500, ge=1, description="Writes a caller may make at once")
     max_streams_per_connection: int = Field(
         default=100,
         ge=1,
