@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import os
 import shutil
 import tempfile
 import time
@@ -25,14 +26,19 @@ ISSUER = Issuer.load_or_create(Path(tempfile.mkdtemp(prefix="bench-issuer-")))
 atexit.register(shutil.rmtree, ISSUER.folder, ignore_errors=True)
 SIGNING_KEY = ISSUER.key()
 JWKS = ISSUER.jwks_path
-# Every server of a benchmark, the baselines too, serves TLS with this certificate.
+# Every server of a benchmark, the baselines too, serves TLS with this certificate; with
+# BENCH_PLAINTEXT=1 all of them serve plaintext instead, to measure what TLS costs.
 TLS = server_certificate(ISSUER.folder / "tls", "grpc-bench", LOCAL_HOSTS)
-BASELINE_ENV = {"BENCH_TLS_CERT": str(TLS.cert), "BENCH_TLS_KEY": str(TLS.key)}
+PLAINTEXT = os.environ.get("BENCH_PLAINTEXT") == "1"
+BASELINE_ENV = {} if PLAINTEXT else {"BENCH_TLS_CERT": str(TLS.cert), "BENCH_TLS_KEY": str(TLS.key)}
+TRANSPORT = (
+    {"plaintext": True} if PLAINTEXT else {"tls_cert_file": TLS.cert, "tls_key_file": TLS.key}
+)
 
 
 def target(address: str) -> GrpcTarget:
     """A server of the benchmark (host:port), verified by the benchmark's CA."""
-    return GrpcTarget(address, TLS.ca)
+    return GrpcTarget(address, None if PLAINTEXT else TLS.ca)
 
 
 def open_channel(address: str) -> grpc.aio.Channel:
@@ -121,15 +127,14 @@ def service_process(
             "db_path": db or work / f"{service}-{label}.db",
             "nats_url": nats_url,
             "jwks_file": JWKS,
-            "tls_cert_file": TLS.cert,
-            "tls_key_file": TLS.key,
+            **TRANSPORT,
             # a benchmark is one caller writing as fast as it can: no limit in its way
             "write_rate_per_s": 1e9,
             "write_burst": 1_000_000_000,
             "log_level": "WARNING",
             **settings,
         },
-        ca_file=TLS.ca,
+        ca_file=None if PLAINTEXT else TLS.ca,
         log_path=work / f"{service}-{label}.log",
     )
 
