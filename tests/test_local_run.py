@@ -17,12 +17,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import grpc
 import nats
 import pytest
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from alliance.pairing.v1 import pairing_pb2 as pairing_pb
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from yrd_alliance.cli import demo, pairing_demo
 from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.issuer import Issuer
@@ -196,6 +198,7 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
             assert all(e["source"].endswith(f"/{service}") and "data" in e for e in events)
         _a_message_that_is_no_event_shows_in_status(base, env, state)
         _a_partner_is_added_rotated_and_removed(base, env)
+        _a_killed_service_is_reported_and_serves_again(proc, lines, base)
         children = _children(proc.pid)
         assert len(children) >= 12  # a NATS server and three services per region
     finally:
@@ -208,6 +211,39 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
     assert code == 0, "".join(lines) + (proc.stdout.read() if proc.stdout else "")
     assert not [pid for pid in children if _alive(pid)], "`alliance up` left processes behind"
     assert not (base / "state.json").exists()
+
+
+def _a_killed_service_is_reported_and_serves_again(
+    proc: subprocess.Popen[str], lines: list[str], base: Path
+) -> None:
+    """As compose's `restart: unless-stopped`: SIGKILLed, sh's membership is reported with its
+    last log lines and serves again within 5 s."""
+    state = json.loads((base / "state.json").read_text())
+    victim = next(
+        e for e in state["endpoints"] if e["service"] == "membership" and e["region"] == "sh"
+    )
+    os.kill(victim["pid"], signal.SIGKILL)
+    killed = time.monotonic()
+    health = GrpcTarget(victim["target"], base / "tls" / "ca.pem")
+    while True:
+        with health.channel() as channel:
+            try:
+                reply = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=0.5
+                )
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    break
+            except grpc.RpcError:
+                pass
+        assert time.monotonic() - killed < 5, "not serving again within 5 s"
+        time.sleep(0.05)
+    _wait_for_line(proc, "membership-sh exited (signal 9)", lines, timeout=10)
+    _wait_for_line(proc, "membership-sh restarted", lines, timeout=10)
+    report = "".join(lines[-8:])
+    assert "its last lines:" in report and "membership/sh" in report, report
+    now = json.loads((base / "state.json").read_text())
+    pid = next(e["pid"] for e in now["endpoints"] if e["target"] == victim["target"])
+    assert pid != victim["pid"] and _alive(pid), "the state names the new process"
 
 
 def _wait_for_directory(

@@ -10,8 +10,10 @@ import os
 import signal
 import socket
 import ssl
+import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -37,6 +39,7 @@ class Endpoint:
     region: str
     service: str
     target: str
+    pid: int = 0  # the process serving it, now
 
 
 @dataclass
@@ -178,12 +181,46 @@ def _ensure_free(port: int, what: str) -> None:
             ) from None
 
 
+class Watched:
+    """A process `LocalFederation.watch` restarts, and its back-off."""
+
+    RESET_AFTER_S = 60.0  # running this long, a process starts with no back-off again
+    MAX_DELAY_S = 30.0
+
+    def __init__(self, process: ManagedProcess) -> None:
+        self.process = process
+        self.failures = 0
+        self.started = time.monotonic()
+        self.due: float | None = None  # when to restart it, once it has exited
+
+    def exited(self, now: float) -> str:
+        if now - self.started >= self.RESET_AFTER_S:
+            self.failures = 0
+        delay = 0.0 if self.failures == 0 else min(self.MAX_DELAY_S, 2.0 ** (self.failures - 1))
+        self.failures += 1
+        self.due = now + delay
+        assert self.process.proc is not None
+        code = self.process.proc.returncode
+        tail = ""
+        if self.process.log_path and self.process.log_path.exists():
+            lines = self.process.log_path.read_text(errors="replace").splitlines()[-5:]
+            tail = "".join(f"\n    {line}" for line in lines)
+        return (
+            f"{self.process.name} exited ({'signal ' + str(-code) if code < 0 else code}) at "
+            f"{time.strftime('%H:%M:%S')}; restarting in {delay:.0f} s; its last lines:{tail}"
+        )
+
+    def restarted(self, now: float) -> None:
+        self.started, self.due = now, None
+
+
 class LocalFederation:
     def __init__(self, base_dir: Path, topology: Topology, *, grpc_base_port: int) -> None:
         self.base_dir = base_dir
         self.topology = topology
         self.grpc_base_port = grpc_base_port
         self.processes: list[ManagedProcess] = []
+        self.state = LocalState()
 
     @property
     def state_path(self) -> Path:
@@ -252,7 +289,7 @@ class LocalFederation:
                     log_path=logs / f"{service}-{node.name}.log",
                 )
                 self._launch(process)
-                state.endpoints.append(Endpoint(node.name, service, process.target))
+                state.endpoints.append(Endpoint(node.name, service, process.target, process.pid))
         for node in self.topology.regions:  # each partner's copy, once ALL_<R> exists
             for partner in keys.partners:
                 asyncio.run(
@@ -265,7 +302,46 @@ class LocalFederation:
                     )
                 )
         state.save(self.state_path)
+        self.state = state
         return state
+
+    def watch(self, stop: threading.Event, report: Callable[[str], None]) -> None:
+        """Until `stop` is set: a process that exits is reported (which, when, its last log
+        lines) and started again, at once the first time and then after 1, 2, 4 … up to 30 s,
+        as compose's `restart: unless-stopped` does."""
+        watches = [Watched(p) for p in self.processes]
+        while not stop.wait(0.2):
+            for watched in watches:
+                if watched.process.running() or stop.is_set():
+                    continue
+                now = time.monotonic()
+                if watched.due is None:
+                    report(watched.exited(now))
+                if watched.due is not None and now >= watched.due:
+                    self._restart(watched, report)
+
+    def _restart(self, watched: Watched, report: Callable[[str], None]) -> None:
+        process = watched.process
+        process.start()
+        try:
+            process.wait_ready()
+        except (RuntimeError, TimeoutError) as exc:
+            report(f"{process.name} did not come back: {str(exc).splitlines()[0]}")
+            watched.due = None  # reported again, with a longer back-off
+            return
+        watched.restarted(time.monotonic())
+        self._record_pid(process)
+        report(f"{process.name} restarted (pid {process.pid})")
+
+    def _record_pid(self, process: ManagedProcess) -> None:
+        state = self.state
+        for endpoint in state.endpoints:
+            if f"{endpoint.service}-{endpoint.region}" == process.name:
+                endpoint.pid = process.pid
+        for server in state.nats:
+            if f"alliance-{server.region}" == process.name:
+                server.pid = process.pid
+        state.save(self.state_path)
 
     def _launch(self, process: ManagedProcess) -> None:
         process.start()

@@ -86,7 +86,7 @@ def up(
             federation.processes.clear()  # leave them running
             return
         console.print("[bold green]ready[/] — Ctrl-C stops everything")
-        stop.wait()
+        federation.watch(stop, report=lambda line: console.print(line, highlight=False))
     finally:
         if federation.processes:
             console.print("stopping …")
