@@ -160,6 +160,7 @@ class Federation:
             "tls_key_file": GRPC_TLS.key,
             "shutdown_grace_s": 1.0,
             "nats_ca_file": self.ca_file,
+            "metrics_port": 0,
         }
         return settings_class(**{**values, **self.overrides, **overrides})
 

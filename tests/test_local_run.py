@@ -14,6 +14,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +124,12 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
         assert "hz, zjg" in status.stdout, "the hub should list both spokes as leaf links"
 
         state = json.loads((base / "state.json").read_text())
+        assert output.count("/metrics") == 9, "make run says where each service's metrics are"
+        for endpoint in state["endpoints"]:  # every service serves its metrics
+            with urllib.request.urlopen(endpoint["metrics"], timeout=5) as response:
+                text = response.read().decode()
+            assert f'region="{endpoint["region"]}"' in text
+            assert "grpc_server_handled_total" in text and "alliance_outbox_backlog" in text
         issuer = Issuer(base / "issuer")  # the launcher's; the services hold only its JWKS
         assert not list(base.rglob("*.secret")), "no shared token secret is written anywhere"
         members = [e for e in state["endpoints"] if e["service"] == "membership"]

@@ -31,6 +31,7 @@ SERVICES = ("membership", "pairing", "sharing")
 # gRPC ports: each service a block of 10 from the base port, one port per region in the block,
 # so a service's port in a region stays the same when services are added.
 PORTS_PER_SERVICE = 10
+METRICS_OFFSET = 1000  # a service's metrics port: its gRPC port + 1000 (51051 …)
 NATS_SECRETS = "nats.secrets"
 
 
@@ -40,6 +41,7 @@ class Endpoint:
     service: str
     target: str
     pid: int = 0  # the process serving it, now
+    metrics: str = ""  # its Prometheus endpoint
 
 
 @dataclass
@@ -268,6 +270,7 @@ class LocalFederation:
             for service_index, service in enumerate(SERVICES):
                 port = self.grpc_base_port + service_index * PORTS_PER_SERVICE + node_index
                 _ensure_free(port, f"{service} in {node.name}")
+                _ensure_free(port + METRICS_OFFSET, f"{service}'s metrics in {node.name}")
                 certificate = service_certificate(Path(state.tls_dir), service, node.name)
                 process = ServiceProcess(
                     f"{service}-{node.name}",
@@ -284,12 +287,16 @@ class LocalFederation:
                         "nats_ca_file": state.tls_files(node.name).ca,
                         "tls_cert_file": certificate.cert,
                         "tls_key_file": certificate.key,
+                        "metrics_port": port + METRICS_OFFSET,
                     },
                     ca_file=certificate.ca,
                     log_path=logs / f"{service}-{node.name}.log",
                 )
                 self._launch(process)
-                state.endpoints.append(Endpoint(node.name, service, process.target, process.pid))
+                metrics = f"http://{LOOPBACK}:{port + METRICS_OFFSET}/metrics"
+                state.endpoints.append(
+                    Endpoint(node.name, service, process.target, process.pid, metrics)
+                )
         for node in self.topology.regions:  # each partner's copy, once ALL_<R> exists
             for partner in keys.partners:
                 asyncio.run(

@@ -99,10 +99,11 @@ def _print_endpoints(state: LocalState, key: SigningKey) -> None:
     table.add_column("region")
     table.add_column("service")
     table.add_column("gRPC (TLS, reflection on)")
+    table.add_column("metrics")
     for endpoint in state.endpoints:
-        table.add_row(endpoint.region, endpoint.service, endpoint.target)
+        table.add_row(endpoint.region, endpoint.service, endpoint.target, endpoint.metrics)
     for server in state.nats:
-        table.add_row(server.region, "NATS JetStream", f"{server.url} (monitor {server.monitor})")
+        table.add_row(server.region, "NATS JetStream", server.url, f"{server.monitor}/varz")
     console.print(table)
     first = state.endpoints[0]
     token = issue_token(

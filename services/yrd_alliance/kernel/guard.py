@@ -22,6 +22,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from yrd_alliance.kernel.auth import MethodPolicy, bearer_from_metadata, current_principal
 from yrd_alliance.kernel.errors import AllianceError, FieldViolation, InvalidArgument, RateLimited
 from yrd_alliance.kernel.limits import WriteLimiter, is_write
+from yrd_alliance.kernel.metrics import RpcMetrics, ServiceMetrics
 from yrd_alliance.kernel.tokens import TokenVerifier
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,9 @@ class GuardedServer:
     def add_registered_method_handlers(
         self, service: str, handlers: Mapping[str, grpc.RpcMethodHandler]
     ) -> None:
-        wrapped = {name: self._guard.wrap(name, handler) for name, handler in handlers.items()}
+        wrapped = {
+            name: self._guard.wrap(name, handler, service) for name, handler in handlers.items()
+        }
         self._server.add_generic_rpc_handlers(
             (grpc.method_handlers_generic_handler(service, wrapped),)
         )
@@ -92,24 +95,51 @@ class Guard:
     instead of a grpc interceptor that runs for every call."""
 
     def __init__(
-        self, tokens: TokenVerifier, policy: MethodPolicy, writes: WriteLimiter | None = None
+        self,
+        tokens: TokenVerifier,
+        policy: MethodPolicy,
+        writes: WriteLimiter | None = None,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self._tokens = tokens
         self._policy = policy
         self._writes = writes
+        self._metrics = metrics
 
-    def wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    def wrap(
+        self, method: str, handler: grpc.RpcMethodHandler, service: str = ""
+    ) -> grpc.RpcMethodHandler:
         if handler.unary_unary is None:
             raise TypeError(f"{method}: only unary methods are supported")
+        measured = self._metrics.rpc(service, method) if self._metrics else None
         return grpc.unary_unary_rpc_method_handler(
-            self._wrap(method, handler.unary_unary),
+            self._wrap(method, handler.unary_unary, measured),
             request_deserializer=_tolerant(handler.request_deserializer),
             response_serializer=_passing_bytes(handler.response_serializer),
         )
 
-    def _wrap(self, method: str, behaviour: Any) -> Any:
+    def _wrap(self, method: str, behaviour: Any, measured: RpcMetrics | None) -> Any:
         limited = self._writes if is_write(method) else None
+        guarded = self._guarded(method, behaviour, limited)
+        if measured is None:
+            return guarded
 
+        async def counted(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            began = measured.begin()
+            code = grpc.StatusCode.INTERNAL
+            try:
+                reply = await guarded(request, context)
+                code = grpc.StatusCode.OK
+                return reply
+            except grpc.aio.AbortError:
+                code = context.code() or grpc.StatusCode.UNKNOWN  # type: ignore[attr-defined]
+                raise
+            finally:
+                measured.end(began, code)
+
+        return counted
+
+    def _guarded(self, method: str, behaviour: Any, limited: WriteLimiter | None) -> Any:
         async def wrapped(request: Any, context: grpc.aio.ServicerContext) -> Any:
             try:
                 metadata: Mapping[str, Any] = dict(context.invocation_metadata() or ())

@@ -34,6 +34,7 @@ from yrd_alliance.kernel.errors import (
     NotFound,
     PermissionDenied,
 )
+from yrd_alliance.kernel.metrics import PipelineFigures
 from yrd_alliance.kernel.nats_link import NatsLink
 from yrd_alliance.kernel.outbox import OutboxRelay
 from yrd_alliance.kernel.paging import PageTokens, page_size
@@ -112,9 +113,16 @@ class Pipeline:
 class PipelineWatch:
     """Keeps the `outbox` and `projection` health names up to date, once a second."""
 
-    def __init__(self, pipeline: Pipeline, health: HealthServicer, interval_s: float = 1.0):
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        health: HealthServicer,
+        interval_s: float = 1.0,
+        figures: PipelineFigures | None = None,
+    ):
         self._pipeline = pipeline
         self._health = health
+        self._figures = figures
         self._interval_s = interval_s
         self._reported: dict[str, bool] = {}
         self._task: asyncio.Task[None] | None = None
@@ -133,9 +141,11 @@ class PipelineWatch:
     async def check(self) -> None:
         p = self._pipeline
         letters = dead_letters.counts(p.db.reader)
-        outbox_ok = not letters[dead_letters.Origin.OUTBOX] and not p.outbox_stuck(
-            p.relay.backlog()[0]
-        )
+        backlog, oldest_age = p.relay.backlog()
+        if self._figures is not None:
+            self._figures.backlog, self._figures.oldest_unsent_age_s = backlog, oldest_age
+            self._figures.dead_letters = {o.value: n for o, n in letters.items()}
+        outbox_ok = not letters[dead_letters.Origin.OUTBOX] and not p.outbox_stuck(backlog)
         await self._report(OUTBOX_HEALTH, outbox_ok)
         if p.consumers:
             await self._report(PROJECTION_HEALTH, not letters[dead_letters.Origin.CONSUMER])

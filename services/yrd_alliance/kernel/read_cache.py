@@ -21,6 +21,8 @@ class ReadCache:
         self._held = 0
         self._version = -1
         self._replies: OrderedDict[Hashable, bytes] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
 
     def reply(self, key: Hashable, compute: Callable[[], bytes]) -> bytes:
         """The cached reply for `key`, or `compute()`'s, kept for next time. An exception from
@@ -35,7 +37,9 @@ class ReadCache:
         cached = self._replies.get(key)
         if cached is not None:
             self._replies.move_to_end(key)
+            self.hits += 1
             return cached
+        self.misses += 1
         reply = compute()
         if len(reply) <= self._budget // 8:
             self._replies[key] = reply

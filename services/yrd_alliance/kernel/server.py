@@ -14,6 +14,7 @@ import logging
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import grpc
 from alliance.federation.v1 import federation_pb2, federation_pb2_grpc
@@ -29,6 +30,7 @@ from yrd_alliance.kernel.db import Database
 from yrd_alliance.kernel.federation import FederationServicer, FederationSupervisor
 from yrd_alliance.kernel.guard import Guard, GuardedServer
 from yrd_alliance.kernel.limits import WriteLimiter
+from yrd_alliance.kernel.metrics import ServiceMetrics
 from yrd_alliance.kernel.nats_link import NatsLink
 from yrd_alliance.kernel.operations import OperationsServicer, Pipeline, PipelineWatch
 from yrd_alliance.kernel.outbox import OutboxRelay
@@ -134,6 +136,8 @@ class ServiceHost:
         self._consumers: list[EventConsumer] = []
         self._service_names: list[str] = []
         self._background: asyncio.Task[None] | None = None
+        self._metrics_server: Any = None
+        self.metrics_port = 0
 
     async def start(self) -> int:
         settings = self.settings
@@ -210,14 +214,16 @@ class ServiceHost:
             self._consumers,
             settings.stuck_after_s,
         )
-        self._watch = PipelineWatch(pipeline, self._health)
+        self.metrics = ServiceMetrics(settings.region, self.definition.name)
+        self.metrics.watch(relay, self._consumers, self.runtime.read_cache)
+        self._watch = PipelineWatch(pipeline, self._health, figures=self.metrics.pipeline)
         server = grpc.aio.server(options=server_options(settings))
         policy = MethodPolicy({**KERNEL_POLICY, **self.definition.policy.roles_by_method})
         verifier = TokenVerifier(
             KeySet(settings.jwks_file), settings.token_max_lifetime_s, revocations.__contains__
         )
         writes = WriteLimiter(settings.write_rate_per_s, settings.write_burst)
-        guarded = GuardedServer(server, Guard(verifier, policy, writes))
+        guarded = GuardedServer(server, Guard(verifier, policy, writes, self.metrics))
         self._service_names = [s.add(guarded) for s in parts.servicers]  # type: ignore[arg-type]
         federation_pb2_grpc.add_FederationServiceServicer_to_server(
             FederationServicer(settings.region, self.supervisor),
@@ -250,6 +256,10 @@ class ServiceHost:
         if self.port == 0:
             raise ConfigError(f"cannot listen on {settings.grpc_host}:{settings.grpc_port}")
         self._server = server
+        if settings.metrics_port is not None:
+            self._metrics_server, self.metrics_port = self.metrics.serve(
+                settings.grpc_host, settings.metrics_port
+            )
 
         link.start()
         relay.start()
@@ -294,6 +304,9 @@ class ServiceHost:
             await consumer.stop()
         await self.runtime.link.close()
         self.runtime.db.close()
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server = None
         self._server = None
         log.info("%s (%s) stopped", self.definition.name, self.settings.region)
 

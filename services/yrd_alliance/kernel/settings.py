@@ -49,6 +49,13 @@ class ServiceSettings(BaseSettings):
         "burst; more are refused with RESOURCE_EXHAUSTED and a RetryInfo delay",
     )
     write_burst: int = Field(default=500, ge=1, description="Writes a caller may make at once")
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="HTTP port of the Prometheus metrics (/metrics), on grpc_host; 0 picks a "
+        "free port; unset, no metrics endpoint",
+    )
     max_streams_per_connection: int = Field(
         default=100,
         ge=1,
