@@ -60,11 +60,15 @@ class ServiceMetrics:
 
     def rpc(self, full_service: str, method: str) -> RpcMetrics:
         labels = (self.region, self.service, full_service, method, "unary")
-        return RpcMetrics(
-            self._started.labels(*labels),
-            self._handling.labels(*labels),
-            lambda code: self._handled.labels(*labels, code.name),
-        )
+        by_code: dict[grpc.StatusCode, Any] = {}
+
+        def handled(code: grpc.StatusCode) -> Any:
+            child = by_code.get(code)
+            if child is None:
+                child = by_code[code] = self._handled.labels(*labels, code.name)
+            return child
+
+        return RpcMetrics(self._started.labels(*labels), self._handling.labels(*labels), handled)
 
     def watch(
         self,
