@@ -134,3 +134,11 @@ async def test_events_applied_by_a_consumer_are_counted(federation: Any) -> None
     assert value(samples, "alliance_consumer_applied_total", region="hz",
                  durable="membership-projection") >= 1  # fmt: skip
     assert carrier
+    for _ in range(100):  # the supervisor asks each source's domain every few seconds
+        samples = scrape(port)
+        if value(samples, "alliance_federation_source_reachable", source_region="sh") == 1:
+            break
+        await asyncio.sleep(0.1)
+    assert value(samples, "alliance_federation_source_reachable", source_region="sh") == 1
+    assert value(samples, "alliance_federation_lag_events", source_region="zjg") == 0
+    assert value(samples, "alliance_federation_source_restarts_total", source_region="sh") >= 0

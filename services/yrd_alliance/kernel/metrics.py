@@ -115,6 +115,35 @@ class ServiceMetrics:
 
         self._sources.append(figures)
 
+    def watch_federation(self, supervisor: Any) -> None:
+        """Per source region: the lag of this region's copy, and whether its domain answers."""
+
+        def figures() -> Iterator[Metric]:
+            labels = [*COMMON, "source_region"]
+            lag = GaugeMetricFamily(
+                "alliance_federation_lag_events",
+                "Events of the source region not yet in this region's copy.",
+                labels=labels,
+            )
+            reachable = GaugeMetricFamily(
+                "alliance_federation_source_reachable",
+                "1 when the source region's JetStream domain answers, else 0.",
+                labels=labels,
+            )
+            restarts = CounterMetricFamily(
+                "alliance_federation_source_restarts",
+                "Times this region restarted its source of that region.",
+                labels=labels,
+            )
+            for source, answers in sorted(supervisor.reachable.items()):
+                key = [self.region, self.service, source]
+                lag.add_metric(key, supervisor.lag.get(source, 0))
+                reachable.add_metric(key, 1 if answers else 0)
+                restarts.add_metric(key, supervisor.restarts.get(source, 0))
+            yield from (lag, reachable, restarts)
+
+        self._sources.append(figures)
+
     def serve(self, host: str, port: int) -> tuple[Any, int]:
         """Starts `/metrics` on its own thread; (the server, its port)."""
         server, _ = start_http_server(port, addr=host, registry=self.registry)

@@ -216,6 +216,7 @@ class ServiceHost:
         )
         self.metrics = ServiceMetrics(settings.region, self.definition.name)
         self.metrics.watch(relay, self._consumers, self.runtime.read_cache)
+        self.metrics.watch_federation(self.supervisor)
         self._watch = PipelineWatch(pipeline, self._health, figures=self.metrics.pipeline)
         server = grpc.aio.server(options=server_options(settings))
         policy = MethodPolicy({**KERNEL_POLICY, **self.definition.policy.roles_by_method})
