@@ -18,6 +18,7 @@ def service_process(
     nats_url: str,
     log_path: Path,
     port: int | None = None,
+    **settings: object,
 ) -> ServiceProcess:
     return ServiceProcess(
         f"{service}-{region}",
@@ -34,6 +35,7 @@ def service_process(
             # the fault tests write flat out as one caller: limits are tested in test_limits
             "write_rate_per_s": 100_000,
             "write_burst": 100_000,
+            **settings,
         },
         ca_file=GRPC_TLS.ca,
         log_path=log_path,

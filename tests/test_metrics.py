@@ -5,6 +5,7 @@ taken, a cache hit)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from yrd_alliance.membership.app import DEFINITION
 
 from tests.conftest import Tokens, auth, new_region, sample_carrier, settings_for, tls_channel
 from tests.helpers import expect_error
+from tests.service_process import running, service_process
 
 SERVICE = "alliance.membership.v1.MembershipService"
 
@@ -142,3 +144,20 @@ async def test_events_applied_by_a_consumer_are_counted(federation: Any) -> None
     assert value(samples, "alliance_federation_source_reachable", source_region="sh") == 1
     assert value(samples, "alliance_federation_lag_events", source_region="zjg") == 0
     assert value(samples, "alliance_federation_source_restarts_total", source_region="sh") >= 0
+
+
+def test_logs_switch_to_json_lines(nats_server: Any, tmp_path: Path) -> None:
+    region = new_region()
+    log = tmp_path / "membership.log"
+    process = service_process(
+        "membership", region, tmp_path / "m.db", nats_server.url, log, log_format="json"
+    )
+    with running(process):
+        pass
+    entries = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    assert entries, "the service logged nothing"
+    for entry in entries:
+        assert {"time", "level", "service", "region", "logger", "message"} <= entry.keys()
+        assert (entry["service"], entry["region"]) == ("membership", region)
+    assert any("serving on" in e["message"] for e in entries)
+    assert any(e["message"].endswith("stopped") for e in entries)

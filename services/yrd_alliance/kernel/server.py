@@ -24,6 +24,7 @@ from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 from nats.js import JetStreamContext
 
+from yrd_alliance.kernel import logs
 from yrd_alliance.kernel.auth import ANY_ROLE, MethodPolicy, Role
 from yrd_alliance.kernel.consumer import EventConsumer
 from yrd_alliance.kernel.db import Database
@@ -328,11 +329,7 @@ def run_service(definition: ServiceDefinition) -> None:
         settings = load_settings(definition.settings)
     except ConfigError as exc:
         raise SystemExit(f"{definition.name}: {exc.code}") from None
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format=f"%(asctime)s %(levelname)s {definition.name}/{settings.region} "
-        "%(name)s: %(message)s",
-    )
+    logs.configure(definition.name, settings.region, settings.log_level, settings.log_format)
     try:
         import uvloop
     except ImportError:  # pragma: no cover - uvloop is a dependency; only missing on exotic hosts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -127,6 +127,9 @@ class ServiceSettings(BaseSettings):
     )
     shutdown_grace_s: float = Field(default=5.0, ge=0)
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text: lines for people; json: one JSON object per line"
+    )
 
     @field_validator("region")
     @classmethod
