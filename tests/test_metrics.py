@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import grpc
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from prometheus_client.parser import text_string_to_metric_families
+from yrd_alliance.cli.status import rpc_summary
 from yrd_alliance.deployment.procs import free_port
 from yrd_alliance.kernel.server import ServiceHost
 from yrd_alliance.membership.app import DEFINITION
@@ -59,6 +61,8 @@ async def test_rpcs_are_counted_by_method_and_code_with_their_latency(
 ) -> None:
     host, region = await start(tmp_path, nats_server.url)
     try:
+        before = scrape(host.metrics_port)
+        assert rpc_summary(before, before, 1.0) == "idle"
         async with tls_channel(f"127.0.0.1:{host.port}") as channel:
             stub = pb_grpc.MembershipServiceStub(channel)
             md = auth(Tokens(region).operator())
@@ -71,6 +75,8 @@ async def test_rpcs_are_counted_by_method_and_code_with_their_latency(
             )
             await expect_error(stub.ListCarriers(listing), grpc.StatusCode.UNAUTHENTICATED)
         samples = scrape(host.metrics_port)
+        summary = rpc_summary(before, samples, 2.0)  # as `alliance status` shows it
+        assert re.fullmatch(r"2\.5/s, 40% failed, p99 ≤ [\d.]+ ms", summary), summary
         common = {"region": region, "service": "membership", "grpc_service": SERVICE}
         assert (
             value(samples, "grpc_server_started_total", grpc_method="ListCarriers", **common) == 4

@@ -137,7 +137,9 @@ def status(base_dir: BaseDir = DEFAULT_BASE) -> None:
 
     report = asyncio.run(gather(local_state(base_dir), base_dir, signing_key(base_dir)))
     services = Table(title="services")
-    for column in ("region", "service", "target", "health", "outbox", "consumer", "dead letters"):
+    columns = ("region", "service", "target", "health", "calls (1 s)", "outbox", "consumer",
+               "dead letters")  # fmt: skip
+    for column in columns:
         services.add_column(column)
     for service_row in report.services:
         services.add_row(*service_row)

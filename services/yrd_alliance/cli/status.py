@@ -1,10 +1,12 @@
-"""What `alliance status` shows: service health and event pipeline, leaf links, and replication
-lag per source."""
+"""What `alliance status` shows: service health, calls (rate, failures, p99, from the services'
+metrics over one second), event pipeline, leaf links, and replication lag per source."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
+import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,12 +14,15 @@ from pathlib import Path
 import grpc
 import nats
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client.parser import text_string_to_metric_families
 
 from yrd_alliance.cli.local import LocalState
 from yrd_alliance.cli.operations import Operations, pipeline_summary
 from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.kernel.streams import all_stream_name
 from yrd_alliance.kernel.tokens import SigningKey
+
+RPC_WINDOW_S = 1.0
 
 
 @dataclass
@@ -30,19 +35,73 @@ class Report:
 async def gather(state: LocalState, base_dir: Path, key: SigningKey) -> Report:
     report = Report()
     operations = Operations(state, key)
+    before = {e.metrics: _scrape(e.metrics) for e in state.endpoints}
+    began = time.monotonic()
+    await asyncio.sleep(RPC_WINDOW_S)
+    seconds = time.monotonic() - began
     for endpoint in state.endpoints:
         health = _health(state.grpc(endpoint))
+        rpcs = rpc_summary(before[endpoint.metrics], _scrape(endpoint.metrics), seconds)
         outbox, consumer, letters, flowing = pipeline_summary(operations.status(endpoint))
         report.healthy &= health == "SERVING" and flowing
         report.services.append(
-            (endpoint.region, endpoint.service, endpoint.target, health, outbox, consumer, letters)
-        )
+            (endpoint.region, endpoint.service, endpoint.target, health, rpcs, outbox, consumer,
+             letters)
+        )  # fmt: skip
     for region in state.nats:
         links = _leaf_links(region.monitor)
         url = state.service_url(region.region, base_dir)
         messages, lag = await _sources(url, region.region, state.tls)
         report.regions.append((region.region, region.url, links, messages, lag))
     return report
+
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def _scrape(url: str) -> Samples | None:
+    if not url:
+        return None
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            text = response.read().decode()
+    except OSError:
+        return None
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def rpc_summary(before: Samples | None, after: Samples | None, seconds: float) -> str:
+    """Calls per second, the share that failed, and p99, over the window between two scrapes
+    of a service's metrics."""
+    if before is None or after is None:
+        return "no metrics"
+
+    def total(samples: Samples, name: str, **match: str) -> float:
+        return sum(
+            v
+            for (n, labels), v in samples.items()
+            if n == name and match.items() <= dict(labels).items()
+        )
+
+    def delta(name: str, **match: str) -> float:
+        return total(after, name, **match) - total(before, name, **match)
+
+    calls = delta("grpc_server_handled_total")
+    if calls <= 0:
+        return "idle"
+    failed = calls - delta("grpc_server_handled_total", grpc_code="OK")
+    buckets: dict[float, float] = {}
+    for (name, labels), _ in after.items():
+        if name == "grpc_server_handling_seconds_bucket":
+            bound = float(dict(labels)["le"])
+            buckets[bound] = delta(name, le=dict(labels)["le"])
+    p99 = next((b for b in sorted(buckets) if buckets[b] >= 0.99 * calls), float("inf"))
+    p99_text = f"≤ {p99 * 1000:g} ms" if p99 != float("inf") else "> 5 s"
+    return f"{calls / seconds:.1f}/s, {failed / calls:.0%} failed, p99 {p99_text}"
 
 
 def _health(target: GrpcTarget) -> str:
