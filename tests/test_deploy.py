@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -44,9 +45,17 @@ def _scripts() -> set[str]:
     return set(project["project"]["scripts"]) | {"nats-server", "python"}
 
 
+OBSERVABILITY = ("prometheus", "grafana")
+
+
+def region_services(compose: dict[str, Any]) -> dict[str, Any]:
+    """The regions' containers: everything but the observability profile's."""
+    return {n: s for n, s in compose["services"].items() if n not in OBSERVABILITY}
+
+
 def test_every_command_is_a_real_program(compose: dict[str, Any]) -> None:
     scripts = _scripts()
-    for name, service in compose["services"].items():
+    for name, service in region_services(compose).items():
         assert service["command"][0] in scripts, f"{name}: unknown command {service['command']}"
         assert (BIN / service["command"][0]).exists() or service["command"][0] == "python"
 
@@ -54,7 +63,7 @@ def test_every_command_is_a_real_program(compose: dict[str, Any]) -> None:
 def test_every_variable_is_a_real_setting_and_secrets_come_from_outside(
     compose: dict[str, Any],
 ) -> None:
-    for name, service in compose["services"].items():
+    for name, service in region_services(compose).items():
         for key, value in (service.get("environment") or {}).items():
             prefix = next((p for p in SETTINGS_BY_PREFIX if key.startswith(p)), None)
             assert prefix is not None, f"{name}: {key} is read by nothing"
@@ -92,7 +101,7 @@ def test_each_region_profile_has_its_nats_and_services_as_the_topology_says(
             probe = definition["healthcheck"]["test"]
             assert probe[-2:] == ["--cacert", "/etc/alliance/tls/ca.pem"], probe
     everything = {n for n, s in compose["services"].items() if "all" in s.get("profiles", [])}
-    assert everything == set(compose["services"])
+    assert everything == set(region_services(compose))
 
 
 def test_host_ports_do_not_collide(compose: dict[str, Any]) -> None:
@@ -101,7 +110,7 @@ def test_host_ports_do_not_collide(compose: dict[str, Any]) -> None:
 
 
 def test_builds_and_mounts_refer_to_real_files(compose: dict[str, Any]) -> None:
-    for name, service in compose["services"].items():
+    for name, service in region_services(compose).items():
         build = service["build"]
         assert (ROOT / build["context"] / build["dockerfile"]).is_file(), name
         for volume in service.get("volumes", []):
@@ -155,7 +164,7 @@ def test_no_secret_variable_is_shared_by_two_regions(compose: dict[str, Any]) ->
     """A region's leaked environment holds nothing of another region: the one value every
     region shares is the token issuer's public JWKS, which signs nothing."""
     used_by: dict[str, set[str]] = {}
-    for name, service in compose["services"].items():
+    for name, service in region_services(compose).items():
         region = name.rsplit("-", 1)[1]
         values = [*(service.get("environment") or {}).values(), *service.get("volumes", [])]
         for value in values:
@@ -195,7 +204,7 @@ async def test_service_healthcheck_command_works(
 ) -> None:
     test = compose["services"]["membership-sh"]["healthcheck"]["test"]
     assert test[:3] == ["CMD", "alliance", "probe"]
-    for name, service in compose["services"].items():
+    for name, service in region_services(compose).items():
         if not name.startswith("nats-"):
             assert service["healthcheck"]["test"] == test, f"{name} probes something else"
 
@@ -274,3 +283,73 @@ def test_alliance_nats_refuses_to_start_without_its_certificates(tmp_path: Path)
     assert result.returncode != 0
     assert "_LEAF_CERT_FILE" in result.stdout + result.stderr
     assert not (tmp_path / "sh.conf").exists()
+
+
+def test_observability_profile_mounts_real_files_and_scrapes_every_service(
+    compose: dict[str, Any],
+) -> None:
+    services = {n: compose["services"][n] for n in OBSERVABILITY}
+    for name, service in services.items():
+        assert service["profiles"] == ["observability"], name
+        assert re.fullmatch(r"[\w./-]+:v?\d+\.\d+\.\d+", service["image"]), "pin the image"
+        for volume in service["volumes"]:
+            assert (ROOT / volume.split(":")[0]).exists(), f"{name}: {volume} is missing"
+    config = yaml.safe_load((ROOT / "deploy/observability/prometheus.yml").read_text())
+    targets = {t for job in config["scrape_configs"] for c in job["static_configs"]
+               for t in c["targets"]}  # fmt: skip
+    expected = {
+        f"{name}:{s['environment'][name.split('-')[0].upper() + '_METRICS_PORT']}"
+        for name, s in region_services(compose).items()
+        if not name.startswith("nats-")
+    }
+    assert targets == expected
+
+
+def _promtool() -> str:
+    found = shutil.which("promtool")
+    if found is None:
+        pytest.skip("promtool is missing (make test installs Debian's prometheus package)")
+    return found
+
+
+def test_promtool_accepts_the_prometheus_config_and_alert_rules() -> None:
+    folder = ROOT / "deploy/observability"
+    for args in (["check", "config", "prometheus.yml"], ["check", "rules", "alerts.yml"]):
+        result = subprocess.run(
+            [_promtool(), *args], cwd=folder, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+async def test_every_metric_the_dashboard_and_rules_use_is_exported(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """The names the rules and the dashboard query must be among a running service's."""
+    from tests.test_metrics import start
+
+    folder = ROOT / "deploy/observability"
+    used = set()
+    for text in (
+        (folder / "alerts.yml").read_text(),
+        (folder / "grafana/dashboards/alliance.json").read_text(),
+    ):
+        used |= set(re.findall(r"\b((?:alliance|grpc_server)_[a-z_]+)", text))
+    host, _ = await start(tmp_path, nats_server.url)
+    try:
+        exported = _families(host.metrics_port)
+    finally:
+        await host.stop()
+    suffixes = ("_total", "_bucket", "_count", "_sum")
+    missing = {u for u in used if u not in exported and not any(
+        u.endswith(x) and u.removesuffix(x) in exported for x in suffixes)}  # fmt: skip
+    assert used and not missing, f"used but not exported: {sorted(missing)}"
+
+
+def _families(port: int) -> set[str]:
+    """The metric families a service exports, those with no sample yet included."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        return {f.name for f in text_string_to_metric_families(response.read().decode())}
