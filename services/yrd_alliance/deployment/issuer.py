@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from ulid import ULID
 
-from yrd_alliance.kernel.auth import Role
 from yrd_alliance.kernel.tokens import SigningKey, issue_token, public_jwk
 
 JWKS = "jwks.json"
@@ -88,24 +88,7 @@ class Issuer:
         staged.write_text(json.dumps({"keys": keys}, indent=2))
         staged.replace(self.jwks_path)  # readers never see half a file
 
-    def sign(
-        self,
-        *,
-        subject: str,
-        role: Role,
-        region: str = "",
-        carrier: str = "",
-        lawyer: str = "",
-        ttl_s: float = 3600.0,
-        jti: str | None = None,
-    ) -> str:
-        return issue_token(
-            self.key(),
-            subject=subject,
-            role=role,
-            region=region,
-            carrier=carrier,
-            lawyer=lawyer,
-            ttl_s=ttl_s,
-            jti=jti,
-        )
+    def sign(self, **claims: Any) -> str:
+        """A token signed with the newest key; `claims` as `kernel.tokens.issue_token` takes
+        them (subject, role, region, carrier, lawyer, ttl_s, jti)."""
+        return issue_token(self.key(), **claims)
