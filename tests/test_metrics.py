@@ -99,6 +99,8 @@ async def test_rpcs_are_counted_by_method_and_code_with_their_latency(
                       **common)  # fmt: skip
         assert count == 4
         assert value(samples, "alliance_read_cache_hits_total", region=region) >= 1
+        # no write yet: nothing committed by a use case, nothing published
+        assert value(samples, "alliance_outbox_publish_seconds_count", region=region) == 0
         assert value(samples, "alliance_read_cache_misses_total", region=region) >= 1
         for name, _ in samples:
             labels = dict(next(ls for n, ls in samples if n == name))
@@ -131,6 +133,47 @@ async def test_a_write_nats_has_not_taken_shows_in_the_outbox_figures(tmp_path: 
         await host.stop()
 
 
+async def test_a_write_is_committed_published_and_timed(nats_server: Any, tmp_path: Path) -> None:
+    host, region = await start(tmp_path, nats_server.url)
+    try:
+        async with tls_channel(f"127.0.0.1:{host.port}") as channel:
+            stub = pb_grpc.MembershipServiceStub(channel)
+            md = auth(Tokens(region).operator())
+            before = scrape(host.metrics_port)
+            await asyncio.gather(
+                *(
+                    stub.CreateCarrier(
+                        pb.CreateCarrierRequest(
+                            parent=f"regions/{region}", carrier=sample_carrier()
+                        ),
+                        metadata=md,
+                    )
+                    for _ in range(8)
+                )
+            )
+        for _ in range(50):
+            samples = scrape(host.metrics_port)
+            if value(samples, "alliance_outbox_published_total", region=region) == 8:
+                break
+            await asyncio.sleep(0.05)
+
+        def grew(name: str) -> float:
+            return value(samples, name, region=region) - value(before, name, region=region)
+
+        assert grew("alliance_outbox_published_total") == 8
+        assert grew("alliance_outbox_batch_events_sum") == 8, "every event in some acked batch"
+        assert grew("alliance_outbox_publish_seconds_count") >= 1
+        # eight creates, group-committed: as many units made durable, in as many commits or fewer
+        assert grew("alliance_storage_commit_units_sum") >= 8
+        assert (
+            1
+            <= grew("alliance_storage_commit_seconds_count")
+            <= grew("alliance_storage_commit_units_sum")
+        )
+    finally:
+        await host.stop()
+
+
 async def test_events_applied_by_a_consumer_are_counted(federation: Any) -> None:
     (carrier,) = await federation.create_carriers("sh", 1)
     port = federation.regions["hz"].host.metrics_port
@@ -141,6 +184,7 @@ async def test_events_applied_by_a_consumer_are_counted(federation: Any) -> None
         await asyncio.sleep(0.1)
     assert value(samples, "alliance_consumer_applied_total", region="hz",
                  durable="membership-projection") >= 1  # fmt: skip
+    assert value(samples, "alliance_consumer_apply_seconds_count", region="hz") >= 1
     assert carrier
     for _ in range(100):  # the supervisor asks each source's domain every few seconds
         samples = scrape(port)

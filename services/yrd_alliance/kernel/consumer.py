@@ -88,6 +88,8 @@ class EventConsumer:
         self.skipped = 0
         self.retried = 0
         self.dead_lettered = 0
+        # Told of each event applied: how long its handler and bookkeeping took.
+        self.on_applied: Callable[[float], None] = lambda seconds: None
 
     @property
     def stream(self) -> str:
@@ -242,6 +244,7 @@ class EventConsumer:
             problem = event.origin_problem()
             if problem is not None:
                 raise OriginRefused(problem)
+        began = time.perf_counter()
         tx.execute("SAVEPOINT event")
         try:
             uow = UnitOfWork(tx)
@@ -258,6 +261,7 @@ class EventConsumer:
             (self._durable, event.id, time.time()),
         )
         self.applied += 1
+        self.on_applied(time.perf_counter() - began)
         return bool(uow.events)
 
     async def replay(self, letter: dead_letters.DeadLetter) -> None:

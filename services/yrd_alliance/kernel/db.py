@@ -17,7 +17,8 @@ import asyncio
 import secrets
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Iterator, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from itertools import count
 from pathlib import Path
@@ -42,6 +43,8 @@ class Database:
         self._idle.set()
         self._names = count()
         self.commits = 0
+        # Told of each commit: its duration and how many units of work it made durable.
+        self.on_commit: Callable[[float, int], None] = lambda seconds, units: None
         # Held by the worker thread while it commits: close() must not pull the connection
         # from under a COMMIT whose awaiting task was cancelled (that crashes the process).
         self._commit_lock = threading.Lock()
@@ -89,6 +92,7 @@ class Database:
 
     async def _commit(self) -> None:
         waiting, self._waiting = self._waiting, []
+        began = time.perf_counter()
         try:
             await asyncio.to_thread(self._commit_in_thread)
         except sqlite3.Error as exc:
@@ -97,6 +101,7 @@ class Database:
             _settle(waiting, exc)
         else:
             self.commits += 1
+            self.on_commit(time.perf_counter() - began, len(waiting))
             _settle(waiting, None)
         finally:
             self._committing = False

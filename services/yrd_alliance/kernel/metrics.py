@@ -22,6 +22,7 @@ from prometheus_client.registry import Collector
 COMMON = ["region", "service"]
 RPC = [*COMMON, "grpc_service", "grpc_method", "grpc_type"]
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+SIZE_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 
 
 @dataclass
@@ -56,6 +57,41 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self._sources: list[Callable[[], Iterator[Metric]]] = []
+        self._publish = Histogram(
+            "alliance_outbox_publish_seconds",
+            "Time to publish a batch of outbox events until JetStream acked them.",
+            COMMON,
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        ).labels(region, service)
+        self._batch = Histogram(
+            "alliance_outbox_batch_events",
+            "Events in a batch JetStream acked.",
+            COMMON,
+            buckets=SIZE_BUCKETS,
+            registry=self.registry,
+        ).labels(region, service)
+        self._apply = Histogram(
+            "alliance_consumer_apply_seconds",
+            "Time to apply one consumed event (handler and bookkeeping, before the commit).",
+            COMMON,
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        ).labels(region, service)
+        self._commit = Histogram(
+            "alliance_storage_commit_seconds",
+            "Time of one durable commit of the service's database.",
+            COMMON,
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        ).labels(region, service)
+        self._group = Histogram(
+            "alliance_storage_commit_units",
+            "Units of work made durable by one commit (group commit).",
+            COMMON,
+            buckets=SIZE_BUCKETS,
+            registry=self.registry,
+        ).labels(region, service)
         self.registry.register(_Callback(self._collect))
 
     def rpc(self, full_service: str, method: str) -> RpcMetrics:
@@ -69,6 +105,17 @@ class ServiceMetrics:
             return child
 
         return RpcMetrics(self._started.labels(*labels), self._handling.labels(*labels), handled)
+
+    def published(self, seconds: float, events: int) -> None:
+        self._publish.observe(seconds)
+        self._batch.observe(events)
+
+    def applied(self, seconds: float) -> None:
+        self._apply.observe(seconds)
+
+    def committed(self, seconds: float, units: int) -> None:
+        self._commit.observe(seconds)
+        self._group.observe(units)
 
     def watch(
         self,

@@ -17,6 +17,7 @@ import json
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from nats.errors import MaxPayloadError
@@ -94,6 +95,8 @@ class OutboxRelay:
         self.published = 0
         self.dead_lettered = 0
         self.last_progress = time.monotonic()  # when a row last left the backlog
+        # Told of each batch JetStream acked: how long publishing it took, and its size.
+        self.on_published: Callable[[float, int], None] = lambda seconds, events: None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
@@ -130,7 +133,10 @@ class OutboxRelay:
                 continue
             try:
                 js = await self._link.jetstream()
+                began = time.perf_counter()
                 acked, reason = await self._publish(js, rows)
+                if acked:
+                    self.on_published(time.perf_counter() - began, acked)
             except Exception as exc:
                 acked, reason = 0, exc
             if acked:

@@ -217,6 +217,9 @@ class ServiceHost:
         )
         self.metrics = ServiceMetrics(settings.region, self.definition.name)
         self.metrics.watch(relay, self._consumers, self.runtime.read_cache)
+        db.on_commit, relay.on_published = self.metrics.committed, self.metrics.published
+        for consumer in self._consumers:
+            consumer.on_applied = self.metrics.applied
         self.metrics.watch_federation(self.supervisor)
         self._watch = PipelineWatch(pipeline, self._health, figures=self.metrics.pipeline)
         server = grpc.aio.server(options=server_options(settings))
