@@ -45,12 +45,13 @@ def _scripts() -> set[str]:
     return set(project["project"]["scripts"]) | {"nats-server", "python"}
 
 
-OBSERVABILITY = ("prometheus", "grafana")
+def observability(compose: dict[str, Any]) -> dict[str, Any]:
+    return {n: s for n, s in compose["services"].items() if s["profiles"] == ["observability"]}
 
 
 def region_services(compose: dict[str, Any]) -> dict[str, Any]:
     """The regions' containers: everything but the observability profile's."""
-    return {n: s for n, s in compose["services"].items() if n not in OBSERVABILITY}
+    return {n: s for n, s in compose["services"].items() if n not in observability(compose)}
 
 
 def test_every_command_is_a_real_program(compose: dict[str, Any]) -> None:
@@ -288,11 +289,11 @@ def test_alliance_nats_refuses_to_start_without_its_certificates(tmp_path: Path)
 def test_observability_profile_mounts_real_files_and_scrapes_every_service(
     compose: dict[str, Any],
 ) -> None:
-    services = {n: compose["services"][n] for n in OBSERVABILITY}
+    services = observability(compose)
+    assert {"prometheus", "grafana"} <= services.keys()
     for name, service in services.items():
-        assert service["profiles"] == ["observability"], name
         assert re.fullmatch(r"[\w./-]+:v?\d+\.\d+\.\d+", service["image"]), "pin the image"
-        for volume in service["volumes"]:
+        for volume in service.get("volumes", []):
             assert (ROOT / volume.split(":")[0]).exists(), f"{name}: {volume} is missing"
     config = yaml.safe_load((ROOT / "deploy/observability/prometheus.yml").read_text())
     targets = {t for job in config["scrape_configs"] for c in job["static_configs"]
@@ -302,6 +303,12 @@ def test_observability_profile_mounts_real_files_and_scrapes_every_service(
         for name, s in region_services(compose).items()
         if not name.startswith("nats-")
     }
+    # every region's NATS through an exporter that reads that server's monitoring port
+    for region in CONTAINERS.names:
+        exporter = services[f"nats-exporter-{region}"]
+        monitor = CONTAINERS.region(region).monitor_port
+        assert exporter["command"][-1] == f"http://nats-{region}:{monitor}"
+        expected.add(f"nats-exporter-{region}:7777")
     assert targets == expected
 
 
