@@ -99,21 +99,19 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer
 @dataclass
 class Tokens:
     region: str
-    secret: SigningKey = SIGNING_KEY
+    key: SigningKey = SIGNING_KEY
 
     def operator(self, region: str | None = None) -> str:
-        return issue_token(
-            self.secret, subject="op", role=Role.OPERATOR, region=region or self.region
-        )
+        return issue_token(self.key, subject="op", role=Role.OPERATOR, region=region or self.region)
 
     def carrier(self, name: str) -> str:
-        return issue_token(self.secret, subject="carrier", role=Role.CARRIER, carrier=name)
+        return issue_token(self.key, subject="carrier", role=Role.CARRIER, carrier=name)
 
     def partner(self) -> str:
-        return issue_token(self.secret, subject="partner", role=Role.PARTNER)
+        return issue_token(self.key, subject="partner", role=Role.PARTNER)
 
     def lawyer(self, name: str = "regions/sh/lawyers/01JLAWYER0000000000000000000") -> str:
-        return issue_token(self.secret, subject="lawyer", role=Role.LAWYER, lawyer=name)
+        return issue_token(self.key, subject="lawyer", role=Role.LAWYER, lawyer=name)
 
 
 def auth(token: str) -> tuple[tuple[str, str], ...]:

@@ -31,6 +31,12 @@ class Principal:
         """Who this is, whatever token it came with: its subject and every claim of its role."""
         return f"{self.role.value}|{self.subject}|{self.region}|{self.carrier}|{self.lawyer}"
 
+    def is_member_of(self, region: str) -> bool:
+        """An operator of the region, or a token acting for one of its carriers."""
+        if self.role is Role.CARRIER:
+            return self.carrier.startswith(f"regions/{region}/")
+        return self.is_operator_of(region)
+
     def is_operator_of(self, region: str) -> bool:
         return self.role is Role.OPERATOR and self.region == region
 
@@ -70,8 +76,8 @@ class Audience:
         if who.role is Role.OPERATOR:
             return who.region in self.regions
         if who.role is Role.CARRIER:
-            home = who.carrier.split("/")[1] if who.carrier.count("/") >= 1 else ""
-            return who.carrier in self.carriers or (self.region_members and home in self.regions)
+            members = self.region_members and any(who.is_member_of(r) for r in self.regions)
+            return who.carrier in self.carriers or members
         if who.role is Role.LAWYER:
             return who.lawyer in self.lawyers
         return False

@@ -57,41 +57,29 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self._sources: list[Callable[[], Iterator[Metric]]] = []
-        self._publish = Histogram(
+        self._publish = self._histogram(
             "alliance_outbox_publish_seconds",
             "Time to publish a batch of outbox events until JetStream acked them.",
-            COMMON,
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        ).labels(region, service)
-        self._batch = Histogram(
-            "alliance_outbox_batch_events",
-            "Events in a batch JetStream acked.",
-            COMMON,
-            buckets=SIZE_BUCKETS,
-            registry=self.registry,
-        ).labels(region, service)
-        self._apply = Histogram(
+            LATENCY_BUCKETS,
+        )
+        self._batch = self._histogram(
+            "alliance_outbox_batch_events", "Events in a batch JetStream acked.", SIZE_BUCKETS
+        )
+        self._apply = self._histogram(
             "alliance_consumer_apply_seconds",
             "Time to apply one consumed event (handler and bookkeeping, before the commit).",
-            COMMON,
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        ).labels(region, service)
-        self._commit = Histogram(
+            LATENCY_BUCKETS,
+        )
+        self._commit = self._histogram(
             "alliance_storage_commit_seconds",
             "Time of one durable commit of the service's database.",
-            COMMON,
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        ).labels(region, service)
-        self._group = Histogram(
+            LATENCY_BUCKETS,
+        )
+        self._group = self._histogram(
             "alliance_storage_commit_units",
             "Units of work made durable by one commit (group commit).",
-            COMMON,
-            buckets=SIZE_BUCKETS,
-            registry=self.registry,
-        ).labels(region, service)
+            SIZE_BUCKETS,
+        )
         self.registry.register(_Callback(self._collect))
 
     def rpc(self, full_service: str, method: str) -> RpcMetrics:
@@ -199,6 +187,11 @@ class ServiceMetrics:
     def _collect(self) -> Iterator[Metric]:
         for source in self._sources:
             yield from source()
+
+    def _histogram(self, name: str, help_text: str, buckets: tuple[float, ...]) -> Any:
+        """A histogram of this service alone (labels region and service only)."""
+        family = Histogram(name, help_text, COMMON, buckets=buckets, registry=self.registry)
+        return family.labels(self.region, self.service)
 
     def _gauge(self, name: str, help_text: str, value: float) -> Metric:
         family = GaugeMetricFamily(name, help_text, labels=COMMON)

@@ -108,11 +108,6 @@ class KeySet:
         self._refresh()
         return self._keys.get(kid)
 
-    @property
-    def kids(self) -> frozenset[str]:
-        self._refresh()
-        return frozenset(self._keys)
-
 
 def public_jwk(key: SigningKey) -> dict[str, str]:
     jwk = json.loads(jwt.algorithms.OKPAlgorithm.to_jwk(key.private_key.public_key()))

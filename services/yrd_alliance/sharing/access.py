@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alliance.sharing.v1 import sharing_pb2 as pb
 
-from yrd_alliance.kernel.auth import Principal, Role
+from yrd_alliance.kernel.auth import Principal
 from yrd_alliance.kernel.errors import FailedPrecondition, PermissionDenied
 from yrd_alliance.kernel.members import ensure_may_act
 from yrd_alliance.kernel.ports import Reader
@@ -45,13 +45,6 @@ def ensure_active_carrier(reader: Reader, carrier: str) -> None:
         raise FailedPrecondition(f"{carrier} is not an active member")
 
 
-def member_of(who: Principal, region: str) -> bool:
-    """An operator or a carrier of the region: it reads the region's REGION-only resources."""
-    return who.is_operator_of(region) or (
-        who.role is Role.CARRIER and who.carrier.startswith(f"regions/{region}/")
-    )
-
-
 def listing_filters(who: Principal, region: str, owner: str, state: int) -> tuple[int, int]:
     """The (state, visibility) filters a listing of the region's resources gets for this
     caller: the owner's own and the region's operators see every state; carriers of the
@@ -62,5 +55,5 @@ def listing_filters(who: Principal, region: str, owner: str, state: int) -> tupl
         raise PermissionDenied(
             f"only a resource's owner and {region}'s operators see unpublished resources"
         )
-    visibility = 0 if member_of(who, region) else pb.VISIBILITY_ALLIANCE
+    visibility = 0 if who.is_member_of(region) else pb.VISIBILITY_ALLIANCE
     return pb.RESOURCE_STATE_PUBLISHED, visibility

@@ -23,7 +23,6 @@ from yrd_alliance.sharing.access import (
     authorize_write,
     ensure_active_carrier,
     listing_filters,
-    member_of,
 )
 from yrd_alliance.sharing.ledger import State
 from yrd_alliance.sharing.rules import RESOURCE, SERVICE
@@ -163,7 +162,7 @@ class Resources(UseCases):
                 rules.seconds(request.window.end_time),
             )
         query = search.Query(
-            here=self.region if member_of(who, self.region) else "",
+            here=self.region if who.is_member_of(self.region) else "",
             words=search.words_of(request.query),
             category=request.category,
             region=region["region"] if region else "",
