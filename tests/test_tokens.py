@@ -33,7 +33,15 @@ from yrd_alliance.kernel.tokens import (
 )
 from yrd_alliance.membership.app import DEFINITION
 
-from tests.conftest import Membership, Tokens, auth, new_region, settings_for, tls_channel
+from tests.conftest import (
+    Membership,
+    Tokens,
+    auth,
+    new_region,
+    sample_carrier,
+    settings_for,
+    tls_channel,
+)
 from tests.federation import Federation, held_by
 from tests.helpers import eventually, expect_error, violated_fields
 
@@ -246,6 +254,8 @@ async def test_a_revocation_in_sh_is_refused_by_every_service_of_every_region(
         sharing_hz = await federation.start_sharing("hz")
         leaked = Tokens("hz").partner()
         jti = jwt.decode(leaked, options={"verify_signature": False})["jti"]
+        leaked_operator = Tokens("hz").operator()  # a writer's token, leaked too
+        operator_jti = jwt.decode(leaked_operator, options={"verify_signature": False})["jti"]
         others = Tokens("hz").partner()
         hz = federation.regions["hz"].stub
         listing = pb.ListCarriersRequest(parent="regions/-")
@@ -259,6 +269,9 @@ async def test_a_revocation_in_sh_is_refused_by_every_service_of_every_region(
         first = await ops.RevokeToken(request, metadata=md)
         again = await ops.RevokeToken(request, metadata=md)
         assert first == again and first.revoked_by == "sh/op"
+        await ops.RevokeToken(
+            ops_pb.RevokeTokenRequest(parent="regions/sh", token_id=operator_jti), metadata=md
+        )
 
         from alliance.sharing.v1 import sharing_pb2
 
@@ -271,8 +284,20 @@ async def test_a_revocation_in_sh_is_refused_by_every_service_of_every_region(
             await eventually(lambda c=call: unauthenticated(c), bool, f"{what} refuses the token")
         await sharing_hz.SearchResources(search, metadata=auth(others))  # others unaffected
         await hz.ListCarriers(listing, metadata=auth(others))
+        create = pb.CreateCarrierRequest(parent="regions/hz", carrier=sample_carrier())
+        await eventually(
+            lambda: unauthenticated(
+                lambda: hz.CreateCarrier(create, metadata=auth(leaked_operator))
+            ),
+            bool,
+            "hz refuses the revoked operator's write",
+        )
+        with sqlite3.connect(tmp_path / "hz-membership.db") as conn:
+            written = conn.execute("SELECT count(*) FROM carriers").fetchone()[0]
+            unsent = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        assert (written, unsent) == (0, 0), "a refused write stored or published something"
         for db in ("hz-membership", "hz-sharing", "sh-membership"):
-            assert _revoked_rows(tmp_path / f"{db}.db") == [jti], db
+            assert sorted(_revoked_rows(tmp_path / f"{db}.db")) == sorted([jti, operator_jti]), db
 
         # A restart forgets nothing: the id comes back from the database.
         await federation.regions["hz"].host.stop()  # type: ignore[union-attr]
@@ -282,6 +307,8 @@ async def test_a_revocation_in_sh_is_refused_by_every_service_of_every_region(
             hz.ListCarriers(listing, metadata=auth(leaked)), grpc.StatusCode.UNAUTHENTICATED
         )
         revocations = [n for n in await held_by(federation, "hz") if "/revokedTokens/" in n]
-        assert revocations == [f"regions/sh/revokedTokens/{jti}"], "one event, however often asked"
+        assert sorted(revocations) == sorted(
+            f"regions/sh/revokedTokens/{i}" for i in (jti, operator_jti)
+        ), "one event per token, however often asked"
     finally:
         await federation.stop()
