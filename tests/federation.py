@@ -1,5 +1,6 @@
 """A local federation for tests: one real nats-server per region, configured from a topology
-(own JetStream domain, leaf links), and an in-process membership service per region."""
+(own JetStream domain, leaf links), and an in-process membership service per region (or, with
+membership=False, none: the test starts the services it needs as processes, `process`)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from yrd_alliance.cli.local import local_tls
 from yrd_alliance.cli.partners import Partner, provision
 from yrd_alliance.deployment.nats_auth import DEMO_PARTNER, SERVICE_USER, admin_user
 from yrd_alliance.deployment.nats_secrets import NatsSecrets, TlsFiles
-from yrd_alliance.deployment.procs import NatsServer, region_nats
+from yrd_alliance.deployment.procs import NatsServer, ServiceProcess, free_port, region_nats
 from yrd_alliance.deployment.topology import Topology, free_base_port, local_topology
 from yrd_alliance.kernel.nats_link import tls_context
 from yrd_alliance.kernel.server import ServiceHost
@@ -102,21 +103,25 @@ class Federation:
         *,
         proxy_link: tuple[str, str] | None = None,
         partners: tuple[str, ...] = (DEMO_PARTNER,),
+        membership: bool = True,
         **overrides: Any,
     ) -> Federation:
         """proxy_link=(spoke, hub) sends that spoke's leaf connection through a TcpProxy;
-        `partners` get accounts of their own; `overrides` are settings of every service."""
+        `partners` get accounts of their own; `overrides` are settings of every service;
+        membership=False starts no in-process membership service."""
         topology = local_topology(names, base_port=free_base_port(len(names)))
         keys = NatsSecrets.generate(names, partners)
         federation = cls(topology, folder, keys=keys, overrides=overrides, tls_dir=folder / "tls")
         try:
-            await federation._start(names, proxy_link)
+            await federation._start(names, proxy_link, membership)
         except BaseException:
             await federation.stop()  # nothing it started outlives a failed start
             raise
         return federation
 
-    async def _start(self, names: list[str], proxy_link: tuple[str, str] | None) -> None:
+    async def _start(
+        self, names: list[str], proxy_link: tuple[str, str] | None, membership: bool
+    ) -> None:
         if proxy_link is not None:
             self.proxy = TcpProxy(self.topology.region(proxy_link[1]).leaf_port)
             await self.proxy.start()
@@ -141,13 +146,31 @@ class Federation:
         for region in self.regions.values():
             await asyncio.to_thread(region.nats.wait_ready)
         for name in names:
-            await self.start_service(name)
+            if membership:
+                await self.start_service(name)
         for name in names:
             await self.provision_partners(name)
 
     def _settings(
         self, name: str, settings_class: type[ServiceSettings], db: str, **overrides: Any
     ) -> Any:
+        return settings_class(**self._values(name, db, **overrides))
+
+    def process(self, name: str, service: str, environment: dict[str, str]) -> ServiceProcess:
+        """The region's `service` as a process of its own (not started), its log beside the
+        databases; `environment` holds variables beside its settings."""
+        values = self._values(name, service, write_rate_per_s=100_000, write_burst=100_000)
+        return ServiceProcess(
+            f"{service}-{name}",
+            service,
+            port=free_port(),
+            settings={k: v for k, v in values.items() if k != "metrics_port"},
+            ca_file=GRPC_TLS.ca,
+            log_path=self.folder / f"{service}-{name}.log",
+            environment=environment,
+        )
+
+    def _values(self, name: str, db: str, **overrides: Any) -> dict[str, Any]:
         values = {
             "region": name,
             "federation": ",".join(self.topology.names),
@@ -162,7 +185,7 @@ class Federation:
             "nats_ca_file": self.ca_file,
             "metrics_port": 0,
         }
-        return settings_class(**{**values, **self.overrides, **overrides})
+        return {**values, **self.overrides, **overrides}
 
     async def start_service(self, name: str, **overrides: Any) -> None:
         """The region's membership service; `overrides` are settings of this start only."""

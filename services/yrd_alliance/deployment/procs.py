@@ -201,11 +201,16 @@ class ServiceProcess(ManagedProcess):
         settings: Mapping[str, object],
         ca_file: Path | None,
         log_path: Path | None = None,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
-        """`ca_file` verifies the service's certificate; None only with plaintext=True."""
+        """`ca_file` verifies the service's certificate; None only with plaintext=True.
+        `environment` holds variables beside its settings, e.g. OpenTelemetry's OTEL_*."""
         self.port = port
         self.grpc = GrpcTarget(f"{LOOPBACK}:{port}", ca_file)
-        env = service_environment(service, grpc_port=port, grpc_host=LOOPBACK, **settings)
+        env = {
+            **(environment or {}),
+            **service_environment(service, grpc_port=port, grpc_host=LOOPBACK, **settings),
+        }
         super().__init__(name, [venv_script(f"alliance-{service}")], env=env, log_path=log_path)
 
     @property

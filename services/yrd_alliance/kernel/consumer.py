@@ -25,6 +25,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from enum import Enum
 
 from nats.aio.msg import Msg
@@ -40,6 +41,7 @@ from yrd_alliance.kernel.events import Event
 from yrd_alliance.kernel.nats_link import NatsLink
 from yrd_alliance.kernel.projection import Handler
 from yrd_alliance.kernel.tasks import cancel_and_wait
+from yrd_alliance.kernel.tracing import Tracing
 from yrd_alliance.kernel.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,7 @@ class EventConsumer:
         max_deliver: int = 5,
         retry_base_s: float = 1.0,
         on_emitted: Callable[[], None] = lambda: None,
+        tracing: Tracing | None = None,
     ) -> None:
         self._db = db
         self._link = link
@@ -82,6 +85,7 @@ class EventConsumer:
         self._max_deliver = max_deliver
         self._retry_base_s = retry_base_s
         self._on_emitted = on_emitted  # wakes the outbox relay: handlers may emit events
+        self._tracing = tracing
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self.applied = 0
@@ -248,9 +252,10 @@ class EventConsumer:
         tx.execute("SAVEPOINT event")
         try:
             uow = UnitOfWork(tx)
-            if handler is not None:
-                handler(uow, event)
-            uow.write_events()
+            with self._traced(event):
+                if handler is not None:
+                    handler(uow, event)
+                uow.write_events()
         except BaseException:
             tx.execute("ROLLBACK TO event")
             tx.execute("RELEASE event")
@@ -263,6 +268,12 @@ class EventConsumer:
         self.applied += 1
         self.on_applied(time.perf_counter() - began)
         return bool(uow.events)
+
+    def _traced(self, event: Event) -> AbstractContextManager[None]:
+        """The span of applying a traced event, so the events its handler emits continue it."""
+        if self._tracing is None or not event.trace:
+            return nullcontext()
+        return self._tracing.applying(event.type, dict(event.trace), self._durable)
 
     async def replay(self, letter: dead_letters.DeadLetter) -> None:
         """Applies a dead letter again (once); it leaves the dead letters only if it applied.

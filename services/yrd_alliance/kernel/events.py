@@ -18,6 +18,7 @@ from ulid import ULID
 
 from yrd_alliance.kernel.errors import FieldViolation, InvalidArgument, Violations
 from yrd_alliance.kernel.event_types import UnknownEventType, payload_class, type_of
+from yrd_alliance.kernel.tracing import TRACE_HEADERS, event_trace_headers
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/protobuf"
@@ -38,6 +39,9 @@ class Event:
     time: datetime
     version: int  # the resource's version after the change, for ordering
     payload: bytes
+    # The CloudEvents distributed-tracing extension: ce-traceparent (and ce-tracestate) of the
+    # span the event was built under, when one was being traced (kernel.tracing).
+    trace: tuple[tuple[str, str], ...] = ()
 
     @property
     def region(self) -> str:
@@ -59,6 +63,7 @@ class Event:
             "ce-subject": self.resource,
             "ce-version": str(self.version),
             "content-type": CONTENT_TYPE,
+            **dict(self.trace),
         }
 
     @classmethod
@@ -76,6 +81,7 @@ class Event:
             time=datetime.fromisoformat(h["ce-time"].replace("Z", "+00:00")),
             version=int(h.get("ce-version", "0")),
             payload=data,
+            trace=tuple((k, h[k]) for k in TRACE_HEADERS if k in h),
         )
 
     def origin_problem(self) -> str | None:
@@ -160,6 +166,7 @@ def build_event(
         time=now or datetime.now(UTC),
         version=version,
         payload=payload.SerializeToString(),
+        trace=tuple(event_trace_headers().items()),
     )
 
 

@@ -24,6 +24,7 @@ from yrd_alliance.kernel.errors import AllianceError, FieldViolation, InvalidArg
 from yrd_alliance.kernel.limits import WriteLimiter, is_write
 from yrd_alliance.kernel.metrics import RpcMetrics, ServiceMetrics
 from yrd_alliance.kernel.tokens import TokenVerifier
+from yrd_alliance.kernel.tracing import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +101,13 @@ class Guard:
         policy: MethodPolicy,
         writes: WriteLimiter | None = None,
         metrics: ServiceMetrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self._tokens = tokens
         self._policy = policy
         self._writes = writes
         self._metrics = metrics
+        self._tracing = tracing
 
     def wrap(
         self, method: str, handler: grpc.RpcMethodHandler, service: str = ""
@@ -112,8 +115,11 @@ class Guard:
         if handler.unary_unary is None:
             raise TypeError(f"{method}: only unary methods are supported")
         measured = self._metrics.rpc(service, method) if self._metrics else None
+        behaviour = self._wrap(method, handler.unary_unary, measured)
+        if self._tracing is not None:
+            behaviour = self._tracing.rpc(service, method, behaviour)
         return grpc.unary_unary_rpc_method_handler(
-            self._wrap(method, handler.unary_unary, measured),
+            behaviour,
             request_deserializer=_tolerant(handler.request_deserializer),
             response_serializer=_passing_bytes(handler.response_serializer),
         )

@@ -28,6 +28,7 @@ from yrd_alliance.kernel.db import Database
 from yrd_alliance.kernel.events import Event
 from yrd_alliance.kernel.nats_link import NatsLink
 from yrd_alliance.kernel.tasks import cancel_and_wait
+from yrd_alliance.kernel.tracing import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class _Row:
     subject: str
     headers: dict[str, str]
     payload: bytes
+    created_at: float
 
     @property
     def entity(self) -> str:
@@ -83,12 +85,14 @@ class OutboxRelay:
         batch: int = 256,
         ack_timeout_s: float = 5.0,
         retention_s: float = 7 * 24 * 3600.0,
+        tracing: Tracing | None = None,
     ) -> None:
         self._db = db
         self._link = link
         self._batch = batch
         self._ack_timeout_s = ack_timeout_s
         self._retention_s = retention_s
+        self._tracing = tracing
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -140,6 +144,7 @@ class OutboxRelay:
             except Exception as exc:
                 acked, reason = 0, exc
             if acked:
+                self._traced(rows[:acked])
                 await self._mark_sent(rows[acked - 1].seq)
                 self.published += acked
                 self.last_progress = time.monotonic()
@@ -151,6 +156,12 @@ class OutboxRelay:
                 log.warning("outbox relay: publish failed (%s); retrying in %.2fs", reason, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
+
+    def _traced(self, rows: list[_Row]) -> None:
+        if self._tracing is not None:
+            acked_at = time.time()
+            for row in rows:
+                self._tracing.published(row.subject, row.headers, row.created_at, acked_at)
 
     async def _publish(self, js: object, rows: list[_Row]) -> tuple[int, BaseException | None]:
         """How many rows, counted from the first, were acked, and why the next one was not."""
@@ -217,11 +228,11 @@ class OutboxRelay:
 
     def _unsent(self) -> list[_Row]:
         cursor = self._db.reader.execute(
-            "SELECT seq, subject, headers, payload FROM outbox WHERE sent_at IS NULL "
+            "SELECT seq, subject, headers, payload, created_at FROM outbox WHERE sent_at IS NULL "
             "ORDER BY seq LIMIT ?",
             (self._batch,),
         )
-        return [_Row(r[0], r[1], json.loads(r[2]), r[3]) for r in cursor]
+        return [_Row(r[0], r[1], json.loads(r[2]), r[3], r[4]) for r in cursor]
 
     async def _mark_sent(self, up_to_seq: int) -> None:
         async with self._db.write() as tx:

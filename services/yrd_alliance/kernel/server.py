@@ -53,6 +53,7 @@ from yrd_alliance.kernel.streams import (
 from yrd_alliance.kernel.tables import Migration
 from yrd_alliance.kernel.tasks import cancel_and_wait
 from yrd_alliance.kernel.tokens import KeySet, TokenVerifier
+from yrd_alliance.kernel.tracing import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,7 @@ class ServiceHost:
         self._background: asyncio.Task[None] | None = None
         self._metrics_server: Any = None
         self.metrics_port = 0
+        self._tracing = Tracing.from_environment(definition.name, settings.region)
 
     async def start(self) -> int:
         settings = self.settings
@@ -165,6 +167,7 @@ class ServiceHost:
             link,
             batch=settings.outbox_batch,
             retention_s=settings.outbox_retention_hours * 3600,
+            tracing=self._tracing,
         )
         page_key = (
             settings.page_token_secret.get_secret_value().encode()
@@ -204,6 +207,7 @@ class ServiceHost:
                 max_deliver=settings.consumer_max_deliver,
                 retry_base_s=settings.consumer_retry_s,
                 on_emitted=relay.wake,
+                tracing=self._tracing,
             )
         ]
         pipeline = Pipeline(
@@ -228,7 +232,9 @@ class ServiceHost:
             KeySet(settings.jwks_file), settings.token_max_lifetime_s, revocations.__contains__
         )
         writes = WriteLimiter(settings.write_rate_per_s, settings.write_burst)
-        guarded = GuardedServer(server, Guard(verifier, policy, writes, self.metrics))
+        guarded = GuardedServer(
+            server, Guard(verifier, policy, writes, self.metrics, self._tracing)
+        )
         self._service_names = [s.add(guarded) for s in parts.servicers]  # type: ignore[arg-type]
         federation_pb2_grpc.add_FederationServiceServicer_to_server(
             FederationServicer(settings.region, self.supervisor),
@@ -312,6 +318,8 @@ class ServiceHost:
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server = None
+        if self._tracing is not None:
+            self._tracing.shutdown()
         self._server = None
         log.info("%s (%s) stopped", self.definition.name, self.settings.region)
 
