@@ -47,6 +47,7 @@ bench: install
 	$(BIN)/python -m bench.federation_bench
 	$(BIN)/python -m bench.pairing_bench
 	$(BIN)/python -m bench.sharing_bench
+	$(BIN)/python -m bench.observability_bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

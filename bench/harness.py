@@ -96,6 +96,58 @@ async def paired(
     return _median(calls), _median(bases)
 
 
+@dataclass
+class Rounds:
+    """A call against its baseline, round by round: throughput ratios and, when the servers'
+    process ids are known, the ratios of their CPU time per call (sorted, lowest first)."""
+
+    call: Figure
+    base: Figure
+    ratios: list[float]
+    cpu_ratios: list[float]
+    cpu_us: tuple[float, float]  # median CPU µs per call: the call's server, the baseline's
+
+    @staticmethod
+    def median(values: list[float]) -> float:
+        return values[len(values) // 2] if values else float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def round_ratios(
+    call: tuple[str, Callable[[], Awaitable[object]], int],
+    baseline: tuple[str, Callable[[], Awaitable[object]], int],
+    seconds: float,
+    rounds: int,
+) -> Rounds:
+    """As `paired`, for (name, call, server pid) pairs, comparing each round with the baseline's
+    round just before it: a difference of a few per cent that drift of the machine between
+    rounds would hide shows in the ratios' median, and the CPU per call shows what throughput
+    bound by something else (a disk's fsync) cannot."""
+    figures: dict[str, list[Figure]] = {"call": [], "base": []}
+    cpu: dict[str, list[float]] = {"call": [], "base": []}
+    for _ in range(rounds):
+        for side, (name, action, pid) in (("base", baseline), ("call", call)):
+            before = cpu_seconds(pid)
+            figure = await load(name, action, seconds)
+            # the warm-up's calls are not counted in the figure: count over the whole load
+            used = cpu_seconds(pid) - before
+            figures[side].append(figure)
+            cpu[side].append(used / max(1.0, figure.rate * (seconds + 0.5)) * 1e6)
+    pairs = list(zip(figures["call"], figures["base"], strict=True))
+    return Rounds(
+        _median(figures["call"]),
+        _median(figures["base"]),
+        sorted(c.rate / b.rate for c, b in pairs),
+        sorted(c / b for c, b in zip(cpu["call"], cpu["base"], strict=True)),
+        (Rounds.median(sorted(cpu["call"])), Rounds.median(sorted(cpu["base"]))),
+    )
+
+
 def _median(figures: list[Figure]) -> Figure:
     return sorted(figures, key=lambda f: f.rate)[len(figures) // 2]
 

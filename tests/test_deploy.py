@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from opentelemetry.sdk import environment_variables as otel_environment
 from yrd_alliance.cli.certs import certificate_authority, region_tls
 from yrd_alliance.deployment.nats_secrets import NatsKeySettings, NatsSecrets, TlsFiles
 from yrd_alliance.deployment.procs import NatsServer
@@ -33,6 +34,9 @@ SETTINGS_BY_PREFIX = {
     "ALLIANCE_NATS_": NatsKeySettings,
 }
 SERVICES = ("membership", "pairing", "sharing")
+OTEL_VARIABLES = {
+    value for name, value in vars(otel_environment).items() if name.startswith("OTEL_")
+}
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +70,9 @@ def test_every_variable_is_a_real_setting_and_secrets_come_from_outside(
 ) -> None:
     for name, service in region_services(compose).items():
         for key, value in (service.get("environment") or {}).items():
+            if key.startswith("OTEL_"):
+                assert key in OTEL_VARIABLES, f"{name}: {key} is no OpenTelemetry variable"
+                continue
             prefix = next((p for p in SETTINGS_BY_PREFIX if key.startswith(p)), None)
             assert prefix is not None, f"{name}: {key} is read by nothing"
             field = key.removeprefix(prefix).lower()
@@ -310,6 +317,20 @@ def test_observability_profile_mounts_real_files_and_scrapes_every_service(
         assert exporter["command"][-1] == f"http://nats-{region}:{monitor}"
         expected.add(f"nats-exporter-{region}:7777")
     assert targets == expected
+
+
+def test_services_export_traces_to_jaeger_only_when_asked(compose: dict[str, Any]) -> None:
+    jaeger = observability(compose)["jaeger"]
+    assert "16686:16686" in jaeger["ports"]  # its UI; OTLP/gRPC (4317) stays inside the network
+    for name, service in region_services(compose).items():
+        if name.startswith("nats-"):
+            continue
+        # empty unless the operator sets it (README: ALLIANCE_OTLP_ENDPOINT=http://jaeger:4317)
+        assert (
+            service["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"] == "${ALLIANCE_OTLP_ENDPOINT:-}"
+        )
+    readme = (ROOT / "README.md").read_text()
+    assert "ALLIANCE_OTLP_ENDPOINT=http://jaeger:4317" in readme
 
 
 def _promtool() -> str:

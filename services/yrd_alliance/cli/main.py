@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shlex
 import signal
 import sys
@@ -35,6 +36,7 @@ from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.topology import local_topology
 from yrd_alliance.kernel.auth import Role
 from yrd_alliance.kernel.tokens import SigningKey, issue_token
+from yrd_alliance.kernel.tracing import enabled_by_environment
 
 app = typer.Typer(no_args_is_help=True, help="Operate the Yangtze River Delta incubator alliance.")
 app.add_typer(tokens, name="token")
@@ -105,6 +107,17 @@ def _print_endpoints(state: LocalState, key: SigningKey) -> None:
     for server in state.nats:
         table.add_row(server.region, "NATS JetStream", server.url, f"{server.monitor}/varz")
     console.print(table)
+    otlp = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
+        "OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    console.print(
+        f"traces: exported over OTLP to {otlp}"
+        if enabled_by_environment()
+        else "traces: off (to see them: `alliance traces` in another terminal, then start with "
+        "OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317)",
+        soft_wrap=True,
+        highlight=False,
+    )
     first = state.endpoints[0]
     token = issue_token(
         key, subject="dev", role=Role.OPERATOR, region=first.region, ttl_s=12 * 3600
