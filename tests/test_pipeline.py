@@ -355,7 +355,7 @@ def test_a_relay_batch_holds_one_event_per_entity() -> None:
     from yrd_alliance.kernel.outbox import _Row, one_per_entity
 
     def row(seq: int, entity: str) -> _Row:
-        return _Row(seq, "alliance.sh.x", {"ce-subject": entity}, b"")
+        return _Row(seq, "alliance.sh.x", {"ce-subject": entity}, b"", created_at=0.0)
 
     rows = [row(1, "a"), row(2, "b"), row(3, "c"), row(4, "a"), row(5, "d")]
     assert [r.seq for r in one_per_entity(rows)] == [1, 2, 3]

@@ -29,9 +29,9 @@ class SqliteCatalogue:
         clauses = ["r.state = ?", "(r.visibility = ? OR r.region = ?)"]
         params: list[object] = [pb.RESOURCE_STATE_PUBLISHED, pb.VISIBILITY_ALLIANCE, q.here]
         long_words = [w for w in q.words if len(w) >= 3]
-        for word in (w for w in q.words if len(w) < 3):
-            clauses.append("instr(r.text, ?) > 0")
-            params.append(word)
+        for word in (w for w in q.words if len(w) < 3):  # letters in any case, as FTS5's
+            clauses.append("instr(lower(r.text), ?) > 0")
+            params.append(word.lower())
         for column, value in (("category", q.category), ("region", q.region), ("owner", q.owner)):
             if value:
                 clauses.append(f"r.{column} = ?")
