@@ -81,6 +81,28 @@ async def load(name: str, call: Callable[[], Awaitable[object]], seconds: float)
     )
 
 
+async def load_each(name: str, calls: list[Callable[[], Awaitable[object]]]) -> Figure:
+    """Runs every call once, IN_FLIGHT at a time (none repeated, so no cache can answer one
+    from an earlier); rate and latency over all of them."""
+    latencies: list[float] = []
+    pending = iter(calls)
+
+    async def worker() -> None:
+        for call in pending:
+            start = time.monotonic()
+            await call()
+            latencies.append(time.monotonic() - start)
+
+    began = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
+    return Figure(
+        name,
+        len(latencies) / (time.monotonic() - began),
+        quantile(latencies, 0.5),
+        quantile(latencies, 0.99),
+    )
+
+
 async def paired(
     call: tuple[str, Callable[[], Awaitable[object]]],
     baseline: tuple[str, Callable[[], Awaitable[object]]],
