@@ -77,8 +77,10 @@ async def traced(tmp_path: Path) -> AsyncIterator[Traced]:
             await asyncio.to_thread(process.wait_ready)
         yield running
     finally:
-        for process in running.processes.values():
-            process.stop()
+        # in threads, so the receiver on this loop takes the spans they export as they stop
+        await asyncio.gather(
+            *(asyncio.to_thread(process.stop) for process in running.processes.values())
+        )
         await federation.stop()
         await sink.stop()
 
@@ -274,3 +276,18 @@ def test_alliance_traces_prints_the_spans_it_receives(tmp_path: Path) -> None:
         assert 240 <= float(line.split(" ms")[0].split()[-1]) < 1000
     finally:
         receiver.stop()
+
+
+def test_a_collector_that_does_not_answer_holds_a_stopping_service_two_seconds_at_most() -> None:
+    port = free_port()  # nothing listens there
+    os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{port}"
+    try:
+        tracing = Tracing.from_environment("sharing", "sh")
+    finally:
+        del os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    assert tracing is not None
+    headers = {**_event().headers(), "ce-traceparent": f"00-{'1' * 32}-{'2' * 16}-01"}
+    tracing.published("alliance.sh.sharing.x", headers, time.time() - 1, time.time())
+    began = time.monotonic()
+    tracing.shutdown()
+    assert time.monotonic() - began < 2.5

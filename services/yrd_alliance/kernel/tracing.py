@@ -18,6 +18,7 @@ Unset, no span is made anywhere: the guard, the relay and the consumers hold no 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -92,15 +93,19 @@ class Tracing:
                 "alliance.region": region,
             }
         )
-        provider = TracerProvider(resource=resource)
+        # shut down by the service when it stops (shutdown), not again at interpreter exit
+        provider = TracerProvider(resource=resource, shutdown_on_exit=False)
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         return cls(provider)
 
-    def shutdown(self) -> None:
-        """Exports what is still buffered."""
+    def shutdown(self, timeout_s: float = 2.0) -> None:
+        """Exports what is still buffered, waiting at most `timeout_s`: a collector that does
+        not answer must not hold a stopping service (the exporter's own deadline is 10 s)."""
         shutdown = getattr(self._provider, "shutdown", None)
         if shutdown is not None:
-            shutdown()
+            exporting = threading.Thread(target=shutdown, name="trace-shutdown", daemon=True)
+            exporting.start()
+            exporting.join(timeout_s)
 
     def rpc(
         self, service: str, method: str, behaviour: Callable[[Any, Any], Awaitable[Any]]
