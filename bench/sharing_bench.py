@@ -132,7 +132,7 @@ def distinct_queries(rng: random.Random) -> dict[str, list[pb.SearchResourcesReq
             if kind in ("filters only", "free units in a window") or rng.random() < 0.3:
                 request.category = rng.choice([0, rng.randint(1, 6)])  # type: ignore[assignment]
                 request.industrial_chain = rng.choice([0, rng.randint(1, 7)])  # type: ignore[assignment]
-                request.region = rng.choice(["", "sh", "hz", "zjg"])
+                request.region = rng.choice(["", "regions/sh", "regions/hz", "regions/zjg"])
             if kind == "free units in a window":
                 start = int(time.time()) + rng.randint(1, 60) * 86400
                 request.window.start_time.seconds = start

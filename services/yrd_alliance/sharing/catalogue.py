@@ -29,8 +29,10 @@ class SqliteCatalogue:
         clauses = ["r.state = ?", "(r.visibility = ? OR r.region = ?)"]
         params: list[object] = [pb.RESOURCE_STATE_PUBLISHED, pb.VISIBILITY_ALLIANCE, q.here]
         long_words = [w for w in q.words if len(w) >= 3]
-        for word in (w for w in q.words if len(w) < 3):  # letters in any case, as FTS5's
-            clauses.append("instr(lower(r.text), ?) > 0")
+        for word in (w for w in q.words if len(w) < 3):
+            # letters in any case, as FTS5 matches them; lower() only where a letter has case
+            cased = word.lower() != word.upper()
+            clauses.append(f"instr({'lower(r.text)' if cased else 'r.text'}, ?) > 0")
             params.append(word.lower())
         for column, value in (("category", q.category), ("region", q.region), ("owner", q.owner)):
             if value:
