@@ -237,6 +237,17 @@ def test_log_records_made_inside_a_span_carry_its_trace_id() -> None:
     assert text.format(record).endswith(f"hello trace={span.get_span_context().trace_id:032x}")
 
 
+def exporting_to(port: int, region: str) -> Tracing:
+    """Sharing's tracing as a process of that region makes it, exporting to 127.0.0.1:port."""
+    os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{port}"
+    try:
+        tracing = Tracing.from_environment("sharing", region)
+    finally:
+        del os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    assert tracing is not None
+    return tracing
+
+
 def logged(log: Path, text: str, within_s: float = 10.0) -> None:
     deadline = time.monotonic() + within_s
     while not (log.exists() and text in log.read_text()):
@@ -256,12 +267,7 @@ def test_alliance_traces_prints_the_spans_it_receives(tmp_path: Path) -> None:
     receiver.start()
     try:
         logged(log, "receiving traces")
-        os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{port}"
-        try:
-            tracing = Tracing.from_environment("sharing", "hz")
-        finally:
-            del os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"]
-        assert tracing is not None
+        tracing = exporting_to(port, "hz")
         with TracerProvider().get_tracer("test").start_as_current_span("caller"):
             tracing.published(
                 "alliance.hz.sharing.request.created",
@@ -280,12 +286,7 @@ def test_alliance_traces_prints_the_spans_it_receives(tmp_path: Path) -> None:
 
 def test_a_collector_that_does_not_answer_holds_a_stopping_service_two_seconds_at_most() -> None:
     port = free_port()  # nothing listens there
-    os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{port}"
-    try:
-        tracing = Tracing.from_environment("sharing", "sh")
-    finally:
-        del os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"]
-    assert tracing is not None
+    tracing = exporting_to(port, "sh")
     headers = {**_event().headers(), "ce-traceparent": f"00-{'1' * 32}-{'2' * 16}-01"}
     tracing.published("alliance.sh.sharing.x", headers, time.time() - 1, time.time())
     began = time.monotonic()

@@ -23,6 +23,7 @@ from yrd_alliance.kernel.auth import MethodPolicy, bearer_from_metadata, current
 from yrd_alliance.kernel.errors import AllianceError, FieldViolation, InvalidArgument, RateLimited
 from yrd_alliance.kernel.limits import WriteLimiter, is_write
 from yrd_alliance.kernel.metrics import RpcMetrics, ServiceMetrics
+from yrd_alliance.kernel.rpc_outcome import observed
 from yrd_alliance.kernel.tokens import TokenVerifier
 from yrd_alliance.kernel.tracing import Tracing
 
@@ -132,16 +133,7 @@ class Guard:
 
         async def counted(request: Any, context: grpc.aio.ServicerContext) -> Any:
             began = measured.begin()
-            code = grpc.StatusCode.INTERNAL
-            try:
-                reply = await guarded(request, context)
-                code = grpc.StatusCode.OK
-                return reply
-            except grpc.aio.AbortError:
-                code = context.code() or grpc.StatusCode.UNKNOWN  # type: ignore[attr-defined]
-                raise
-            finally:
-                measured.end(began, code)
+            return await observed(guarded, request, context, lambda code: measured.end(began, code))
 
         return counted
 

@@ -29,6 +29,8 @@ from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
+from yrd_alliance.kernel.rpc_outcome import observed
+
 _PROPAGATOR = TraceContextTextMapPropagator()
 EVENT_PREFIX = "ce-"  # the CloudEvents binary-mode prefix of the extension's attributes
 TRACE_HEADERS = ("ce-traceparent", "ce-tracestate")
@@ -122,18 +124,13 @@ class Tracing:
                 name, context=parent, kind=SpanKind.SERVER, attributes=attributes,
                 record_exception=False, set_status_on_exception=False,
             ) as span:  # fmt: skip
-                code = grpc.StatusCode.INTERNAL
-                try:
-                    reply = await behaviour(request, context)
-                    code = grpc.StatusCode.OK
-                    return reply
-                except grpc.aio.AbortError:
-                    code = context.code() or grpc.StatusCode.UNKNOWN  # type: ignore[attr-defined]
-                    raise
-                finally:
+
+                def ended(code: grpc.StatusCode) -> None:
                     span.set_attribute("rpc.grpc.status_code", code.value[0])
                     if code in _SERVER_FAULTS:
                         span.set_status(Status(StatusCode.ERROR, code.name))
+
+                return await observed(behaviour, request, context, ended)
 
         return traced
 
