@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sqlite3
 import ssl
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -36,7 +34,7 @@ from yrd_alliance.kernel.auth import Role
 from yrd_alliance.kernel.nats_link import tls_context
 from yrd_alliance.kernel.streams import all_stream_name, events_stream_name
 
-from bench.harness import bearer, open_channel, quantile, service_process
+from bench.harness import bearer, machine, open_channel, quantile, service_process
 from tests.tcp_proxy import ProxyProcess
 
 REGIONS = ["sh", "hz", "zjg"]
@@ -281,9 +279,7 @@ def main() -> None:
     parser.add_argument("--backlog", type=int, default=10_000)
     args = parser.parse_args()
     print("\n".join(asyncio.run(run(args.samples, args.backlog))))
-    print(
-        f"\n({time.strftime('%Y-%m-%d')}, python {sys.version.split()[0]}, {os.cpu_count()} cores)"
-    )
+    print(f"\n{machine()}")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,12 @@ with its baseline in alternating rounds, starting processes, and the README's ta
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -265,3 +267,18 @@ def row(fig: Figure, base: Figure, goal: str) -> str:
         f"| {base.name}: {base.rate:,.0f}/s, p99 {base.p99_ms:.2f} ms "
         f"| **{fig.rate / base.rate:.2f}×** | {fig.p99_ms / base.p99_ms:.2f}× | {goal} |"
     )
+
+
+def arguments(doc: str, rounds: int) -> argparse.ArgumentParser:
+    """A benchmark's command line: its docstring as help, --seconds and --rounds of the loads."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per round")
+    parser.add_argument("--rounds", type=int, default=rounds, help="alternating rounds per pair")
+    return parser
+
+
+def machine() -> str:
+    """The line under a benchmark's table: when, with which Python, on how many cores."""
+    return f"({time.strftime('%Y-%m-%d')}, python {sys.version.split()[0]}, {os.cpu_count()} cores)"

@@ -10,9 +10,7 @@ Run: make bench   (about a minute; prints a markdown table for the README)
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import sys
 import tempfile
 import time
@@ -31,7 +29,9 @@ from bench.baselines import ECHO_METHOD, NAIVE_METHOD
 from bench.harness import (
     BASELINE_ENV,
     IN_FLIGHT,
+    arguments,
     bearer,
+    machine,
     open_channel,
     paired,
     quantile,
@@ -209,17 +209,11 @@ async def _event_lag(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per round")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per pair")
+    parser = arguments(__doc__, rounds=3)
     args = parser.parse_args()
     lines = asyncio.run(run(args.seconds, args.rounds))
     print("\n".join(lines))
-    print(
-        f"\n({time.strftime('%Y-%m-%d')}, python {sys.version.split()[0]}, {os.cpu_count()} cores)"
-    )
+    print(f"\n{machine()}")
 
 
 if __name__ == "__main__":

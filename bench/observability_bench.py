@@ -14,12 +14,8 @@ Run: .venv/bin/python -m bench.observability_bench   (about five minutes)
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
-import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -33,7 +29,9 @@ from yrd_alliance.kernel.auth import Role
 from bench.harness import (
     IN_FLIGHT,
     Rounds,
+    arguments,
     bearer,
+    machine,
     open_channel,
     round_ratios,
     service_process,
@@ -148,16 +146,10 @@ def _row(m: Rounds, goal: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per round")
-    parser.add_argument("--rounds", type=int, default=7, help="alternating rounds per pair")
+    parser = arguments(__doc__, rounds=7)
     args = parser.parse_args()
     print("\n".join(asyncio.run(run(args.seconds, args.rounds))))
-    print(
-        f"\n({time.strftime('%Y-%m-%d')}, python {sys.version.split()[0]}, {os.cpu_count()} cores)"
-    )
+    print(f"\n{machine()}")
 
 
 if __name__ == "__main__":

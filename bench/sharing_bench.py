@@ -14,9 +14,7 @@ Run: .venv/bin/python -m bench.sharing_bench   (about a minute and a half)
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import os
 import random
 import sys
 import tempfile
@@ -41,9 +39,11 @@ from yrd_alliance.sharing import store
 from bench.baselines import ECHO_METHOD
 from bench.harness import (
     BASELINE_ENV,
+    arguments,
     bearer,
     load,
     load_each,
+    machine,
     open_channel,
     paired,
     quantile,
@@ -351,19 +351,13 @@ async def _approve_loop(targets: dict[tuple[str, str], str], samples: int) -> li
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per round")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per pair")
+    parser = arguments(__doc__, rounds=3)
     parser.add_argument("--samples", type=int, default=200, help="sequential cross-region requests")
     args = parser.parse_args()
     lines = asyncio.run(search_figures(args.seconds, args.rounds))
     lines += ["", *asyncio.run(workflow_figures(args.samples))]
     print("\n".join(lines))
-    print(
-        f"\n({time.strftime('%Y-%m-%d')}, python {sys.version.split()[0]}, {os.cpu_count()} cores)"
-    )
+    print(f"\n{machine()}")
 
 
 if __name__ == "__main__":
