@@ -213,6 +213,29 @@ def test_an_event_carries_the_context_it_was_built_under_and_only_then() -> None
     assert copy.trace == event.trace and copy.headers() == event.headers()
 
 
+def test_a_callers_long_tracestate_is_not_copied_into_the_events() -> None:
+    """A caller chooses its traceparent and tracestate: what it sends is bounded in the events
+    every region stores, and a malformed traceparent starts a trace of the service's own."""
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    propagator = TraceContextTextMapPropagator()
+    tracer = TracerProvider().get_tracer("test")
+    parent = f"00-{'a' * 32}-{'b' * 16}-01"
+    long_state = ",".join(f"k{i}={'v' * 200}" for i in range(30))  # about 6 KB, 30 members
+    short_state = "vendor=opaque"
+    for state, kept in ((long_state, None), (short_state, short_state)):
+        context = propagator.extract({"traceparent": parent, "tracestate": state})
+        with tracer.start_as_current_span("rpc", context=context):
+            headers = _event().headers()
+        assert headers["ce-traceparent"].startswith(f"00-{'a' * 32}-")
+        assert headers.get("ce-tracestate") == kept
+    context = propagator.extract({"traceparent": "00-zz-not-a-trace", "tracestate": long_state})
+    with tracer.start_as_current_span("rpc", context=context) as span:
+        headers = _event().headers()
+    assert headers["ce-traceparent"].startswith(f"00-{span.get_span_context().trace_id:032x}-")
+    assert "ce-tracestate" not in headers
+
+
 def test_log_records_made_inside_a_span_carry_its_trace_id() -> None:
     stream = io.StringIO()
     writer = logs.handler("sharing", "sh", "json")

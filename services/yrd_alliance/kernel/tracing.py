@@ -36,6 +36,11 @@ EVENT_PREFIX = "ce-"  # the CloudEvents binary-mode prefix of the extension's at
 TRACE_HEADERS = ("ce-traceparent", "ce-tracestate")
 
 
+# The most of a caller's tracestate an event carries on to every region (W3C asks that at
+# least 512 characters be kept); a longer one is dropped rather than copied into the streams.
+MAX_TRACESTATE = 512
+
+
 def event_trace_headers() -> dict[str, str]:
     """`ce-traceparent` (and `ce-tracestate`) of the span now current, for an event built under
     it; empty when nothing is being traced."""
@@ -43,6 +48,8 @@ def event_trace_headers() -> dict[str, str]:
         return {}
     carrier: dict[str, str] = {}
     _PROPAGATOR.inject(carrier)
+    if len(carrier.get("tracestate", "")) > MAX_TRACESTATE:
+        del carrier["tracestate"]
     return {EVENT_PREFIX + key: value for key, value in carrier.items()}
 
 
