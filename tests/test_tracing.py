@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import secrets
+import signal
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -287,7 +288,11 @@ def test_alliance_traces_prints_the_spans_it_receives(tmp_path: Path) -> None:
         env={"COLUMNS": "200"},
         log_path=log,
     )
-    receiver.start()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:  # started as from a script's background job: SIGINT comes in ignored
+        receiver.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
         logged(log, "receiving traces")
         tracing = exporting_to(port, "hz")
@@ -303,6 +308,8 @@ def test_alliance_traces_prints_the_spans_it_receives(tmp_path: Path) -> None:
         (line,) = [x for x in log.read_text().splitlines() if "publish RequestCreated" in x]
         assert "hz/sharing" in line and "producer" in line
         assert 240 <= float(line.split(" ms")[0].split()[-1]) < 1000
+        receiver.signal_group(signal.SIGINT)  # Ctrl-C, even where SIGINT came in ignored
+        assert receiver.proc is not None and receiver.proc.wait(timeout=5) == 0
     finally:
         receiver.stop()
 

@@ -175,15 +175,16 @@ def traces(
             soft_wrap=True,
         )
         console.print("trace        span       parent   region/service kind     duration     name")
+        stop = asyncio.Event()
+        # Set explicitly: a process started in the background may inherit SIGINT as ignored.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(sig, stop.set)
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             await sink.stop()
 
-    try:
-        asyncio.run(receive())
-    except KeyboardInterrupt:
-        pass
+    asyncio.run(receive())
 
 
 @app.command()
