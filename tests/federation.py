@@ -164,7 +164,7 @@ class Federation:
             f"{service}-{name}",
             service,
             port=free_port(),
-            settings={k: v for k, v in values.items() if k != "metrics_port"},
+            settings=values,
             ca_file=GRPC_TLS.ca,
             log_path=self.folder / f"{service}-{name}.log",
             environment=environment,

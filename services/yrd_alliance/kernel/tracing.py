@@ -34,8 +34,6 @@ from yrd_alliance.kernel.rpc_outcome import observed
 _PROPAGATOR = TraceContextTextMapPropagator()
 EVENT_PREFIX = "ce-"  # the CloudEvents binary-mode prefix of the extension's attributes
 TRACE_HEADERS = ("ce-traceparent", "ce-tracestate")
-
-
 # The most of a caller's tracestate an event carries on to every region (W3C asks that at
 # least 512 characters be kept); a longer one is dropped rather than copied into the streams.
 MAX_TRACESTATE = 512
