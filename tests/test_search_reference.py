@@ -10,15 +10,15 @@ import random
 import string
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from alliance.sharing.v1 import sharing_pb2 as pb
 from yrd_alliance.kernel.db import Database
 from yrd_alliance.kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from yrd_alliance.kernel.sqlite_tables import SqliteRows
-from yrd_alliance.sharing.catalogue import SqliteCatalogue
+from yrd_alliance.sharing.catalogue import IndexedCatalogue
 from yrd_alliance.sharing.search import Query
+from yrd_alliance.sharing.search_index import SearchIndex
 from yrd_alliance.sharing.store import MIGRATIONS, RESOURCES
 
 REGIONS = ("sh", "hz", "zjg")
@@ -128,12 +128,13 @@ def _with_free_units(q: Query) -> Query:
 
 
 @pytest.fixture(scope="module")
-def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SqliteCatalogue, list]]:
+def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[IndexedCatalogue, list]]:
     import asyncio
 
     rng = random.Random(20261202)
     resources = [_resource(rng, i) for i in range(1, 1501)]
-    db = Database(Path(tmp_path_factory.mktemp("search")) / "sharing.db", sync_full=False)
+    folder = tmp_path_factory.mktemp("search")
+    db = Database(folder / "sharing.db", sync_full=False)
     db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
 
     async def fill() -> None:
@@ -143,13 +144,16 @@ def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sqlite
                 rows.put(resource, 1)
 
     asyncio.run(fill())
+    index = SearchIndex(folder / "sharing.search", db.connect_reader(), source="test")
+    assert index.catch_up() == len(resources)
     try:
-        yield SqliteCatalogue(db.reader), resources
+        yield IndexedCatalogue(db.reader, index), resources
     finally:
+        index.close()
         db.close()
 
 
-def _every_page(catalogue: SqliteCatalogue, q: Query) -> tuple[list[str], int, dict, dict]:
+def _every_page(catalogue: IndexedCatalogue, q: Query) -> tuple[list[str], int, dict, dict]:
     names: list[str] = []
     after = None
     total, categories, regions = -1, {}, {}
@@ -169,7 +173,7 @@ def _every_page(catalogue: SqliteCatalogue, q: Query) -> tuple[list[str], int, d
 
 
 def test_three_hundred_random_queries_equal_the_reference(
-    catalogue: tuple[SqliteCatalogue, list[pb.Resource]],
+    catalogue: tuple[IndexedCatalogue, list[pb.Resource]],
 ) -> None:
     index, resources = catalogue
     rng = random.Random(7)

@@ -34,6 +34,9 @@ class MemoryCatalogue:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
 
+    async def current(self) -> None:
+        """Always current: it reads the store itself."""
+
     def search(self, q: Query, after: str | None, limit: int) -> Found:
         published = RESOURCES.where(state=pb.RESOURCE_STATE_PUBLISHED)
         found = [
@@ -153,7 +156,9 @@ async def test_a_resource_is_shared_by_its_owner_and_found_in_every_region(
     owner = alliance.carrier(alliance.sh)
     draft = await alliance.resource(owner, state=pb.RESOURCE_STATE_DRAFT, title="路演厅")
     found = pb.SearchResourcesResponse.FromString(
-        alliance.hz.resources.search_resources(pb.SearchResourcesRequest(query="路演"), PARTNER)
+        await alliance.hz.resources.search_resources(
+            pb.SearchResourcesRequest(query="路演"), PARTNER
+        )
     )
     assert list(found.resources) == [], "a draft is nobody's to find"
     withdraw = pb.UpdateResourceRequest(
@@ -178,7 +183,9 @@ async def test_a_resource_is_shared_by_its_owner_and_found_in_every_region(
     await alliance.sh.resources.update_resource(publish, acting_for(owner))
     await alliance.sync()
     found = pb.SearchResourcesResponse.FromString(
-        alliance.hz.resources.search_resources(pb.SearchResourcesRequest(query="路演"), PARTNER)
+        await alliance.hz.resources.search_resources(
+            pb.SearchResourcesRequest(query="路演"), PARTNER
+        )
     )
     assert [r.name for r in found.resources] == [draft.name], "hz finds sh's copy"
     assert verbs(alliance.sh.store) == ["resource.created", "resource.updated"]

@@ -34,8 +34,7 @@ class Database:
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute(f"PRAGMA synchronous={'FULL' if sync_full else 'NORMAL'}")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        self.reader = _connect(self.path)
-        self.reader.execute("PRAGMA query_only=ON")
+        self.reader = self.connect_reader()
         self._open_units: list[str] = []
         self._waiting: list[asyncio.Future[None]] = []
         self._committing = False
@@ -137,6 +136,13 @@ class Database:
                     "INSERT INTO schema_migrations (component, version) VALUES (?, ?)",
                     (migration.component, migration.version),
                 )
+
+    def connect_reader(self) -> sqlite3.Connection:
+        """A read-only connection of its own, e.g. for work in another thread; its owner
+        closes it."""
+        conn = _connect(self.path)
+        conn.execute("PRAGMA query_only=ON")
+        return conn
 
     def service_key(self, name: str) -> bytes:
         """A random key this service made for itself on first use (e.g. the one that signs its

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as pb_grpc
@@ -16,15 +17,17 @@ from yrd_alliance.kernel.server import ServiceDefinition
 from yrd_alliance.kernel.settings import ServiceSettings
 from yrd_alliance.sharing import store
 from yrd_alliance.sharing.capacity import Capacity
-from yrd_alliance.sharing.catalogue import SqliteCatalogue
+from yrd_alliance.sharing.catalogue import IndexedCatalogue
 from yrd_alliance.sharing.decisions import Decisions
 from yrd_alliance.sharing.projection import projection
 from yrd_alliance.sharing.requests import Requests
 from yrd_alliance.sharing.resources import Resources
 from yrd_alliance.sharing.rules import SERVICE
+from yrd_alliance.sharing.search_index import SearchIndex
 from yrd_alliance.sharing.servicer import SharingServicer
 
 log = logging.getLogger(__name__)
+INDEX_INTERVAL_S = 0.05
 
 
 class SharingSettings(ServiceSettings):
@@ -62,8 +65,20 @@ def _build(runtime: Runtime) -> Parts:
     assert isinstance(settings, SharingSettings), "the sharing service runs on SharingSettings"
     ports = runtime.ports
     capacity = Capacity(ports.region, ports.events)
+    db = runtime.db
+    index = SearchIndex(
+        db.path.with_name(f"{db.path.stem}.search"),
+        db.connect_reader(),
+        source=db.service_key("search-index").hex(),
+    )
+    started = time.perf_counter()
+    if applied := index.catch_up():
+        log.info(
+            "search index: %d resources applied in %.1f s", applied, time.perf_counter() - started
+        )
+    catalogue = IndexedCatalogue(db.reader, index)
     servicer = SharingServicer(
-        Resources(ports, SqliteCatalogue(runtime.db.reader)),
+        Resources(ports, catalogue),
         Requests(ports),
         Decisions(ports, capacity),
     )
@@ -77,10 +92,26 @@ def _build(runtime: Runtime) -> Parts:
             except Exception:  # a failed sweep is retried at the next interval
                 log.exception("expiring requests failed")
 
+    async def keep_index() -> None:
+        """Applies committed changes to the search index soon after they commit, so a search
+        seldom waits for it."""
+        while True:
+            await asyncio.sleep(INDEX_INTERVAL_S)
+            try:
+                await catalogue.current()
+            except Exception:  # retried at the next interval; a search retries it too
+                log.exception("updating the search index failed")
+
+    async def background() -> None:
+        try:
+            await asyncio.gather(expire_requests(), keep_index())
+        finally:
+            index.close()
+
     return Parts(
         [Servicer.of(pb_grpc, pb.DESCRIPTOR, "SharingService", servicer)],
         projection=projection(capacity),
-        background=expire_requests,
+        background=background,
     )
 
 

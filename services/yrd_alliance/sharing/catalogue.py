@@ -1,98 +1,50 @@
 """Federated search over every region's published resources, and the counts behind the sharing
-stats, from this region's database: the SQLite adapter of the `Catalogue` port.
+stats, from this region's database: the adapter of the `Catalogue` port.
 
-Words of three or more characters go to the trigram full-text index (so 检测实验室 matches
-inside a Chinese title without a word segmenter); shorter words — most two-character Chinese
-words — are matched as substrings. Results come in relevance (bm25) or recency order with
-keyset paging on (order key, id), so a page never repeats or skips a result; facets count every
-match per category and per region.
+Search asks the resources' index (sharing.search_index) for a page of ids, the totals and the
+facets, after it has caught up with the database; the page's resources and the bookings that
+decide "N units free in a window" come from the database itself.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import sqlite3
 
 from alliance.sharing.v1 import sharing_pb2 as pb
 
 from yrd_alliance.sharing.ledger import OCCUPYING, Ledger
 from yrd_alliance.sharing.search import Query
+from yrd_alliance.sharing.search_index import SearchIndex
 from yrd_alliance.sharing.store import booking_of
 
 
-class SqliteCatalogue:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+class IndexedCatalogue:
+    def __init__(self, conn: sqlite3.Connection, index: SearchIndex) -> None:
         self._conn = conn
+        self._index = index
+        self._catching_up = asyncio.Lock()
 
-    def _where(self, q: Query) -> tuple[str, list[object], bool]:
-        """The FROM/WHERE clause, its parameters, and whether bm25 is available."""
-        clauses = ["r.state = ?", "(r.visibility = ? OR r.region = ?)"]
-        params: list[object] = [pb.RESOURCE_STATE_PUBLISHED, pb.VISIBILITY_ALLIANCE, q.here]
-        long_words = [w for w in q.words if len(w) >= 3]
-        for word in (w for w in q.words if len(w) < 3):
-            # letters in any case, as FTS5 matches them; lower() only where a letter has case
-            cased = word.lower() != word.upper()
-            clauses.append(f"instr({'lower(r.text)' if cased else 'r.text'}, ?) > 0")
-            params.append(word.lower())
-        for column, value in (("category", q.category), ("region", q.region), ("owner", q.owner)):
-            if value:
-                clauses.append(f"r.{column} = ?")
-                params.append(value)
-        if q.chain:
-            clauses.append("instr(r.chains, ?) > 0")
-            params.append(f",{q.chain},")
-        if q.window and q.free_units:
-            clauses.append("(r.capacity = 0 OR r.capacity >= ?)")
-            params.append(q.free_units)
-            short = self._short_of_units(q.window[0], q.window[1], q.free_units)
-            if short:
-                ids = [name.rsplit("/", 1)[-1] for name in short]
-                clauses.append(f"r.id NOT IN ({','.join('?' * len(ids))})")
-                params.extend(ids)
-        source = "resources r"
-        if long_words:
-            source += " JOIN resources_fts f ON f.rowid = r.rowid"
-            clauses.append("resources_fts MATCH ?")
-            params.append(" AND ".join(_phrase(w) for w in long_words))
-        return f"FROM {source} WHERE {' AND '.join(clauses)}", params, bool(long_words)
+    async def current(self) -> None:
+        """Returns when the index holds every change the database has committed."""
+        async with self._catching_up:
+            if self._index.behind():
+                await asyncio.to_thread(self._index.catch_up)
 
     def search(
         self, q: Query, after: str | None, limit: int
     ) -> tuple[list[tuple[str, bytes]], int, list[pb.Facet], list[pb.Facet]]:
         """(page rows as (token key, data), total, category facets, region facets)."""
-        where, params, ranked = self._where(q)
-        page_params = list(params)
-        if ranked and q.relevance:  # bm25: lower is better; only usable in the select list
-            sql = f"SELECT id, k FROM (SELECT r.id AS id, bm25(resources_fts) AS k {where})"
-            if after:
-                last_key, last_id = json.loads(after)
-                sql += " WHERE k > ? OR (k = ? AND id > ?)"
-                page_params += [last_key, last_key, last_id]
-            sql += " ORDER BY k, id LIMIT ?"
-        else:  # newest first, walking the (state, updated, id) index
-            sql = f"SELECT r.id AS id, r.updated AS k {where}"
-            if after:
-                last_key, last_id = json.loads(after)
-                sql += " AND (r.updated < ? OR (r.updated = ? AND r.id < ?))"
-                page_params += [last_key, last_key, last_id]
-            sql += " ORDER BY r.updated DESC, r.id DESC LIMIT ?"
-        page = self._conn.execute(sql, (*page_params, limit)).fetchall()
-        data = self._data([row["id"] for row in page])
-        facets = self._conn.execute(
-            f"SELECT r.category AS category, r.region AS region, count(*) AS n {where} "
-            "GROUP BY r.category, r.region",
-            params,
-        ).fetchall()
-        categories: dict[str, int] = {}
-        regions: dict[str, int] = {}
-        for row in facets:
-            category = pb.Category.Name(row["category"])
-            categories[category] = categories.get(category, 0) + row["n"]
-            regions[row["region"]] = regions.get(row["region"], 0) + row["n"]
+        excluded: list[str] = []
+        if q.window and q.free_units:
+            short = self._short_of_units(q.window[0], q.window[1], q.free_units)
+            excluded = [name.rsplit("/", 1)[-1] for name in short]
+        page, categories, regions = self._index.search(q, excluded, after, limit)
+        data = self._data([id_ for _, id_ in page])
         return (
-            [(json.dumps([row["k"], row["id"]]), data[row["id"]]) for row in page],
+            [(key, data[id_]) for key, id_ in page if id_ in data],
             sum(categories.values()),
-            _facets(categories),
+            _facets({pb.Category.Name(c): n for c, n in categories.items()}),
             _facets(regions),
         )
 
@@ -145,7 +97,3 @@ def _facets(counts: dict[str, int]) -> list[pb.Facet]:
     return [
         pb.Facet(key=k, count=n) for k, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))
     ]
-
-
-def _phrase(word: str) -> str:
-    return '"' + word.replace('"', '""') + '"'

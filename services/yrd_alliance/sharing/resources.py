@@ -39,6 +39,10 @@ Found = tuple[list[tuple[str, bytes]], int, list[pb.Facet], list[pb.Facet]]
 class Catalogue(Protocol):
     """Search over the resources this region knows, and the counts behind the stats."""
 
+    async def current(self) -> None:
+        """Returns when search sees every change committed before the call."""
+        ...
+
     def search(self, q: search.Query, after: str | None, limit: int) -> Found:
         """(page rows as (token key, bytes), total, category facets, region facets)."""
         ...
@@ -141,7 +145,7 @@ class Resources(UseCases):
                 ),
             )
 
-    def search_resources(self, request: pb.SearchResourcesRequest, who: Principal) -> bytes:
+    async def search_resources(self, request: pb.SearchResourcesRequest, who: Principal) -> bytes:
         v = Violations()
         check.text(v, "query", request.query, max_len=200)
         check.enum(v, "category", request.category, pb.Category.DESCRIPTOR, required=False)
@@ -174,6 +178,7 @@ class Resources(UseCases):
         )
         size = request.page_size or rules.DEFAULT_SEARCH_PAGE
         after = self.pages.tokens.decode(request.page_token, query.key())
+        await self._catalogue.current()
         return self.pages.cache.reply(
             ("SearchResources", query.key(), request.page_token, size),
             lambda: self._search_reply(query, after, size),

@@ -45,7 +45,7 @@ class SharingServicer(pb_grpc.SharingServiceServicer):
     async def SearchResources(
         self, request: pb.SearchResourcesRequest, context: grpc.aio.ServicerContext
     ) -> bytes:
-        return self._r.search_resources(request, caller())
+        return await self._r.search_resources(request, caller())
 
     async def CreateRequest(
         self, request: pb.CreateRequestRequest, context: grpc.aio.ServicerContext

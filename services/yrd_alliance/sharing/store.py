@@ -96,6 +96,44 @@ MIGRATIONS = [
         END
         """,
     ),
+    # Search moved to its own index (sharing.search_index), which applies the rows changed
+    # after the last change it has: each resource row's latest change, numbered in commit order
+    # (UPDATE then INSERT: an upsert's own conflict clause would override INSERT OR REPLACE).
+    Migration(
+        "sharing",
+        4,
+        """
+        DROP TRIGGER resources_fts_insert;
+        DROP TRIGGER resources_fts_update;
+        DROP TABLE resources_fts;
+        DROP INDEX resources_facets;
+        CREATE INDEX resources_shared ON resources (state, owner);
+        CREATE TABLE search_changes (id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+        CREATE INDEX search_changes_by_seq ON search_changes (seq);
+        INSERT INTO search_changes (id, seq) SELECT id, rowid FROM resources;
+        CREATE TRIGGER search_insert AFTER INSERT ON resources BEGIN
+            UPDATE search_changes SET seq = (SELECT max(seq) + 1 FROM search_changes)
+            WHERE id = new.id;
+            INSERT INTO search_changes (id, seq)
+            SELECT new.id, (SELECT coalesce(max(seq), 0) + 1 FROM search_changes)
+            WHERE NOT EXISTS (SELECT 1 FROM search_changes WHERE id = new.id);
+        END;
+        CREATE TRIGGER search_update AFTER UPDATE ON resources BEGIN
+            UPDATE search_changes SET seq = (SELECT max(seq) + 1 FROM search_changes)
+            WHERE id = new.id;
+            INSERT INTO search_changes (id, seq)
+            SELECT new.id, (SELECT coalesce(max(seq), 0) + 1 FROM search_changes)
+            WHERE NOT EXISTS (SELECT 1 FROM search_changes WHERE id = new.id);
+        END;
+        CREATE TRIGGER search_delete AFTER DELETE ON resources BEGIN
+            UPDATE search_changes SET seq = (SELECT max(seq) + 1 FROM search_changes)
+            WHERE id = old.id;
+            INSERT INTO search_changes (id, seq)
+            SELECT old.id, (SELECT coalesce(max(seq), 0) + 1 FROM search_changes)
+            WHERE NOT EXISTS (SELECT 1 FROM search_changes WHERE id = old.id);
+        END
+        """,
+    ),
 ]
 
 

@@ -1,0 +1,156 @@
+"""The search index against crashes: the sharing service is SIGKILLed while its index applies
+thousands of changed resources (and once while it rebuilds a lost index at start), and after
+each restart every search page equals what the database holds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from alliance.sharing.v1 import sharing_pb2 as pb
+from alliance.sharing.v1 import sharing_pb2_grpc as pb_grpc
+from yrd_alliance.deployment.procs import NatsServer, ServiceProcess
+from yrd_alliance.kernel.db import Database
+from yrd_alliance.kernel.sqlite_tables import SqliteRows
+from yrd_alliance.sharing.store import RESOURCES
+
+from tests.conftest import Tokens, auth, new_region, tls_channel
+from tests.service_process import service_process
+
+pytestmark = pytest.mark.slow
+
+BATCH = 12_000
+
+
+def _resource(region: str, n: int, batch: int) -> pb.Resource:
+    resource = pb.Resource(
+        name=f"regions/{region}/resources/{n:026d}",
+        owner=f"regions/{region}/carriers/{n % 7:026d}",
+        category=1 + n % 6,  # type: ignore[arg-type]
+        title=f"第{batch}批检测实验室{n}",
+        description=f"批次{batch} 路演 Lab {n}",
+        visibility=pb.VISIBILITY_ALLIANCE,
+        state=pb.RESOURCE_STATE_PUBLISHED,
+    )
+    resource.update_time.seconds = 1_780_000_000 + n
+    return resource
+
+
+async def _write(db_path: Path, resources: list[pb.Resource]) -> None:
+    """Commits the rows in one transaction beside the running service, as a burst of applied
+    events would."""
+    db = Database(db_path, sync_full=False)
+    try:
+        async with db.write() as tx:
+            rows = SqliteRows(RESOURCES, tx)
+            for resource in resources:
+                rows.put(resource, int(time.time() * 1000))
+    finally:
+        db.close()
+
+
+def _uncommitted_segments(index: Path) -> set[str]:
+    """Segment files on disk that the index's last commit does not name: work under way."""
+    meta = json.loads((index / "meta.json").read_text())
+    committed = {s["segment_id"].replace("-", "") for s in meta["segments"]}
+    stems = {p.name.split(".")[0] for p in index.iterdir() if "." in p.name}
+    return {stem for stem in stems if len(stem) == 32} - committed
+
+
+def _expected(db_path: Path) -> list[str]:
+    db = Database(db_path, sync_full=False)
+    try:
+        rows = db.reader.execute(
+            "SELECT data FROM resources WHERE state = ? AND visibility = ? "
+            "ORDER BY updated DESC, id DESC",
+            (pb.RESOURCE_STATE_PUBLISHED, pb.VISIBILITY_ALLIANCE),
+        )
+        return [pb.Resource.FromString(row[0]).name for row in rows]
+    finally:
+        db.close()
+
+
+async def _every_page(target: str, region: str, query: str = "") -> tuple[list[str], int]:
+    names: list[str] = []
+    token = ""
+    async with tls_channel(target) as channel:
+        stub = pb_grpc.SharingServiceStub(channel)
+        md = auth(Tokens(region).partner())
+        while True:
+            reply = await stub.SearchResources(
+                pb.SearchResourcesRequest(
+                    query=query, order=pb.SEARCH_ORDER_RECENT, page_size=100, page_token=token
+                ),
+                metadata=md,
+            )
+            names += [r.name for r in reply.resources]
+            token = reply.next_page_token
+            if not token:
+                return names, reply.total_size
+
+
+async def test_the_index_survives_sigkill_mid_update_and_matches_the_database(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    region = new_region()
+    db_path = tmp_path / "sharing.db"
+    index = tmp_path / "sharing.search"
+    process: ServiceProcess = service_process(
+        "sharing", region, db_path, nats_server.url, tmp_path / "sharing.log"
+    )
+    rng = random.Random(5)
+    written: list[pb.Resource] = []
+    killed_mid_update = 0
+    try:
+        for batch in range(3):
+            process.start()
+            process.wait_ready(timeout=60)
+            fresh = [_resource(region, len(written) + i, batch) for i in range(BATCH)]
+            changed = []
+            for old in rng.sample(written, min(len(written), 3000)):  # withdrawn, or reworded
+                update = pb.Resource()
+                update.CopyFrom(old)
+                if rng.random() < 0.5:
+                    update.state = pb.RESOURCE_STATE_WITHDRAWN
+                else:
+                    update.title = f"第{batch}批改写{old.title}"
+                update.update_time.seconds += 1
+                changed.append(update)
+            await _write(db_path, fresh + changed)
+            written += fresh
+            await asyncio.sleep(rng.uniform(0.2, 0.6))  # the service is applying them now
+            process.kill()
+            killed_mid_update += bool(_uncommitted_segments(index))
+        assert killed_mid_update, "no kill landed while the index was being written"
+
+        shutil.rmtree(index)  # a lost index is rebuilt at start: killed while it is rebuilt
+        process.start()
+        await asyncio.sleep(1.0)
+        process.kill()
+        process.start()
+        process.wait_ready(timeout=60)
+        names, total = await _every_page(process.target, region)
+        expected = _expected(db_path)
+        assert total == len(expected) and names == expected
+        for batch in range(3):  # words: the reworded titles moved between batches
+            words, total = await _every_page(process.target, region, f"第{batch}批")
+            assert total == len(words) == sum(f"第{batch}批" in n for n in _titles(db_path))
+    finally:
+        process.stop()
+
+
+def _titles(db_path: Path) -> list[str]:
+    db = Database(db_path, sync_full=False)
+    try:
+        rows = db.reader.execute(
+            "SELECT data FROM resources WHERE state = ? AND visibility = ?",
+            (pb.RESOURCE_STATE_PUBLISHED, pb.VISIBILITY_ALLIANCE),
+        )
+        return [pb.Resource.FromString(row[0]).title for row in rows]
+    finally:
+        db.close()
