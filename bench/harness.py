@@ -226,9 +226,11 @@ def with_and_without_cache(
     region: str,
     nats_url: str,
     shared_db: bool,
+    ready_timeout_s: float = 20.0,
 ) -> dict[str, ServiceProcess]:
     """Starts the service twice, "cached" (its read cache on) and "uncached" (off), on one
-    database or one each; adds both to `processes` so the caller stops them."""
+    database or on work/<service>-<label>.db each; adds both to `processes` so the caller stops
+    them."""
     started = {}
     for label, cache_mb in (("cached", "16"), ("uncached", "0")):
         process = service_process(
@@ -240,7 +242,7 @@ def with_and_without_cache(
             db=work / f"{service}.db" if shared_db else None,
             read_cache_mb=cache_mb,
         )
-        processes.append(start(process, process.wait_ready))
+        processes.append(start(process, lambda p=process: p.wait_ready(timeout=ready_timeout_s)))
         started[label] = process
     return started
 

@@ -1,10 +1,12 @@
 """Sharing benchmark, every figure beside a baseline measured in the same run:
 
-  search    SearchResources over 50,000 published resources in one region's database, at 16
-            calls in flight ÷ a bare grpc.aio echo of a reply of the same size
+  search    SearchResources over 50,000 and 500,000 published resources in one region's
+            database, at 16 calls in flight ÷ a bare grpc.aio echo of a reply of the same size
             (goals: p99 ≤ 20 ms, ratio ≥ 0.5); then 300 distinct queries of each kind (Chinese
             words of 2 and of 3–5 characters, English, both, filters only, free units in a
-            window), none repeated, so the read cache answers none ÷ an echo of 2 KiB
+            window), none repeated, so the read cache answers none ÷ an echo of 2 KiB; the
+            index's size and build time, the service's memory and start time; each kind's p99
+            at 500,000 ÷ at 50,000 (goal ≤ 2)
   workflow  a Hangzhou request for a Shanghai resource: CreateRequest returns in hz → the owner
             approves in sh as soon as the booking appears → hz's GetRequest shows APPROVED
             (sequential samples; the human decision is excluded)
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -55,7 +58,6 @@ from bench.harness import (
 )
 from tests.helpers import eventually
 
-RESOURCES = 50_000
 STEMS = ("检测实验室", "路演厅", "共享工位", "创业导师辅导", "天使投资对接会", "申报辅导", "实训营")
 ENGLISH = ("testing lab", "roadshow hall", "shared desk", "mentor coaching", "angel investors",
            "grant filing", "training camp")  # fmt: skip
@@ -143,11 +145,26 @@ def distinct_queries(rng: random.Random) -> dict[str, list[pb.SearchResourcesReq
     return kinds
 
 
-async def search_figures(seconds: float, rounds: int) -> list[str]:
+def _size_mb(path: Path) -> float:
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files) / 1e6
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1000
+    return 0.0
+
+
+async def search_figures(resources: int, seconds: float, rounds: int) -> tuple[list[str], dict]:
+    """The table of one catalogue size, and each distinct kind's p99 (for the comparison of
+    sizes)."""
     work = Path(tempfile.mkdtemp(prefix="alliance-sharing-bench-"))
     region = "sh"
-    print(f"  filling {RESOURCES:,} resources …", flush=True)
-    fill(work / "sharing.db", region, RESOURCES)
+    print(f"  filling {resources:,} resources …", flush=True)
+    fill(work / "sharing-cached.db", region, resources)
+    shutil.copy(work / "sharing-cached.db", work / "sharing-uncached.db")
     nats_server = NatsServer(work / "js", log_path=work / "nats.log")
     processes: list[ManagedProcess] = [start(nats_server, nats_server.wait_ready)]
     try:
@@ -159,14 +176,24 @@ async def search_figures(seconds: float, rounds: int) -> list[str]:
             log_path=work / "echo.log",
         )
         processes.append(start(echo, wait_tcp(echo_port, echo)))
+        began = time.monotonic()
         started = with_and_without_cache(
             "sharing",
             processes,
             work=work,
             region=region,
             nats_url=nats_server.url,
-            shared_db=True,
+            shared_db=False,
+            ready_timeout_s=1800,
         )
+        build_s = (time.monotonic() - began) / 2  # each service builds its own index
+        cached = started["cached"]
+        costs = {
+            "database": f"{_size_mb(work / 'sharing-cached.db'):,.0f} MB",
+            "search index": f"{_size_mb(work / 'sharing-cached.search'):,.0f} MB",
+            "index built at first start": f"{build_s:.1f} s",
+        }
+        print(f"  {costs}", flush=True)
         services = {label: process.target for label, process in started.items()}
         md = bearer(Role.PARTNER)
         queries = {
@@ -176,11 +203,12 @@ async def search_figures(seconds: float, rounds: int) -> list[str]:
             "SearchResources category + chain (20 per page, facets)": pb.SearchResourcesRequest(
                 category=pb.CATEGORY_SPACE_VENUE, industrial_chain=3, page_size=20
             ),
-            "SearchResources '路演' (two characters: substring scan)": pb.SearchResourcesRequest(
+            "SearchResources '路演' (two characters)": pb.SearchResourcesRequest(
                 query="路演", page_size=20
             ),
         }
         rows = []
+        unseen_p99: dict[str, float] = {}
         async with (
             open_channel(f"127.0.0.1:{echo_port}") as echo_ch,
             open_channel(services["cached"]) as cached_ch,
@@ -210,7 +238,7 @@ async def search_figures(seconds: float, rounds: int) -> list[str]:
             unseen = [
                 "",
                 f"| {DISTINCT} distinct queries of each kind, cache on but never hit "
-                f"(16 in flight; {RESOURCES:,} resources) | throughput | p50 ms | p99 ms "
+                f"(16 in flight; {resources:,} resources) | throughput | p50 ms | p99 ms "
                 "| baseline, same run | ratio | p99 ratio | goal |",
                 "|---|---|---|---|---|---|---|---|",
             ]
@@ -220,18 +248,41 @@ async def search_figures(seconds: float, rounds: int) -> list[str]:
                     [lambda r=r: stub.SearchResources(r, metadata=md) for r in requests],
                 )
                 unseen.append(row(fig, echo, "p99 ≤ 20 ms, ≥ 0.5"))
+                unseen_p99[kind] = fig.p99_ms
                 print(f"  {kind}: p99 {fig.p99_ms:.2f} ms", flush=True)
+        costs["memory of the service after the queries"] = f"{_rss_mb(cached.pid):,.0f} MB"
+        cached.stop()
+        began = time.monotonic()
+        start(cached, lambda: cached.wait_ready(timeout=600))
+        costs["start with the index in place"] = f"{time.monotonic() - began:.1f} s"
         return [
-            f"| call (16 in flight; median of {rounds} × {seconds:.0f} s; {RESOURCES:,} resources) "
-            "| throughput | p50 ms | p99 ms | baseline, same run | ratio | p99 ratio | goal "
-            "| matches |",
+            f"| call (16 in flight; median of {rounds} × {seconds:.0f} s; {resources:,} "
+            "resources) | throughput | p50 ms | p99 ms | baseline, same run | ratio | p99 ratio "
+            "| goal | matches |",
             "|---|---|---|---|---|---|---|---|---|",
             *rows,
             *unseen,
-        ]
+            "",
+            f"| what the index costs at {resources:,} resources | |",
+            "|---|---|",
+            *(f"| {what} | {figure} |" for what, figure in costs.items()),
+        ], unseen_p99
     finally:
         for process in reversed(processes):
             process.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def growth(p99: dict[int, dict[str, float]]) -> list[str]:
+    """Each kind's p99 at the largest size ÷ at the smallest (goal ≤ 2)."""
+    small, large = min(p99), max(p99)
+    if small == large:
+        return []
+    return [
+        f"| distinct queries, p99 at {large:,} ÷ at {small:,} resources | ratio | goal |",
+        "|---|---|---|",
+        *(f"| {kind} | {p99[large][kind] / p99[small][kind]:.2f}× | ≤ 2× |" for kind in p99[small]),
+    ]
 
 
 async def workflow_figures(samples: int) -> list[str]:
@@ -353,9 +404,16 @@ async def _approve_loop(targets: dict[tuple[str, str], str], samples: int) -> li
 def main() -> None:
     parser = arguments(__doc__, rounds=3)
     parser.add_argument("--samples", type=int, default=200, help="sequential cross-region requests")
+    parser.add_argument(
+        "--sizes", default="50000,500000", help="catalogue sizes to search, comma-separated"
+    )
     args = parser.parse_args()
-    lines = asyncio.run(search_figures(args.seconds, args.rounds))
-    lines += ["", *asyncio.run(workflow_figures(args.samples))]
+    lines: list[str] = []
+    p99: dict[int, dict[str, float]] = {}
+    for size in (int(n) for n in args.sizes.split(",")):
+        table, p99[size] = asyncio.run(search_figures(size, args.seconds, args.rounds))
+        lines += [*table, ""]
+    lines += [*growth(p99), "", *asyncio.run(workflow_figures(args.samples))]
     print("\n".join(lines))
     print(f"\n{machine()}")
 
