@@ -2,30 +2,31 @@
 database and answering `SearchResources` without ranking or counting in SQL.
 
 Words are matched as substrings in any case, Chinese and English alike, with no word
-segmenter: the lowercased title and description are indexed as the run of every two
-neighbouring characters (`检测实验室` → `检测 测实 实验 验室`), one token per position, so a
-two-character word is one term and a longer one a phrase of its bigrams. A pair that straddles
-whitespace becomes a one-character separator token no query can name, which keeps the
+segmenter: the lowercased title and description are indexed as every run of two neighbouring
+characters (`检测实验室` → `检测 测实 实验 验室`) and, with positions, of three (`检测实 测实验
+实验室`), one token per position. A two- or three-character word is then one term, and a longer
+one a phrase of trigrams that covers it (five characters: offsets 0 and 2). A run with
+whitespace in it becomes a one-character separator token no query can name, which keeps the
 positions and stops phrases across it. One-character words look up a field of the text's
 distinct characters.
 
 The database stays the truth. Every change to a resource row bumps its entry in
 `search_changes` (triggers, in the writing transaction); the index applies the entries after
-the last one it committed and stores that number inside its own commit, so a crash at any point
-leaves a consistent index that `catch_up` completes. A search first catches up, so it never
-answers from an index behind what `GetResource` reads.
+the last one it committed and records that number beside itself once the commit is durable, so
+a crash at any point leaves a consistent index that `catch_up` completes. A search first
+catches up, so it never answers from an index behind what `GetResource` reads.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import tantivy
 from alliance.sharing.v1 import sharing_pb2 as pb
@@ -35,17 +36,19 @@ from yrd_alliance.sharing.search import Query
 # Bump when the schema or the tokens change: the index is then rebuilt from the database.
 VERSION = 1
 SEPARATOR = "_"  # a single character: never a query's bigram
-MAX_TIED = 100_000  # resources sharing one update time that a recency page sorts by id
+FEW_TIED = 8  # matches asked for first that share one update time (they are sorted by id)
 PINNED = 16  # searchers kept for relevance pages that continue on the results they began on
 _MUST, _SHOULD, _MUST_NOT = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.MustNot
-_META = "~applied"  # the id of the document that holds the last change applied
+STATE = "applied.json"  # beside the index: its version, its database, the last change applied
 
 
-def bigrams(text: str) -> str:
+def grams(text: str, n: int) -> str:
+    """The text's runs of `n` neighbouring characters, lowercased, one token per position; a
+    run with whitespace in it is SEPARATOR."""
     t = text.lower()
     return " ".join(
-        SEPARATOR if t[i].isspace() or t[i + 1].isspace() else t[i : i + 2]
-        for i in range(len(t) - 1)
+        SEPARATOR if any(c.isspace() for c in t[i : i + n]) else t[i : i + n]
+        for i in range(len(t) - n + 1)
     )
 
 
@@ -56,16 +59,15 @@ def characters(text: str) -> str:
 def _schema() -> tantivy.Schema:
     b = tantivy.SchemaBuilder()
     b.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
-    b.add_text_field("text", tokenizer_name="whitespace", index_option="position")
     b.add_text_field("chars", tokenizer_name="whitespace", index_option="basic")
+    b.add_text_field("pairs", tokenizer_name="whitespace", index_option="freq")
+    b.add_text_field("triples", tokenizer_name="whitespace", index_option="position")
     b.add_text_field("region", fast=True, tokenizer_name="raw", index_option="basic")
     b.add_text_field("owner", tokenizer_name="raw", index_option="basic")
     for field in ("category", "capacity", "updated"):
         b.add_unsigned_field(field, indexed=True, fast=True)
-    for field in ("chains", "visibility"):
+    for field in ("chains", "private"):
         b.add_unsigned_field(field, indexed=True)
-    b.add_unsigned_field("applied", stored=True)
-    b.add_text_field("source", stored=True, tokenizer_name="raw", index_option="basic")
     return b.build()
 
 
@@ -77,47 +79,44 @@ class SearchIndex:
         or from this one before it was restored to an earlier state, is started afresh."""
         self.path = path
         self._conn = conn  # this index's own connection to the database, read only
+        self._source = source
         self.schema = _schema()
         self._lock = threading.Lock()
-        self._index = self._open()
+        self._index, self.applied = self._open()
         self._writer = self._index.writer(heap_size=48_000_000, num_threads=1)
-        self._source = source
-        self.applied, made_from = self._read_meta()
-        if made_from != source or self.applied > self._latest():
-            self._writer.delete_all_documents()
-            self._commit(0)
         self._pinned: OrderedDict[int, tantivy.Searcher] = OrderedDict()
         self._pin()
 
-    def _open(self) -> tantivy.Index:
-        """The index on disk, or a new empty one when it is missing, unreadable or of another
-        version (it is then filled from the database by catch_up)."""
-        marker = self.path / "version"
+    def _open(self) -> tuple[tantivy.Index, int]:
+        """The index on disk and the last change it applied; or a new empty one, when it is
+        missing, unreadable, of another version or another database, or ahead of this one
+        (it is then filled from the database by catch_up)."""
         try:
-            if marker.read_text() == str(VERSION) and tantivy.Index.exists(str(self.path)):
-                return tantivy.Index(self.schema, path=str(self.path), reuse=True)
-        except (OSError, ValueError):
+            state = json.loads((self.path / STATE).read_text())
+            if (
+                state == {**state, "version": VERSION, "source": self._source}
+                and state["applied"] <= self._latest()
+                and tantivy.Index.exists(str(self.path))
+            ):
+                return tantivy.Index(self.schema, path=str(self.path)), int(state["applied"])
+        except (OSError, ValueError, KeyError):
             pass
         shutil.rmtree(self.path, ignore_errors=True)
         self.path.mkdir(parents=True)
-        index = tantivy.Index(self.schema, path=str(self.path), reuse=False)
-        marker.write_text(str(VERSION))
-        return index
-
-    def _read_meta(self) -> tuple[int, str]:
-        """(the last change applied, the source) as the last commit stored them."""
-        searcher = self._index.searcher()
-        hits = searcher.search(self._term("id", _META), limit=1, count=False).hits
-        if not hits:
-            return 0, ""
-        meta = searcher.doc(hits[0][1])
-        return int(meta["applied"][0]), str(meta["source"][0])
+        return tantivy.Index(self.schema, path=str(self.path), reuse=False), 0
 
     def _commit(self, applied: int) -> None:
-        """Commits what the writer holds with `applied` beside it, atomically."""
-        self._writer.delete_documents_by_term("id", _META)
-        self._writer.add_document(tantivy.Document(id=_META, applied=applied, source=self._source))
+        """Commits what the writer holds, then records `applied` beside it: a crash between
+        the two leaves the record behind the index, and applying those changes again is
+        harmless (each replaces its resource's document)."""
         self._writer.commit()
+        state = {"version": VERSION, "source": self._source, "applied": applied}
+        partial = self.path / f"{STATE}.partial"
+        with partial.open("w") as f:
+            json.dump(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        partial.replace(self.path / STATE)
         self.applied = applied
 
     def _pin(self) -> None:
@@ -164,14 +163,16 @@ class SearchIndex:
     def _document(row: sqlite3.Row) -> tantivy.Document:
         doc = tantivy.Document()
         doc.add_text("id", row["id"])
-        doc.add_text("text", bigrams(row["text"]))
         doc.add_text("chars", characters(row["text"]))
+        doc.add_text("pairs", grams(row["text"], 2))
+        doc.add_text("triples", grams(row["text"], 3))
         doc.add_text("region", row["region"])
         doc.add_text("owner", row["owner"])
         doc.add_unsigned("category", row["category"])
         doc.add_unsigned("capacity", row["capacity"])
         doc.add_unsigned("updated", _micros(row["updated"]))
-        doc.add_unsigned("visibility", row["visibility"])
+        if row["visibility"] != pb.VISIBILITY_ALLIANCE:
+            doc.add_unsigned("private", 1)
         for chain in row["chains"].strip(",").split(","):
             if chain:
                 doc.add_unsigned("chains", int(chain))
@@ -210,31 +211,42 @@ class SearchIndex:
         self, searcher: tantivy.Searcher, query: tantivy.Query, after: tuple[int, str] | None,
         limit: int,
     ) -> list[tuple[str, str]]:  # fmt: skip
-        """Newest first, ties by id, after the (update time, id) of the last result shown."""
-        found: list[tuple[int, str]] = []
-        if after is not None:
-            updated, last = after
-            found = [x for x in self._tied(searcher, query, updated) if x[1] < last]
-            query = _and(query, self._range("updated", upper=updated - 1) if updated else None)
-        if len(found) < limit and (after is None or after[0] > 0):
-            hits = searcher.search(
-                query, limit=limit, count=False, order_by_field="updated", order=tantivy.Order.Desc
-            ).hits
-            if len(hits) == limit:  # the last update time may continue past the cut: take it all
-                edge = hits[-1][0]
-                hits = [h for h in hits if h[0] != edge]
-                found += self._tied(searcher, query, edge)
-            found += [(int(value), _id(searcher, address)) for value, address in hits]
-        found.sort(reverse=True)
-        return [(json.dumps([u, i]), i) for u, i in found[:limit]]
+        """Newest first, ties by id, after the (update time, id) of the last result shown.
+
+        tantivy orders by update time alone, so the hits it cut off may share the last update
+        time it kept. That group is fetched whole (and sorted by id) only when the page reaches
+        it; one more hit than the page needs makes that rare."""
+
+        def ordered(found: list[tuple[int, tantivy.DocAddress]]) -> list[tuple[int, str]]:
+            return sorted(((u, _id(searcher, address)) for u, address in found), reverse=True)
+
+        page: list[tuple[int, str]] = []
+        if after is not None:  # the rest of the last result's group, then older ones
+            page = [k for k in ordered(self._tied(searcher, query, after[0])) if k < after]
+            if len(page) >= limit or after[0] == 0:
+                return _keyed(page[:limit])
+            query = _and(query, self._range("updated", upper=after[0] - 1))
+        need = limit - len(page)
+        hits = searcher.search(
+            query, limit=need + 1, count=False, order_by_field="updated", order=tantivy.Order.Desc
+        ).hits
+        rest = ordered([(int(value), address) for value, address in hits])
+        if len(hits) > need:
+            edge = int(hits[-1][0])
+            rest = [k for k in rest if k[0] > edge]
+            if len(rest) < need:
+                rest += ordered(self._tied(searcher, query, edge))
+        return _keyed((page + rest)[:limit])
 
     def _tied(
         self, searcher: tantivy.Searcher, query: tantivy.Query, updated: int
-    ) -> list[tuple[int, str]]:
-        hits = searcher.search(
-            _and(query, self._term("updated", updated)), limit=MAX_TIED, count=False
-        ).hits
-        return [(updated, _id(searcher, address)) for _, address in hits]
+    ) -> list[tuple[int, tantivy.DocAddress]]:
+        """Every match updated at `updated`: almost always one, so asked for a few first."""
+        at = _and(query, self._term("updated", updated))
+        limit = FEW_TIED
+        while len(hits := searcher.search(at, limit=limit, count=False).hits) == limit:
+            limit *= 16
+        return [(updated, address) for _, address in hits]
 
     def _facets(
         self, searcher: tantivy.Searcher, query: tantivy.Query
@@ -252,16 +264,7 @@ class SearchIndex:
         )
 
     def _query(self, q: Query, excluded: Sequence[str]) -> tantivy.Query:
-        alliance = self._term("visibility", pb.VISIBILITY_ALLIANCE)
-        visible = (
-            tantivy.Query.boolean_query(
-                [(_SHOULD, alliance), (_SHOULD, self._term("region", q.here))]
-            )
-            if q.here
-            else alliance
-        )
-        clauses: list[tuple[Any, tantivy.Query]] = [(_MUST, visible)]
-        clauses += [(_MUST, self._word(w.lower())) for w in q.words]
+        must = [self._word(w.lower()) for w in q.words]
         for field, value in (
             ("category", q.category),
             ("region", q.region),
@@ -269,13 +272,21 @@ class SearchIndex:
             ("chains", q.chain),
         ):
             if value:
-                clauses.append((_MUST, self._term(field, value)))
+                must.append(self._term(field, value))
         if q.window and q.free_units:
             unlimited = self._term("capacity", 0)
             enough = self._range("capacity", lower=q.free_units)
-            clauses.append(
-                (_MUST, tantivy.Query.boolean_query([(_SHOULD, unlimited), (_SHOULD, enough)]))
+            must.append(tantivy.Query.boolean_query([(_SHOULD, unlimited), (_SHOULD, enough)]))
+        # Hidden: the few region-only resources, but those of the caller's own region. Said
+        # as MUST_NOT over them rather than MUST over the many visible ones, which would cost
+        # every query a walk over nearly the whole index.
+        hidden = self._term("private", 1)
+        if q.here:
+            hidden = tantivy.Query.boolean_query(
+                [(_MUST, hidden), (_MUST_NOT, self._term("region", q.here))]
             )
+        clauses = [(_MUST, m) for m in must or [tantivy.Query.all_query()]]
+        clauses.append((_MUST_NOT, hidden))
         if excluded:
             clauses.append((_MUST_NOT, tantivy.Query.term_set_query(self.schema, "id", excluded)))
         return tantivy.Query.boolean_query(clauses)
@@ -284,11 +295,13 @@ class SearchIndex:
         if len(word) == 1:
             return self._term("chars", word)
         if len(word) == 2:
-            return self._term("text", word)
-        # a sparse cover of the word's bigrams: every character is in one of them
-        offsets = sorted({*range(0, len(word) - 1, 2), len(word) - 2})
+            return self._term("pairs", word)
+        if len(word) == 3:
+            return self._term("triples", word)
+        # a phrase over a sparse cover of the word's trigrams: every character is in one
+        offsets = sorted({*range(0, len(word) - 2, 3), len(word) - 3})
         return tantivy.Query.phrase_query(
-            self.schema, "text", [(o, word[o : o + 2]) for o in offsets]
+            self.schema, "triples", [(o, word[o : o + 3]) for o in offsets]
         )
 
     def _term(self, field: str, value: object) -> tantivy.Query:
@@ -298,7 +311,7 @@ class SearchIndex:
         self, field: str, lower: int | None = None, upper: int | None = None
     ) -> tantivy.Query:
         return tantivy.Query.range_query(
-            self.schema, field, tantivy.FieldType.Unsigned, lower, upper
+            self.schema, field, tantivy.FieldType.Unsigned, lower, upper, use_inverted_index=True
         )
 
 
@@ -306,6 +319,11 @@ def _and(query: tantivy.Query, other: tantivy.Query | None) -> tantivy.Query:
     if other is None:
         return query
     return tantivy.Query.boolean_query([(_MUST, query), (_MUST, other)])
+
+
+def _keyed(page: list[tuple[int, str]]) -> list[tuple[str, str]]:
+    """(page token key, id) of each result on a recency page."""
+    return [(json.dumps([updated, id_]), id_) for updated, id_ in page]
 
 
 def _id(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> str:
