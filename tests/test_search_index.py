@@ -16,8 +16,12 @@ from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as pb_grpc
 from yrd_alliance.deployment.procs import NatsServer, ServiceProcess
 from yrd_alliance.kernel.db import Database
+from yrd_alliance.kernel.errors import InvalidArgument
+from yrd_alliance.kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from yrd_alliance.kernel.sqlite_tables import SqliteRows
-from yrd_alliance.sharing.store import RESOURCES
+from yrd_alliance.sharing.search import Query
+from yrd_alliance.sharing.search_index import SearchIndex
+from yrd_alliance.sharing.store import MIGRATIONS, RESOURCES
 
 from tests.conftest import Tokens, auth, new_region, tls_channel
 from tests.service_process import service_process
@@ -153,4 +157,20 @@ def _titles(db_path: Path) -> list[str]:
         )
         return [pb.Resource.FromString(row[0]).title for row in rows]
     finally:
+        db.close()
+
+
+def test_a_page_token_from_before_the_index_is_refused_not_an_internal_error(
+    tmp_path: Path,
+) -> None:
+    db = Database(tmp_path / "sharing.db", sync_full=False)
+    db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
+    index = SearchIndex(tmp_path / "sharing.search", db.connect_reader(), source="test")
+    try:
+        for query in (Query(here="sh"), Query(here="sh", words=("路演",), relevance=True)):
+            with pytest.raises(InvalidArgument) as refused:
+                index.search(query, [], '[1780000000.0, "01JOLDTOKEN"]', 20)
+            assert refused.value.violations[0].field == "page_token"
+    finally:
+        index.close()
         db.close()

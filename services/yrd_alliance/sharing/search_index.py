@@ -31,6 +31,7 @@ from pathlib import Path
 import tantivy
 from alliance.sharing.v1 import sharing_pb2 as pb
 
+from yrd_alliance.kernel.errors import FieldViolation, InvalidArgument
 from yrd_alliance.sharing.search import Query
 
 # Bump when the schema or the tokens change: the index is then rebuilt from the database.
@@ -187,11 +188,13 @@ class SearchIndex:
         searcher = self._pinned[self.applied]
         query = self._query(q, excluded)
         if q.words and q.relevance:
-            generation, offset = json.loads(after) if after else (self.applied, 0)
+            generation, offset = self.applied, 0
+            if after:
+                generation, offset = _offset(after)
             searcher = self._pinned.get(generation, searcher)
             page = self._best(searcher, query, generation, offset, limit)
         else:
-            page = self._newest(searcher, query, tuple(json.loads(after)) if after else None, limit)
+            page = self._newest(searcher, query, _position(after) if after else None, limit)
         categories, regions = self._facets(searcher, query)
         return page, categories, regions
 
@@ -203,7 +206,7 @@ class SearchIndex:
         pages neither repeat nor skip while that searcher is pinned."""
         hits = searcher.search(query, limit=limit, offset=offset, count=False).hits
         return [
-            (json.dumps([generation, offset + i + 1]), _id(searcher, address))
+            (f"{generation} {offset + i + 1}", _id(searcher, address))
             for i, (_, address) in enumerate(hits)
         ]
 
@@ -321,9 +324,32 @@ def _and(query: tantivy.Query, other: tantivy.Query | None) -> tantivy.Query:
     return tantivy.Query.boolean_query([(_MUST, query), (_MUST, other)])
 
 
+def _position(key: str) -> tuple[int, str]:
+    """A recency page token's key: "<update time> <id>"."""
+    first, _, second = key.partition(" ")
+    if not first.isdigit() or not second:
+        raise _stale_token()
+    return int(first), second
+
+
+def _offset(key: str) -> tuple[int, int]:
+    """A relevance page token's key: "<searcher> <offset>"."""
+    generation, offset = _position(key)
+    if not offset.isdigit():
+        raise _stale_token()
+    return generation, int(offset)
+
+
+def _stale_token() -> InvalidArgument:
+    """For a key of another kind: a token made before the index was."""
+    return InvalidArgument(
+        [FieldViolation("page_token", "is from an earlier version of search; search again")]
+    )
+
+
 def _keyed(page: list[tuple[int, str]]) -> list[tuple[str, str]]:
     """(page token key, id) of each result on a recency page."""
-    return [(json.dumps([updated, id_]), id_) for updated, id_ in page]
+    return [(f"{updated} {id_}", id_) for updated, id_ in page]
 
 
 def _id(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> str:
