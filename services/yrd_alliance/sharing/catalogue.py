@@ -1,9 +1,9 @@
 """Federated search over every region's published resources, and the counts behind the sharing
 stats, from this region's database: the adapter of the `Catalogue` port.
 
-Search asks the resources' index (sharing.search_index) for a page of ids, the totals and the
-facets, after it has caught up with the database; the page's resources and the bookings that
-decide "N units free in a window" come from the database itself.
+Search asks the resources' index (sharing.search_index) for a page, the totals and the facets,
+after it has caught up with the database; the bookings that decide "N units free in a window"
+come from the database itself.
 """
 
 from __future__ import annotations
@@ -40,21 +40,12 @@ class IndexedCatalogue:
             short = self._short_of_units(q.window[0], q.window[1], q.free_units)
             excluded = [name.rsplit("/", 1)[-1] for name in short]
         page, categories, regions = self._index.search(q, excluded, after, limit)
-        data = self._data([id_ for _, id_ in page])
         return (
-            [(key, data[id_]) for key, id_ in page if id_ in data],
+            page,
             sum(categories.values()),
             _facets({pb.Category.Name(c): n for c, n in categories.items()}),
             _facets(regions),
         )
-
-    def _data(self, ids: list[str]) -> dict[str, bytes]:
-        if not ids:
-            return {}
-        rows = self._conn.execute(
-            f"SELECT id, data FROM resources WHERE id IN ({','.join('?' * len(ids))})", ids
-        )
-        return {row["id"]: row["data"] for row in rows}
 
     def _short_of_units(self, start: int, end: int, units: int) -> list[str]:
         """Resources (names) whose bookings leave fewer than `units` free somewhere in the

@@ -39,6 +39,7 @@ VERSION = 1
 SEPARATOR = "_"  # a single character: never a query's bigram
 FEW_TIED = 8  # matches asked for first that share one update time (they are sorted by id)
 PINNED = 16  # searchers kept for relevance pages that continue on the results they began on
+Recent = tuple[int, str, bytes]  # (update time, id, resource) of a match on a recency page
 _MUST, _SHOULD, _MUST_NOT = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.MustNot
 STATE = "applied.json"  # beside the index: its version, its database, the last change applied
 
@@ -60,6 +61,7 @@ def characters(text: str) -> str:
 def _schema() -> tantivy.Schema:
     b = tantivy.SchemaBuilder()
     b.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
+    b.add_bytes_field("data", stored=True)  # the resource as search returns it
     b.add_text_field("chars", tokenizer_name="whitespace", index_option="basic")
     b.add_text_field("pairs", tokenizer_name="whitespace", index_option="freq")
     b.add_text_field("triples", tokenizer_name="whitespace", index_option="position")
@@ -164,6 +166,7 @@ class SearchIndex:
     def _document(row: sqlite3.Row) -> tantivy.Document:
         doc = tantivy.Document()
         doc.add_text("id", row["id"])
+        doc.add_bytes("data", bytes(row["data"]))
         doc.add_text("chars", characters(row["text"]))
         doc.add_text("pairs", grams(row["text"], 2))
         doc.add_text("triples", grams(row["text"], 3))
@@ -183,8 +186,8 @@ class SearchIndex:
 
     def search(
         self, q: Query, excluded: Sequence[str], after: str | None, limit: int
-    ) -> tuple[list[tuple[str, str]], dict[int, int], dict[str, int]]:
-        """(page as (token key, id), matches per category, matches per region)."""
+    ) -> tuple[list[tuple[str, bytes]], dict[int, int], dict[str, int]]:
+        """(page as (token key, resource), matches per category, matches per region)."""
         searcher = self._pinned[self.applied]
         query = self._query(q, excluded)
         if q.words and q.relevance:
@@ -201,31 +204,31 @@ class SearchIndex:
     def _best(
         self, searcher: tantivy.Searcher, query: tantivy.Query, generation: int, offset: int,
         limit: int,
-    ) -> list[tuple[str, str]]:  # fmt: skip
+    ) -> list[tuple[str, bytes]]:  # fmt: skip
         """Highest bm25 first, paged by offset on the searcher the first page used, so later
         pages neither repeat nor skip while that searcher is pinned."""
         hits = searcher.search(query, limit=limit, offset=offset, count=False).hits
         return [
-            (f"{generation} {offset + i + 1}", _id(searcher, address))
+            (f"{generation} {offset + i + 1}", _stored(searcher, address)[1])
             for i, (_, address) in enumerate(hits)
         ]
 
     def _newest(
         self, searcher: tantivy.Searcher, query: tantivy.Query, after: tuple[int, str] | None,
         limit: int,
-    ) -> list[tuple[str, str]]:  # fmt: skip
+    ) -> list[tuple[str, bytes]]:  # fmt: skip
         """Newest first, ties by id, after the (update time, id) of the last result shown.
 
         tantivy orders by update time alone, so the hits it cut off may share the last update
         time it kept. That group is fetched whole (and sorted by id) only when the page reaches
         it; one more hit than the page needs makes that rare."""
 
-        def ordered(found: list[tuple[int, tantivy.DocAddress]]) -> list[tuple[int, str]]:
-            return sorted(((u, _id(searcher, address)) for u, address in found), reverse=True)
+        def ordered(found: list[tuple[int, tantivy.DocAddress]]) -> list[Recent]:
+            return sorted(((u, *_stored(searcher, address)) for u, address in found), reverse=True)
 
-        page: list[tuple[int, str]] = []
+        page: list[Recent] = []
         if after is not None:  # the rest of the last result's group, then older ones
-            page = [k for k in ordered(self._tied(searcher, query, after[0])) if k < after]
+            page = [k for k in ordered(self._tied(searcher, query, after[0])) if k[:2] < after]
             if len(page) >= limit or after[0] == 0:
                 return _keyed(page[:limit])
             query = _and(query, self._range("updated", upper=after[0] - 1))
@@ -276,13 +279,10 @@ class SearchIndex:
         ):
             if value:
                 must.append(self._term(field, value))
-        if q.window and q.free_units:
-            unlimited = self._term("capacity", 0)
-            enough = self._range("capacity", lower=q.free_units)
-            must.append(tantivy.Query.boolean_query([(_SHOULD, unlimited), (_SHOULD, enough)]))
-        # Hidden: the few region-only resources, but those of the caller's own region. Said
-        # as MUST_NOT over them rather than MUST over the many visible ones, which would cost
-        # every query a walk over nearly the whole index.
+        # What a query leaves out is said as MUST_NOT over the few it excludes rather than MUST
+        # over the many it keeps, which would cost every query a walk over most of the index:
+        # region-only resources (but those of the caller's own region), resources too small
+        # for the units asked (0 is unlimited), and those booked too full in the window.
         hidden = self._term("private", 1)
         if q.here:
             hidden = tantivy.Query.boolean_query(
@@ -290,6 +290,8 @@ class SearchIndex:
             )
         clauses = [(_MUST, m) for m in must or [tantivy.Query.all_query()]]
         clauses.append((_MUST_NOT, hidden))
+        if q.window and q.free_units > 1:
+            clauses.append((_MUST_NOT, self._range("capacity", lower=1, upper=q.free_units - 1)))
         if excluded:
             clauses.append((_MUST_NOT, tantivy.Query.term_set_query(self.schema, "id", excluded)))
         return tantivy.Query.boolean_query(clauses)
@@ -347,13 +349,17 @@ def _stale_token() -> InvalidArgument:
     )
 
 
-def _keyed(page: list[tuple[int, str]]) -> list[tuple[str, str]]:
-    """(page token key, id) of each result on a recency page."""
-    return [(f"{updated} {id_}", id_) for updated, id_ in page]
+def _keyed(page: list[Recent]) -> list[tuple[str, bytes]]:
+    """(page token key, resource) of each result on a recency page."""
+    return [(f"{updated} {id_}", data) for updated, id_, data in page]
 
 
-def _id(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> str:
-    return str(searcher.doc(address)["id"][0])
+def _stored(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> tuple[str, bytes]:
+    """(id, resource) of a match."""
+    doc = searcher.doc(address)
+    id_, data = doc.get_first("id"), doc.get_first("data")
+    assert isinstance(id_, str) and isinstance(data, bytes), "every document has both"
+    return id_, data
 
 
 def _micros(seconds: float) -> int:
