@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import threading
@@ -41,21 +42,22 @@ FEW_TIED = 8  # matches asked for first that share one update time (they are sor
 PINNED = 16  # searchers kept for relevance pages that continue on the results they began on
 Recent = tuple[int, str, bytes]  # (update time, id, resource) of a match on a recency page
 _MUST, _SHOULD, _MUST_NOT = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.MustNot
+_WHITESPACE = re.compile(r"\s")
+_WITH_WHITESPACE = re.compile(r"\S*\0\S*")
 STATE = "applied.json"  # beside the index: its version, its database, the last change applied
 
 
 def grams(text: str, n: int) -> str:
-    """The text's runs of `n` neighbouring characters, lowercased, one token per position; a
-    run with whitespace in it is SEPARATOR."""
-    t = text.lower()
-    return " ".join(
-        SEPARATOR if any(c.isspace() for c in t[i : i + n]) else t[i : i + n]
-        for i in range(len(t) - n + 1)
-    )
+    """The runs of `n` neighbouring characters of a lowercased text whose whitespace is
+    `\0`, one token per position; a run with whitespace in it is SEPARATOR."""
+    runs = " ".join(map("".join, zip(*(text[k:] for k in range(n)), strict=False)))
+    return _WITH_WHITESPACE.sub(SEPARATOR, runs)
 
 
-def characters(text: str) -> str:
-    return " ".join({c for c in text.lower() if not c.isspace()})
+def tokens(text: str) -> tuple[str, str, str]:
+    """The text's distinct characters, bigrams and trigrams, as the index's fields take them."""
+    t = _WHITESPACE.sub("\0", text.lower())
+    return " ".join(set(t) - {"\0"}), grams(t, 2), grams(t, 3)
 
 
 def _schema() -> tantivy.Schema:
@@ -167,9 +169,8 @@ class SearchIndex:
         doc = tantivy.Document()
         doc.add_text("id", row["id"])
         doc.add_bytes("data", bytes(row["data"]))
-        doc.add_text("chars", characters(row["text"]))
-        doc.add_text("pairs", grams(row["text"], 2))
-        doc.add_text("triples", grams(row["text"], 3))
+        for field, text in zip(("chars", "pairs", "triples"), tokens(row["text"]), strict=True):
+            doc.add_text(field, text)
         doc.add_text("region", row["region"])
         doc.add_text("owner", row["owner"])
         doc.add_unsigned("category", row["category"])
