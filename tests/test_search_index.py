@@ -174,3 +174,58 @@ def test_a_page_token_from_before_the_index_is_refused_not_an_internal_error(
     finally:
         index.close()
         db.close()
+
+
+@pytest.mark.parametrize("relevance", [False, True], ids=["recency", "relevance"])
+async def test_pages_never_repeat_or_skip_a_result_while_resources_change(
+    tmp_path: Path, relevance: bool
+) -> None:
+    """Between every two pages 40 resources are reworded (some lose the word, some gain it),
+    withdrawn or added. No result is shown twice, and every resource that matched throughout
+    is shown exactly once."""
+    db = Database(tmp_path / "sharing.db", sync_full=False)
+    db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
+    index = SearchIndex(tmp_path / "sharing.search", db.connect_reader(), source="test")
+    rng = random.Random(3)
+    resources = [_resource("sh", n, 0) for n in range(600)]
+    for resource in resources:
+        resource.description = "路演" * rng.randint(1, 4) if rng.random() < 0.7 else "培训"
+    changed: set[str] = set()
+
+    async def put(batch: list[pb.Resource]) -> None:
+        async with db.write() as tx:
+            rows = SqliteRows(RESOURCES, tx)
+            for resource in batch:
+                rows.put(resource, 1)
+        index.catch_up()
+
+    try:
+        await put(resources)
+        matched_at_start = {r.name for r in resources if "路演" in r.description}
+        query = Query(here="sh", words=("路演",), relevance=relevance)
+        shown: list[str] = []
+        after = None
+        while True:
+            page, _, _ = index.search(query, [], after, 25)
+            shown += [pb.Resource.FromString(data).name for _, data in page]
+            if len(page) < 25:
+                break
+            after = page[-1][0]
+            batch = []
+            for resource in rng.sample(resources, 40):
+                resource.update_time.seconds += rng.randint(0, 2000)
+                resource.description = rng.choice(["路演", "路演路演路演", "培训"])
+                if rng.random() < 0.2:
+                    resource.state = pb.RESOURCE_STATE_WITHDRAWN
+                changed.add(resource.name)
+                batch.append(resource)
+            fresh = _resource("sh", len(resources), 1)
+            resources.append(fresh)
+            await put([*batch, fresh])
+        assert len(shown) == len(set(shown)), "a result was shown twice"
+        throughout = {n for n in matched_at_start if n not in changed}
+        assert len(throughout) > 100
+        assert throughout <= set(shown), f"{len(throughout - set(shown))} skipped"
+    finally:
+        index.close()
+        db.close()

@@ -39,7 +39,9 @@ from yrd_alliance.sharing.search import Query
 VERSION = 1
 SEPARATOR = "_"  # a single character: never a query's bigram
 FEW_TIED = 8  # matches asked for first that share one update time (they are sorted by id)
-PINNED = 16  # searchers kept for relevance pages that continue on the results they began on
+# Snapshots kept for relevance pages that continue on the results their first page saw, the
+# least recently used let go first (each holds its segments' files open).
+PINNED = 64
 Recent = tuple[int, str, bytes]  # (update time, id, resource) of a match on a recency page
 _MUST, _SHOULD, _MUST_NOT = tantivy.Occur.Must, tantivy.Occur.Should, tantivy.Occur.MustNot
 _WHITESPACE = re.compile(r"\s")
@@ -89,8 +91,9 @@ class SearchIndex:
         self._lock = threading.Lock()
         self._index, self.applied = self._open()
         self._writer = self._index.writer(heap_size=48_000_000, num_threads=1)
+        # (the last change applied, a searcher that sees exactly that), replaced as one
+        self._latest_snapshot = (self.applied, self._index.searcher())
         self._pinned: OrderedDict[int, tantivy.Searcher] = OrderedDict()
-        self._pin()
 
     def _open(self) -> tuple[tantivy.Index, int]:
         """The index on disk and the last change it applied; or a new empty one, when it is
@@ -124,11 +127,17 @@ class SearchIndex:
         partial.replace(self.path / STATE)
         self.applied = applied
 
-    def _pin(self) -> None:
-        self._index.reload()
-        self._pinned[self.applied] = self._index.searcher()
+    def _pinned_snapshot(self, generation: int) -> tantivy.Searcher:
+        """The snapshot a relevance search began on, kept while it is used; the latest when it
+        was let go (a later page may then repeat or skip a result)."""
+        latest, searcher = self._latest_snapshot
+        pinned = self._pinned.pop(generation, None)
+        if pinned is None and generation != latest:
+            return searcher
+        self._pinned[generation] = pinned or searcher
         while len(self._pinned) > PINNED:
             self._pinned.popitem(last=False)
+        return self._pinned[generation]
 
     def close(self) -> None:
         """Lets go of the index (its writer's lock) and of the connection."""
@@ -161,7 +170,8 @@ class SearchIndex:
                 if row["state"] == pb.RESOURCE_STATE_PUBLISHED:
                     self._writer.add_document(self._document(row))
             self._commit(rows[-1]["seq"])
-            self._pin()
+            self._index.reload()
+            self._latest_snapshot = (self.applied, self._index.searcher())
             return len(rows)
 
     @staticmethod
@@ -189,13 +199,13 @@ class SearchIndex:
         self, q: Query, excluded: Sequence[str], after: str | None, limit: int
     ) -> tuple[list[tuple[str, bytes]], dict[int, int], dict[str, int]]:
         """(page as (token key, resource), matches per category, matches per region)."""
-        searcher = self._pinned[self.applied]
+        generation, searcher = self._latest_snapshot
         query = self._query(q, excluded)
         if q.words and q.relevance:
-            generation, offset = self.applied, 0
+            offset = 0
             if after:
                 generation, offset = _offset(after)
-            searcher = self._pinned.get(generation, searcher)
+            searcher = self._pinned_snapshot(generation)
             page = self._best(searcher, query, generation, offset, limit)
         else:
             page = self._newest(searcher, query, _position(after) if after else None, limit)
