@@ -229,3 +229,25 @@ async def test_pages_never_repeat_or_skip_a_result_while_resources_change(
     finally:
         index.close()
         db.close()
+
+
+async def test_a_database_from_before_the_index_is_indexed_whole(tmp_path: Path) -> None:
+    """Resources written under the full-text schema (migrations 1–3) are found after the
+    upgrade: the migration numbers every existing row, and the new index applies them all."""
+    db = Database(tmp_path / "sharing.db", sync_full=False)
+    db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS[:3]])
+    old = [_resource("sh", n, 7) for n in range(50)]
+    async with db.write() as tx:
+        rows = SqliteRows(RESOURCES, tx)
+        for resource in old:
+            rows.put(resource, 1)
+    db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
+    index = SearchIndex(tmp_path / "sharing.search", db.connect_reader(), source="test")
+    try:
+        assert index.catch_up() == 50
+        page, categories, _ = index.search(Query(here="sh", words=("第7批",)), [], None, 100)
+        assert sum(categories.values()) == 50
+        assert {pb.Resource.FromString(data).name for _, data in page} == {r.name for r in old}
+    finally:
+        index.close()
+        db.close()

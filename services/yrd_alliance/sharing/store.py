@@ -19,6 +19,21 @@ from yrd_alliance.kernel.tables import Migration, Table, fields, region_of, tags
 from yrd_alliance.sharing.ledger import Booking, State
 from yrd_alliance.sharing.rules import resource_in_events
 
+_CHANGES = (("INSERT", "new"), ("UPDATE", "new"), ("DELETE", "old"))
+
+
+def _change_numbered(when: str, row: str) -> str:
+    """A trigger giving the resource row's entry in search_changes the next number."""
+    return f"""
+        CREATE TRIGGER search_{when.lower()} AFTER {when} ON resources BEGIN
+            UPDATE search_changes SET seq = (SELECT max(seq) + 1 FROM search_changes)
+            WHERE id = {row}.id;
+            INSERT INTO search_changes (id, seq)
+            SELECT {row}.id, (SELECT coalesce(max(seq), 0) + 1 FROM search_changes)
+            WHERE NOT EXISTS (SELECT 1 FROM search_changes WHERE id = {row}.id);
+        END"""
+
+
 MIGRATIONS = [
     Migration(
         "sharing",
@@ -111,28 +126,8 @@ MIGRATIONS = [
         CREATE TABLE search_changes (id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
         CREATE INDEX search_changes_by_seq ON search_changes (seq);
         INSERT INTO search_changes (id, seq) SELECT id, rowid FROM resources;
-        CREATE TRIGGER search_insert AFTER INSERT ON resources BEGIN
-            UPDATE search_changes SET seq = (SELECT max(seq) + 1 FROM search_changes)
-            WHERE id = new.id;
-            INSERT INTO search_changes (id, seq)
-            SELECT new.id, (SELECT coalesce(max(seq), 0) + 1 FROM search_changes)
-            WHERE NOT EXISTS (SELECT 1 FROM search_changes WHERE id = new.id);
-        END;
-        CREATE TRIGGER search_update AFTER UPDATE ON resources BEGIN
-            UPDATE search_changes SET seq = (SELECT max(seq) + 1 FROM search_changes)
-            WHERE id = new.id;
-            INSERT INTO search_changes (id, seq)
-            SELECT new.id, (SELECT coalesce(max(seq), 0) + 1 FROM search_changes)
-            WHERE NOT EXISTS (SELECT 1 FROM search_changes WHERE id = new.id);
-        END;
-        CREATE TRIGGER search_delete AFTER DELETE ON resources BEGIN
-            UPDATE search_changes SET seq = (SELECT max(seq) + 1 FROM search_changes)
-            WHERE id = old.id;
-            INSERT INTO search_changes (id, seq)
-            SELECT old.id, (SELECT coalesce(max(seq), 0) + 1 FROM search_changes)
-            WHERE NOT EXISTS (SELECT 1 FROM search_changes WHERE id = old.id);
-        END
-        """,
+        """
+        + ";".join(_change_numbered(when, row) for when, row in _CHANGES),
     ),
 ]
 
