@@ -95,12 +95,15 @@ def _build(runtime: Runtime) -> Parts:
     async def keep_index() -> None:
         """Applies committed changes to the search index soon after they commit, so a search
         seldom waits for it."""
+        pause = INDEX_INTERVAL_S
         while True:
-            await asyncio.sleep(INDEX_INTERVAL_S)
+            await asyncio.sleep(pause)
             try:
                 await catalogue.current()
-            except Exception:  # retried at the next interval; a search retries it too
+                pause = INDEX_INTERVAL_S
+            except Exception:  # retried, less often while it keeps failing; a search retries too
                 log.exception("updating the search index failed")
+                pause = min(pause * 2, 5.0)
 
     async def background() -> None:
         try:
