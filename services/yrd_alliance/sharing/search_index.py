@@ -158,21 +158,22 @@ class SearchIndex:
         """Applies every change the database committed after the last one applied, in one
         commit of the index; returns how many. Blocks: run it off the event loop."""
         with self._lock:
-            rows = self._conn.execute(
+            rows = self._conn.execute(  # streamed: a rebuild reads every resource
                 "SELECT c.seq AS seq, c.id AS changed, r.* FROM search_changes c "
                 "LEFT JOIN resources r ON r.id = c.id WHERE c.seq > ? ORDER BY c.seq",
                 (self.applied,),
-            ).fetchall()
-            if not rows:
-                return 0
+            )
+            applied, count = self.applied, 0
             for row in rows:
                 self._writer.delete_documents_by_term("id", row["changed"])
                 if row["state"] == pb.RESOURCE_STATE_PUBLISHED:
                     self._writer.add_document(self._document(row))
-            self._commit(rows[-1]["seq"])
-            self._index.reload()
-            self._latest_snapshot = (self.applied, self._index.searcher())
-            return len(rows)
+                applied, count = row["seq"], count + 1
+            if count:
+                self._commit(applied)
+                self._index.reload()
+                self._latest_snapshot = (applied, self._index.searcher())
+            return count
 
     @staticmethod
     def _document(row: sqlite3.Row) -> tantivy.Document:
