@@ -226,7 +226,6 @@ def with_and_without_cache(
     region: str,
     nats_url: str,
     shared_db: bool,
-    ready_timeout_s: float = 20.0,
 ) -> dict[str, ServiceProcess]:
     """Starts the service twice, "cached" (its read cache on) and "uncached" (off), on one
     database or on work/<service>-<label>.db each; adds both to `processes` so the caller stops
@@ -242,7 +241,7 @@ def with_and_without_cache(
             db=work / f"{service}.db" if shared_db else None,
             read_cache_mb=cache_mb,
         )
-        processes.append(start(process, lambda p=process: p.wait_ready(timeout=ready_timeout_s)))
+        processes.append(start(process, process.wait_ready))
         started[label] = process
     return started
 

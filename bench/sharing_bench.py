@@ -184,14 +184,17 @@ async def search_figures(resources: int, seconds: float, rounds: int) -> tuple[l
             region=region,
             nats_url=nats_server.url,
             shared_db=False,
-            ready_timeout_s=1800,
         )
-        build_s = (time.monotonic() - began) / 2  # each service builds its own index
+        ready_s = time.monotonic() - began
         cached = started["cached"]
+        await asyncio.gather(*(_searchable(p.target) for p in started.values()))
         costs = {
             "database": f"{_size_mb(work / 'sharing-cached.db'):,.0f} MB",
             "search index": f"{_size_mb(work / 'sharing-cached.search'):,.0f} MB",
-            "index built at first start": f"{build_s:.1f} s",
+            "both services serving (the index still being built)": f"{ready_s:.1f} s",
+            "index built at first start (both services building theirs at once)": (
+                f"{time.monotonic() - began:.1f} s"
+            ),
         }
         print(f"  {costs}", flush=True)
         services = {label: process.target for label, process in started.items()}
@@ -253,8 +256,11 @@ async def search_figures(resources: int, seconds: float, rounds: int) -> tuple[l
         costs["memory of the service after the queries"] = f"{_rss_mb(cached.pid):,.0f} MB"
         cached.stop()
         began = time.monotonic()
-        start(cached, lambda: cached.wait_ready(timeout=600))
-        costs["start with the index in place"] = f"{time.monotonic() - began:.1f} s"
+        start(cached, cached.wait_ready)
+        await _searchable(cached.target)
+        costs["start with the index in place, to the first search"] = (
+            f"{time.monotonic() - began:.1f} s"
+        )
         return [
             f"| call (16 in flight; median of {rounds} × {seconds:.0f} s; {resources:,} "
             "resources) | throughput | p50 ms | p99 ms | baseline, same run | ratio | p99 ratio "
@@ -271,6 +277,14 @@ async def search_figures(resources: int, seconds: float, rounds: int) -> tuple[l
         for process in reversed(processes):
             process.stop()
         shutil.rmtree(work, ignore_errors=True)
+
+
+async def _searchable(target: str) -> None:
+    """Returns when the service answers a search: its index is built."""
+    async with open_channel(target) as channel:
+        await pb_grpc.SharingServiceStub(channel).SearchResources(
+            pb.SearchResourcesRequest(page_size=1), metadata=bearer(Role.PARTNER), timeout=3600
+        )
 
 
 def growth(p99: dict[int, dict[str, float]]) -> list[str]:

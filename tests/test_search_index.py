@@ -251,3 +251,32 @@ async def test_a_database_from_before_the_index_is_indexed_whole(tmp_path: Path)
     finally:
         index.close()
         db.close()
+
+
+async def test_the_service_answers_while_it_builds_its_index_and_a_search_waits_for_it(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    region = new_region()
+    db_path = tmp_path / "sharing.db"
+    process = service_process("sharing", region, db_path, nats_server.url, tmp_path / "s.log")
+    resources = [_resource(region, n, 0) for n in range(60_000)]
+    process.start()  # migrates the database, then stops: the rows come before the index
+    process.wait_ready(timeout=60)
+    process.stop()
+    await _write(db_path, resources)
+    shutil.rmtree(tmp_path / "sharing.search")
+    process.start()
+    try:
+        process.wait_ready(timeout=60)
+        async with tls_channel(process.target) as channel:
+            stub = pb_grpc.SharingServiceStub(channel)
+            md = auth(Tokens(region).partner())
+            got = await stub.GetResource(pb.GetResourceRequest(name=resources[7].name), metadata=md)
+            assert got == resources[7]
+            assert not (tmp_path / "sharing.search" / "applied.json").exists(), "built already"
+            found = await stub.SearchResources(
+                pb.SearchResourcesRequest(query="路演"), metadata=md, timeout=120
+            )
+            assert found.total_size == len(resources)
+    finally:
+        process.stop()

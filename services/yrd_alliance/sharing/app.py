@@ -71,11 +71,6 @@ def _build(runtime: Runtime) -> Parts:
         db.connect_reader(),
         source=db.service_key("search-index").hex(),
     )
-    started = time.perf_counter()
-    if applied := index.catch_up():
-        log.info(
-            "search index: %d resources applied in %.1f s", applied, time.perf_counter() - started
-        )
     catalogue = IndexedCatalogue(db.reader, index)
     servicer = SharingServicer(
         Resources(ports, catalogue),
@@ -93,17 +88,22 @@ def _build(runtime: Runtime) -> Parts:
                 log.exception("expiring requests failed")
 
     async def keep_index() -> None:
-        """Applies committed changes to the search index soon after they commit, so a search
-        seldom waits for it."""
-        pause = INDEX_INTERVAL_S
+        """Brings the search index up to date at once (building it if it is missing: every
+        other method answers meanwhile, and a search waits for it), then applies committed
+        changes soon after they commit, so a search seldom waits."""
+        started, pause, ready = time.perf_counter(), 0.0, False
         while True:
             await asyncio.sleep(pause)
             try:
                 await catalogue.current()
-                pause = INDEX_INTERVAL_S
             except Exception:  # retried, less often while it keeps failing; a search retries too
                 log.exception("updating the search index failed")
-                pause = min(pause * 2, 5.0)
+                pause = min(max(pause, INDEX_INTERVAL_S) * 2, 5.0)
+                continue
+            if not ready:
+                ready = True
+                log.info("search index up to date in %.1f s", time.perf_counter() - started)
+            pause = INDEX_INTERVAL_S
 
     async def background() -> None:
         try:
