@@ -51,6 +51,7 @@ from bench.harness import (
     paired,
     quantile,
     row,
+    rss_mb,
     service_process,
     start,
     wait_tcp,
@@ -150,13 +151,6 @@ def _size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in files) / 1e6
 
 
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1000
-    return 0.0
-
-
 async def search_figures(resources: int, seconds: float, rounds: int) -> tuple[list[str], dict]:
     """The table of one catalogue size, and each distinct kind's p99 (for the comparison of
     sizes)."""
@@ -253,7 +247,7 @@ async def search_figures(resources: int, seconds: float, rounds: int) -> tuple[l
                 unseen.append(row(fig, echo, "p99 ≤ 20 ms, ≥ 0.5"))
                 unseen_p99[kind] = fig.p99_ms
                 print(f"  {kind}: p99 {fig.p99_ms:.2f} ms", flush=True)
-        costs["memory of the service after the queries"] = f"{_rss_mb(cached.pid):,.0f} MB"
+        costs["memory of the service after the queries"] = f"{rss_mb(cached.pid):,.0f} MB"
         cached.stop()
         began = time.monotonic()
         start(cached, cached.wait_ready)

@@ -33,6 +33,7 @@ import tantivy
 from alliance.sharing.v1 import sharing_pb2 as pb
 
 from yrd_alliance.kernel.errors import FieldViolation, InvalidArgument
+from yrd_alliance.kernel.tables import tag_set
 from yrd_alliance.sharing.search import Query
 
 # Bump when the schema or the tokens change: the index is then rebuilt from the database.
@@ -189,9 +190,8 @@ class SearchIndex:
         doc.add_unsigned("updated", _micros(row["updated"]))
         if row["visibility"] != pb.VISIBILITY_ALLIANCE:
             doc.add_unsigned("private", 1)
-        for chain in row["chains"].strip(",").split(","):
-            if chain:
-                doc.add_unsigned("chains", int(chain))
+        for chain in tag_set(row["chains"]):
+            doc.add_unsigned("chains", chain)
         return doc
 
     # --- searching ---------------------------------------------------------------------------
