@@ -6,10 +6,14 @@ a database from before the index indexed whole; the service answering while it b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import random
 import shutil
+import signal
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,8 +24,10 @@ from yrd_alliance.kernel.db import Database
 from yrd_alliance.kernel.errors import InvalidArgument
 from yrd_alliance.kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from yrd_alliance.kernel.sqlite_tables import SqliteRows
+from yrd_alliance.sharing.catalogue import IndexedCatalogue
 from yrd_alliance.sharing.search import Query
 from yrd_alliance.sharing.search_index import SearchIndex
+from yrd_alliance.sharing.search_process import SearchProcess
 from yrd_alliance.sharing.store import MIGRATIONS, RESOURCES
 
 from tests.conftest import Tokens, auth, new_region, tls_channel
@@ -150,19 +156,83 @@ async def test_the_index_survives_sigkill_mid_update_and_matches_the_database(
         process.stop()
 
 
-def test_a_page_token_from_before_the_index_is_refused_not_an_internal_error(
+@contextlib.asynccontextmanager
+async def _catalogue(
+    db: Database, folder: Path, reader: SearchProcess | None = None
+) -> AsyncIterator[IndexedCatalogue]:
+    """The catalogue as the service has it: the index written here, read by its process."""
+    index = SearchIndex(folder / "sharing.search", db.connect_reader(), source="test")
+    reader = reader or SearchProcess(folder / "sharing.search")
+    catalogue = IndexedCatalogue(db.reader, index, reader)
+    try:
+        yield catalogue
+    finally:
+        await catalogue.close()
+
+
+def _children(pid: int) -> set[int]:
+    return {
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    }
+
+
+def _gone(pid: int, timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0]
+    except (OSError, IndexError):
+        return "zombie"
+
+
+async def test_searches_sent_to_a_search_process_that_dies_are_answered_by_its_successor(
     tmp_path: Path,
 ) -> None:
     db = Database(tmp_path / "sharing.db", sync_full=False)
     db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
-    index = SearchIndex(tmp_path / "sharing.search", db.connect_reader(), source="test")
+    resources = [_resource("sh", n, n % 5) for n in range(2000)]
+    await _write(tmp_path / "sharing.db", resources)
+    reader = SearchProcess(tmp_path / "sharing.search")
+    async with _catalogue(db, tmp_path, reader) as catalogue:
+        await catalogue.current()
+        words = [f"实验室{n}" for n in range(40)]
+        queries = [Query(here="sh", words=(word,)) for word in words]
+        first = await catalogue.search(queries[0], None, 10)
+        killed = reader.pid
+        assert killed is not None and first[1] > 0
+        searches = [asyncio.ensure_future(catalogue.search(q, None, 10)) for q in queries]
+        await asyncio.sleep(0)  # sent, not yet answered
+        os.kill(killed, signal.SIGKILL)
+        answers = await asyncio.gather(*searches)
+        assert reader.pid not in (None, killed) and _gone(killed)
+        for word, (page, total, _, _) in zip(words, answers, strict=True):
+            found = [r for r in reversed(resources) if word in r.title]  # newest first
+            names = [pb.Resource.FromString(data).name for _, data in page]
+            assert (total, names) == (len(found), [r.name for r in found[:10]]), word
+    db.close()
+
+
+async def test_a_page_token_from_before_the_index_is_refused_not_an_internal_error(
+    tmp_path: Path,
+) -> None:
+    db = Database(tmp_path / "sharing.db", sync_full=False)
+    db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
     try:
-        for query in (Query(here="sh"), Query(here="sh", words=("路演",), relevance=True)):
-            with pytest.raises(InvalidArgument) as refused:
-                index.search(query, [], '[1780000000.0, "01JOLDTOKEN"]', 20)
-            assert refused.value.violations[0].field == "page_token"
+        async with _catalogue(db, tmp_path) as catalogue:
+            for query in (Query(here="sh"), Query(here="sh", words=("路演",), relevance=True)):
+                with pytest.raises(InvalidArgument) as refused:
+                    await catalogue.search(query, '[1780000000.0, "01JOLDTOKEN"]', 20)
+                assert refused.value.violations[0].field == "page_token"
     finally:
-        index.close()
         db.close()
 
 
@@ -175,7 +245,6 @@ async def test_pages_never_repeat_or_skip_a_result_while_resources_change(
     is shown exactly once."""
     db = Database(tmp_path / "sharing.db", sync_full=False)
     db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
-    index = SearchIndex(tmp_path / "sharing.search", db.connect_reader(), source="test")
     rng = random.Random(3)
     resources = [_resource("sh", n, 0) for n in range(600)]
     for resource in resources:
@@ -187,20 +256,20 @@ async def test_pages_never_repeat_or_skip_a_result_while_resources_change(
             rows = SqliteRows(RESOURCES, tx)
             for resource in batch:
                 rows.put(resource, 1)
-        index.catch_up()
+        await catalogue.current()
 
-    try:
+    async with _catalogue(db, tmp_path) as catalogue:
         await put(resources)
         matched_at_start = {r.name for r in resources if "路演" in r.description}
         query = Query(here="sh", words=("路演",), relevance=relevance)
         shown: list[str] = []
         after = None
         while True:
-            page, _, _ = index.search(query, [], after, 25)
-            shown += [pb.Resource.FromString(data).name for _, data in page]
-            if len(page) < 25:
+            page, _, _, _ = await catalogue.search(query, after, 26)
+            shown += [pb.Resource.FromString(data).name for _, data in page[:25]]
+            if len(page) <= 25:
                 break
-            after = page[-1][0]
+            after = page[24][0]
             batch = []
             for resource in rng.sample(resources, 40):
                 resource.update_time.seconds += rng.randint(0, 2000)
@@ -216,9 +285,7 @@ async def test_pages_never_repeat_or_skip_a_result_while_resources_change(
         throughout = {n for n in matched_at_start if n not in changed}
         assert len(throughout) > 100
         assert throughout <= set(shown), f"{len(throughout - set(shown))} skipped"
-    finally:
-        index.close()
-        db.close()
+    db.close()
 
 
 async def test_a_database_from_before_the_index_is_indexed_whole(tmp_path: Path) -> None:
@@ -232,15 +299,12 @@ async def test_a_database_from_before_the_index_is_indexed_whole(tmp_path: Path)
         for resource in old:
             rows.put(resource, 1)
     db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
-    index = SearchIndex(tmp_path / "sharing.search", db.connect_reader(), source="test")
-    try:
-        assert index.catch_up() == 50
-        page, categories, _ = index.search(Query(here="sh", words=("第7批",)), [], None, 100)
-        assert sum(categories.values()) == 50
+    async with _catalogue(db, tmp_path) as catalogue:
+        await catalogue.current()
+        page, total, _, _ = await catalogue.search(Query(here="sh", words=("第7批",)), None, 100)
+        assert total == 50
         assert {pb.Resource.FromString(data).name for _, data in page} == {r.name for r in old}
-    finally:
-        index.close()
-        db.close()
+    db.close()
 
 
 async def test_the_service_answers_while_it_builds_its_index_and_a_search_waits_for_it(
@@ -268,5 +332,8 @@ async def test_the_service_answers_while_it_builds_its_index_and_a_search_waits_
                 pb.SearchResourcesRequest(query="路演"), metadata=md, timeout=120
             )
             assert found.total_size == len(resources)
+        (searcher,) = _children(process.pid)
+        os.kill(process.pid, signal.SIGKILL)  # the service alone, as the OOM killer would
+        assert _gone(searcher), "the search process outlived the service"
     finally:
         process.stop()

@@ -9,7 +9,8 @@ from __future__ import annotations
 import random
 import string
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from alliance.sharing.v1 import sharing_pb2 as pb
@@ -19,6 +20,7 @@ from yrd_alliance.kernel.sqlite_tables import SqliteRows
 from yrd_alliance.sharing.catalogue import IndexedCatalogue
 from yrd_alliance.sharing.search import Query
 from yrd_alliance.sharing.search_index import SearchIndex
+from yrd_alliance.sharing.search_process import SearchProcess
 from yrd_alliance.sharing.store import MIGRATIONS, RESOURCES
 
 REGIONS = ("sh", "hz", "zjg")
@@ -127,38 +129,33 @@ def _with_free_units(q: Query) -> Query:
     return Query(**{**q.__dict__, "free_units": 2})
 
 
-@pytest.fixture(scope="module")
-def catalogue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[IndexedCatalogue, list]]:
-    import asyncio
-
+@pytest.fixture
+async def catalogue(tmp_path: Path) -> AsyncIterator[tuple[IndexedCatalogue, list]]:
+    """The catalogue as the service has it: the index written here, read by its process."""
     rng = random.Random(20261202)
     resources = [_resource(rng, i) for i in range(1, 1501)]
-    folder = tmp_path_factory.mktemp("search")
-    db = Database(folder / "sharing.db", sync_full=False)
+    db = Database(tmp_path / "sharing.db", sync_full=False)
     db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
-
-    async def fill() -> None:
-        async with db.write() as tx:
-            rows = SqliteRows(RESOURCES, tx)
-            for resource in resources:
-                rows.put(resource, 1)
-
-    asyncio.run(fill())
-    index = SearchIndex(folder / "sharing.search", db.connect_reader(), source="test")
+    async with db.write() as tx:
+        rows = SqliteRows(RESOURCES, tx)
+        for resource in resources:
+            rows.put(resource, 1)
+    index = SearchIndex(tmp_path / "sharing.search", db.connect_reader(), source="test")
     assert index.catch_up() == len(resources)
+    catalogue = IndexedCatalogue(db.reader, index, SearchProcess(tmp_path / "sharing.search"))
     try:
-        yield IndexedCatalogue(db.reader, index), resources
+        yield catalogue, resources
     finally:
-        index.close()
+        await catalogue.close()
         db.close()
 
 
-def _every_page(catalogue: IndexedCatalogue, q: Query) -> tuple[list[str], int, dict, dict]:
+async def _every_page(catalogue: IndexedCatalogue, q: Query) -> tuple[list[str], int, dict, dict]:
     names: list[str] = []
     after = None
     total, categories, regions = -1, {}, {}
     while True:
-        rows, total, category_facets, region_facets = catalogue.search(q, after, PAGE + 1)
+        rows, total, category_facets, region_facets = await catalogue.search(q, after, PAGE + 1)
         if after is None:
             categories = {f.key: f.count for f in category_facets}
             regions = {f.key: f.count for f in region_facets}
@@ -172,7 +169,7 @@ def _every_page(catalogue: IndexedCatalogue, q: Query) -> tuple[list[str], int, 
         after = shown[-1][0]
 
 
-def test_three_hundred_random_queries_equal_the_reference(
+async def test_three_hundred_random_queries_equal_the_reference(
     catalogue: tuple[IndexedCatalogue, list[pb.Resource]],
 ) -> None:
     index, resources = catalogue
@@ -180,7 +177,7 @@ def test_three_hundred_random_queries_equal_the_reference(
     seen_kinds = Counter()
     for q in (_with_free_units(q) for q in random_queries(rng, resources, 300)):
         expected = [r for r in resources if matches(r, q)]
-        names, total, categories, regions = _every_page(index, q)
+        names, total, categories, regions = await _every_page(index, q)
         context = f"for {q}"
         assert total == len(expected), context
         assert len(names) == len(set(names)) == total, f"a page repeated or skipped {context}"

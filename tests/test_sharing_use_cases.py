@@ -37,7 +37,7 @@ class MemoryCatalogue:
     async def current(self) -> None:
         """Always current: it reads the store itself."""
 
-    def search(self, q: Query, after: str | None, limit: int) -> Found:
+    async def search(self, q: Query, after: str | None, limit: int) -> Found:
         published = RESOURCES.where(state=pb.RESOURCE_STATE_PUBLISHED)
         found = [
             r.message

@@ -59,6 +59,9 @@ class PermissionDenied(AllianceError, code=grpc.StatusCode.PERMISSION_DENIED): .
 class Unauthenticated(AllianceError, code=grpc.StatusCode.UNAUTHENTICATED): ...
 
 
+class Unavailable(AllianceError, code=grpc.StatusCode.UNAVAILABLE): ...
+
+
 class RateLimited(AllianceError, code=grpc.StatusCode.RESOURCE_EXHAUSTED, reason="RATE_LIMITED"):
     def __init__(self, message: str, retry_after_s: float) -> None:
         super().__init__(message)

@@ -32,7 +32,7 @@ class PageTokens:
 
     def encode(self, last_key: str, query: str) -> str:
         body = json.dumps({"k": last_key, "q": _digest(query)}, separators=(",", ":")).encode()
-        mac = hmac.new(self._key, body, hashlib.sha256).digest()[:16]
+        mac = hmac.digest(self._key, body, "sha256")[:16]
         return base64.urlsafe_b64encode(mac + body).decode().rstrip("=")
 
     def after(self, rows: Sequence[tuple[str, bytes]], size: int, query: str) -> str:
@@ -65,9 +65,7 @@ class PageTokens:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             mac, body = raw[:16], raw[16:]
-            valid = hmac.compare_digest(
-                mac, hmac.new(self._key, body, hashlib.sha256).digest()[:16]
-            )
+            valid = hmac.compare_digest(mac, hmac.digest(self._key, body, "sha256")[:16])
             data = json.loads(body) if valid else None
         except (ValueError, UnicodeDecodeError):
             data = None

@@ -89,12 +89,25 @@ class EventFactory:
 
 
 class ReplyCache(Protocol):
+    """Finished replies of reads (kernel.read_cache): `reply` around a computation, or
+    `lookup` and `keep` around one that awaits."""
+
     def reply(self, key: Hashable, compute: Callable[[], bytes]) -> bytes: ...
+
+    def lookup(self, key: Hashable) -> tuple[bytes | None, int]: ...
+
+    def keep(self, key: Hashable, reply: bytes, version: int) -> None: ...
 
 
 class NoCache:
     def reply(self, key: Hashable, compute: Callable[[], bytes]) -> bytes:
         return compute()
+
+    def lookup(self, key: Hashable) -> tuple[bytes | None, int]:
+        return None, -1
+
+    def keep(self, key: Hashable, reply: bytes, version: int) -> None:
+        pass
 
 
 class ListRequest(Protocol):

@@ -27,23 +27,36 @@ class ReadCache:
     def reply(self, key: Hashable, compute: Callable[[], bytes]) -> bytes:
         """The cached reply for `key`, or `compute()`'s, kept for next time. An exception from
         `compute` caches nothing."""
+        cached, version = self.lookup(key)
+        if cached is not None:
+            return cached
+        reply = compute()
+        self.keep(key, reply, version)
+        return reply
+
+    def lookup(self, key: Hashable) -> tuple[bytes | None, int]:
+        """(the cached reply for `key` or None, the database's version it was looked up at)."""
         if not self._budget:
-            return compute()
+            return None, -1
         version = self._conn.execute("PRAGMA data_version").fetchone()[0]
         if version != self._version:
             self._replies.clear()
             self._held = 0
             self._version = version
         cached = self._replies.get(key)
-        if cached is not None:
-            self._replies.move_to_end(key)
-            self.hits += 1
-            return cached
-        self.misses += 1
-        reply = compute()
-        if len(reply) <= self._budget // 8:
-            self._replies[key] = reply
-            self._held += len(reply)
-            while self._held > self._budget:
-                self._held -= len(self._replies.popitem(last=False)[1])
-        return reply
+        if cached is None:
+            self.misses += 1
+            return None, version
+        self._replies.move_to_end(key)
+        self.hits += 1
+        return cached, version
+
+    def keep(self, key: Hashable, reply: bytes, version: int) -> None:
+        """Keeps a reply computed after `lookup` returned `version`, unless the database has
+        changed since (a reply computed across an await may then be older than the data)."""
+        if version != self._version or len(reply) > self._budget // 8:
+            return
+        self._replies[key] = reply
+        self._held += len(reply)
+        while self._held > self._budget:
+            self._held -= len(self._replies.popitem(last=False)[1])

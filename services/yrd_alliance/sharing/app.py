@@ -24,6 +24,7 @@ from yrd_alliance.sharing.requests import Requests
 from yrd_alliance.sharing.resources import Resources
 from yrd_alliance.sharing.rules import SERVICE
 from yrd_alliance.sharing.search_index import SearchIndex
+from yrd_alliance.sharing.search_process import SearchProcess
 from yrd_alliance.sharing.servicer import SharingServicer
 
 log = logging.getLogger(__name__)
@@ -66,12 +67,9 @@ def _build(runtime: Runtime) -> Parts:
     ports = runtime.ports
     capacity = Capacity(ports.region, ports.events)
     db = runtime.db
-    index = SearchIndex(
-        db.path.with_name(f"{db.path.stem}.search"),
-        db.connect_reader(),
-        source=db.service_key("search-index").hex(),
-    )
-    catalogue = IndexedCatalogue(db.reader, index)
+    index_path = db.path.with_name(f"{db.path.stem}.search")
+    index = SearchIndex(index_path, db.connect_reader(), db.service_key("search-index").hex())
+    catalogue = IndexedCatalogue(db.reader, index, SearchProcess(index_path))
     servicer = SharingServicer(
         Resources(ports, catalogue),
         Requests(ports),
@@ -109,7 +107,7 @@ def _build(runtime: Runtime) -> Parts:
         try:
             await asyncio.gather(expire_requests(), keep_index())
         finally:
-            index.close()
+            await catalogue.close()
 
     return Parts(
         [Servicer.of(pb_grpc, pb.DESCRIPTOR, "SharingService", servicer)],

@@ -1,8 +1,9 @@
 """Federated search over every region's published resources, and the counts behind the sharing
 stats, from this region's database: the adapter of the `Catalogue` port.
 
-Search asks the resources' index (sharing.search_index) for a page, the totals and the facets,
-after it has caught up with the database; the bookings that decide "N units free in a window"
+Search asks the resources' index for a page, the totals and the facets: the service writes the
+index (sharing.search_index) and a process of its own reads it (sharing.search_process), once
+the index has caught up with the database. The bookings that decide "N units free in a window"
 come from the database itself.
 """
 
@@ -16,13 +17,18 @@ from alliance.sharing.v1 import sharing_pb2 as pb
 from yrd_alliance.sharing.ledger import OCCUPYING, Ledger
 from yrd_alliance.sharing.search import Query
 from yrd_alliance.sharing.search_index import SearchIndex
+from yrd_alliance.sharing.search_process import SearchProcess
+from yrd_alliance.sharing.search_reader import cursor
 from yrd_alliance.sharing.store import booking_of
+
+_CATEGORIES = {value.number: value.name for value in pb.Category.DESCRIPTOR.values}
 
 
 class IndexedCatalogue:
-    def __init__(self, conn: sqlite3.Connection, index: SearchIndex) -> None:
+    def __init__(self, conn: sqlite3.Connection, index: SearchIndex, reader: SearchProcess) -> None:
         self._conn = conn
         self._index = index
+        self._reader = reader
         self._catching_up = asyncio.Lock()
 
     async def current(self) -> None:
@@ -31,19 +37,28 @@ class IndexedCatalogue:
             if self._index.behind():
                 await asyncio.to_thread(self._index.catch_up)
 
-    def search(
+    async def close(self) -> None:
+        """Stops the search process and lets go of the index."""
+        await self._reader.close()
+        self._index.close()
+
+    async def search(
         self, q: Query, after: str | None, limit: int
     ) -> tuple[list[tuple[str, bytes]], int, list[pb.Facet], list[pb.Facet]]:
-        """(page rows as (token key, data), total, category facets, region facets)."""
+        """(page rows as (token key, data), total, category facets, region facets), from a
+        snapshot of the index no older than the last `current()`."""
+        where = cursor(q, after)
         excluded: list[str] = []
         if q.window and q.free_units:
             short = self._short_of_units(q.window[0], q.window[1], q.free_units)
             excluded = [name.rsplit("/", 1)[-1] for name in short]
-        page, categories, regions = self._index.search(q, excluded, after, limit)
+        page, categories, regions = await self._reader.search(
+            q, excluded, where, limit, self._index.applied
+        )
         return (
             page,
             sum(categories.values()),
-            _facets({pb.Category.Name(c): n for c, n in categories.items()}),
+            _facets({_CATEGORIES[c]: n for c, n in categories.items()}),
             _facets(regions),
         )
 

@@ -43,7 +43,7 @@ class Catalogue(Protocol):
         """Returns when search sees every change committed before the call."""
         ...
 
-    def search(self, q: search.Query, after: str | None, limit: int) -> Found:
+    async def search(self, q: search.Query, after: str | None, limit: int) -> Found:
         """(page rows as (token key, bytes), total, category facets, region facets)."""
         ...
 
@@ -177,26 +177,28 @@ class Resources(UseCases):
             relevance=request.order != pb.SEARCH_ORDER_RECENT,
         )
         size = request.page_size or rules.DEFAULT_SEARCH_PAGE
-        after = self.pages.tokens.decode(request.page_token, query.key())
+        query_key = query.key()
+        after = self.pages.tokens.decode(request.page_token, query_key)
+        key = ("SearchResources", query_key, request.page_token, size)
+        # A reply kept at the database's current version is current: the index is not asked.
+        cached, version = self.pages.cache.lookup(key)
+        if cached is not None:
+            return cached
         await self._catalogue.current()
-        return self.pages.cache.reply(
-            ("SearchResources", query.key(), request.page_token, size),
-            lambda: self._search_reply(query, after, size),
-        )
-
-    def _search_reply(self, query: search.Query, after: str | None, size: int) -> bytes:
-        rows, total, categories, regions = self._catalogue.search(query, after, size + 1)
+        rows, total, categories, regions = await self._catalogue.search(query, after, size + 1)
         reply = pb.SearchResourcesResponse(total_size=total, categories=categories, regions=regions)
         # Concatenated protobuf messages merge: the page, then the totals and facets.
-        return (
+        serialized = (
             page_of(
                 pb.SearchResourcesResponse,
                 "resources",
                 [blob for _, blob in rows[:size]],
-                self.pages.tokens.after(rows, size, query.key()),
+                self.pages.tokens.after(rows, size, query_key),
             )
             + reply.SerializeToString()
         )
+        self.pages.cache.keep(key, serialized, version)
+        return serialized
 
     def stats(self, request: pb.GetSharingStatsRequest, who: Principal) -> pb.SharingStats:
         if request.parent != "regions/-":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -21,21 +22,22 @@ class Query:
     free_units: int = 0
     relevance: bool = False
 
-    def key(self) -> str:
-        return "search|" + json.dumps(
-            [
-                self.here,
-                self.words,
-                self.category,
-                self.region,
-                self.chain,
-                self.owner,
-                self.window,
-                self.free_units,
-                self.relevance,
-            ],
-            ensure_ascii=False,
+    def fields(self) -> tuple[Any, ...]:
+        """Every field, in order: `Query(*q.fields())` equals `q`."""
+        return (
+            self.here,
+            self.words,
+            self.category,
+            self.region,
+            self.chain,
+            self.owner,
+            self.window,
+            self.free_units,
+            self.relevance,
         )
+
+    def key(self) -> str:
+        return "search|" + json.dumps(self.fields(), ensure_ascii=False)
 
 
 def words_of(text: str) -> tuple[str, ...]:

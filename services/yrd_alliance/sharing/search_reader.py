@@ -1,0 +1,241 @@
+"""Reads the search index that sharing.search_index writes: the page, the totals and the
+facets of a search. It runs in a process of its own (sharing.search_process), which opens the
+index's files beside the service's writer and moves to a newer snapshot when a search asks
+for one. Page tokens carry a key this module makes and `cursor` reads back.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+
+import tantivy
+
+from yrd_alliance.kernel.errors import FieldViolation, InvalidArgument
+from yrd_alliance.sharing.search import Query
+
+FEW_TIED = 8  # matches asked for first that share one update time (they are sorted by id)
+# Snapshots kept for relevance pages that continue on the results their first page saw, the
+# least recently used let go first (each holds its segments' files open).
+PINNED = 64
+Recent = tuple[int, str, bytes]  # (update time, id, resource) of a match on a recency page
+# Where the next page begins: after (update time, id) on a recency page; at (snapshot,
+# "offset") on a relevance page.
+Cursor = tuple[int, str] | None
+# (page as (token key, resource), matches per category, matches per region)
+Found = tuple[list[tuple[str, bytes]], dict[int, int], dict[str, int]]
+_MUST, _MUST_NOT = tantivy.Occur.Must, tantivy.Occur.MustNot
+
+
+def cursor(q: Query, key: str | None) -> Cursor:
+    """The cursor a page token's key names for query `q`; INVALID_ARGUMENT for a key of
+    another kind (a token made before the index was)."""
+    if key is None:
+        return None
+    where = _position(key)
+    if q.words and q.relevance and not where[1].isdigit():
+        raise _stale_token()
+    return where
+
+
+class IndexReader:
+    """Searches of the index in `path`, written by another process."""
+
+    def __init__(self, path: Path) -> None:
+        self._index = tantivy.Index.open(str(path))
+        self._index.config_reader("Manual")
+        self.schema = self._index.schema
+        # (a change the searcher has applied, the searcher), replaced as one
+        self._latest_snapshot = (0, self._index.searcher())
+        self._pinned: OrderedDict[int, tantivy.Searcher] = OrderedDict()
+
+    def _snapshot(self, generation: int) -> tuple[int, tantivy.Searcher]:
+        """The latest snapshot, first reloaded when it may not have applied `generation`."""
+        if generation > self._latest_snapshot[0]:
+            self._index.reload()
+            self._latest_snapshot = (generation, self._index.searcher())
+        return self._latest_snapshot
+
+    def _pinned_snapshot(self, generation: int) -> tantivy.Searcher:
+        """The snapshot a relevance search began on, kept while it is used; the latest when it
+        was let go (a later page may then repeat or skip a result)."""
+        latest, searcher = self._latest_snapshot
+        pinned = self._pinned.pop(generation, None)
+        if pinned is None and generation != latest:
+            return searcher
+        self._pinned[generation] = pinned or searcher
+        while len(self._pinned) > PINNED:
+            self._pinned.popitem(last=False)
+        return self._pinned[generation]
+
+    def search(
+        self, q: Query, excluded: Sequence[str], cursor: Cursor, limit: int, generation: int
+    ) -> Found:
+        """(page as (token key, resource), matches per category, matches per region) from a
+        snapshot that has applied at least the change numbered `generation`; a relevance page
+        after the first from the snapshot its first page used, while it is kept."""
+        generation, searcher = self._snapshot(generation)
+        query = self._query(q, excluded)
+        if q.words and q.relevance:
+            offset = 0
+            if cursor is not None:
+                generation, offset = cursor[0], int(cursor[1])
+            searcher = self._pinned_snapshot(generation)  # the first page pins its snapshot
+            page = self._best(searcher, query, generation, offset, limit)
+        else:
+            page = self._newest(searcher, query, cursor, limit)
+        categories, regions = self._facets(searcher, query)
+        return page, categories, regions
+
+    def _best(
+        self, searcher: tantivy.Searcher, query: tantivy.Query, generation: int, offset: int,
+        limit: int,
+    ) -> list[tuple[str, bytes]]:  # fmt: skip
+        """Highest bm25 first, paged by offset on the searcher the first page used, so later
+        pages neither repeat nor skip while that searcher is pinned."""
+        hits = searcher.search(query, limit=limit, offset=offset, count=False).hits
+        return [
+            (f"{generation} {offset + i + 1}", _stored(searcher, address)[1])
+            for i, (_, address) in enumerate(hits)
+        ]
+
+    def _newest(
+        self, searcher: tantivy.Searcher, query: tantivy.Query, after: tuple[int, str] | None,
+        limit: int,
+    ) -> list[tuple[str, bytes]]:  # fmt: skip
+        """Newest first, ties by id, after the (update time, id) of the last result shown.
+
+        tantivy orders by update time alone, so the hits it cut off may share the last update
+        time it kept. That group is fetched whole (and sorted by id) only when the page reaches
+        it; one more hit than the page needs makes that rare."""
+
+        def ordered(found: list[tuple[int, tantivy.DocAddress]]) -> list[Recent]:
+            return sorted(((u, *_stored(searcher, address)) for u, address in found), reverse=True)
+
+        page: list[Recent] = []
+        if after is not None:  # the rest of the last result's group, then older ones
+            page = [k for k in ordered(self._tied(searcher, query, after[0])) if k[:2] < after]
+            if len(page) >= limit or after[0] == 0:
+                return _keyed(page[:limit])
+            query = _and(query, self._range("updated", upper=after[0] - 1))
+        need = limit - len(page)
+        hits = searcher.search(
+            query, limit=need + 1, count=False, order_by_field="updated", order=tantivy.Order.Desc
+        ).hits
+        rest = ordered([(int(value), address) for value, address in hits])
+        if len(hits) > need:
+            edge = int(hits[-1][0])
+            rest = [k for k in rest if k[0] > edge]
+            if len(rest) < need:
+                rest += ordered(self._tied(searcher, query, edge))
+        return _keyed((page + rest)[:limit])
+
+    def _tied(
+        self, searcher: tantivy.Searcher, query: tantivy.Query, updated: int
+    ) -> list[tuple[int, tantivy.DocAddress]]:
+        """Every match updated at `updated`: almost always one, so asked for a few first."""
+        at = _and(query, self._term("updated", updated))
+        limit = FEW_TIED
+        while len(hits := searcher.search(at, limit=limit, count=False).hits) == limit:
+            limit *= 16
+        return [(updated, address) for _, address in hits]
+
+    def _facets(
+        self, searcher: tantivy.Searcher, query: tantivy.Query
+    ) -> tuple[dict[int, int], dict[str, int]]:
+        found = searcher.aggregate(
+            query,
+            {
+                "category": {"terms": {"field": "category", "size": 64}},
+                "region": {"terms": {"field": "region", "size": 1000}},
+            },
+        )
+        return (
+            {int(b["key"]): b["doc_count"] for b in found["category"]["buckets"]},
+            {str(b["key"]): b["doc_count"] for b in found["region"]["buckets"]},
+        )
+
+    def _query(self, q: Query, excluded: Sequence[str]) -> tantivy.Query:
+        must = [self._word(w.lower()) for w in q.words]
+        for field, value in (
+            ("category", q.category),
+            ("region", q.region),
+            ("owner", q.owner),
+            ("chains", q.chain),
+        ):
+            if value:
+                must.append(self._term(field, value))
+        # What a query leaves out is said as MUST_NOT over the few it excludes rather than MUST
+        # over the many it keeps, which would cost every query a walk over most of the index:
+        # region-only resources (but those of the caller's own region), resources too small
+        # for the units asked (0 is unlimited), and those booked too full in the window.
+        hidden = self._term("private", 1)
+        if q.here:
+            hidden = tantivy.Query.boolean_query(
+                [(_MUST, hidden), (_MUST_NOT, self._term("region", q.here))]
+            )
+        clauses = [(_MUST, m) for m in must or [tantivy.Query.all_query()]]
+        clauses.append((_MUST_NOT, hidden))
+        if q.window and q.free_units > 1:
+            clauses.append((_MUST_NOT, self._range("capacity", lower=1, upper=q.free_units - 1)))
+        if excluded:
+            clauses.append((_MUST_NOT, tantivy.Query.term_set_query(self.schema, "id", excluded)))
+        return tantivy.Query.boolean_query(clauses)
+
+    def _word(self, word: str) -> tantivy.Query:
+        if len(word) == 1:
+            return self._term("chars", word)
+        if len(word) == 2:
+            return self._term("pairs", word)
+        if len(word) == 3:
+            return self._term("triples", word)
+        # a phrase over a sparse cover of the word's trigrams: every character is in one
+        offsets = sorted({*range(0, len(word) - 2, 3), len(word) - 3})
+        return tantivy.Query.phrase_query(
+            self.schema, "triples", [(o, word[o : o + 3]) for o in offsets]
+        )
+
+    def _term(self, field: str, value: object) -> tantivy.Query:
+        return tantivy.Query.term_query(self.schema, field, value, index_option="basic")
+
+    def _range(
+        self, field: str, lower: int | None = None, upper: int | None = None
+    ) -> tantivy.Query:
+        return tantivy.Query.range_query(
+            self.schema, field, tantivy.FieldType.Unsigned, lower, upper, use_inverted_index=True
+        )
+
+
+def _and(query: tantivy.Query, other: tantivy.Query | None) -> tantivy.Query:
+    if other is None:
+        return query
+    return tantivy.Query.boolean_query([(_MUST, query), (_MUST, other)])
+
+
+def _position(key: str) -> tuple[int, str]:
+    """A recency page token's key: "<update time> <id>"."""
+    first, _, second = key.partition(" ")
+    if not first.isdigit() or not second:
+        raise _stale_token()
+    return int(first), second
+
+
+def _stale_token() -> InvalidArgument:
+    """For a key of another kind: a token made before the index was."""
+    return InvalidArgument(
+        [FieldViolation("page_token", "is from an earlier version of search; search again")]
+    )
+
+
+def _keyed(page: list[Recent]) -> list[tuple[str, bytes]]:
+    """(page token key, resource) of each result on a recency page."""
+    return [(f"{updated} {id_}", data) for updated, id_, data in page]
+
+
+def _stored(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> tuple[str, bytes]:
+    """(id, resource) of a match."""
+    doc = searcher.doc(address)
+    id_, data = doc.get_first("id"), doc.get_first("data")
+    assert isinstance(id_, str) and isinstance(data, bytes), "every document has both"
+    return id_, data
