@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as pb_grpc
-from yrd_alliance.deployment.procs import NatsServer, ServiceProcess
+from yrd_alliance.deployment.procs import NatsServer, ServiceProcess, children
 from yrd_alliance.kernel.db import Database
 from yrd_alliance.kernel.errors import InvalidArgument
 from yrd_alliance.kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
@@ -168,14 +168,6 @@ async def _catalogue(
         yield catalogue
     finally:
         await catalogue.close()
-
-
-def _children(pid: int) -> set[int]:
-    return {
-        int(child)
-        for task in Path(f"/proc/{pid}/task").iterdir()
-        for child in (task / "children").read_text().split()
-    }
 
 
 def _gone(pid: int, timeout_s: float = 5.0) -> bool:
@@ -332,7 +324,7 @@ async def test_the_service_answers_while_it_builds_its_index_and_a_search_waits_
                 pb.SearchResourcesRequest(query="路演"), metadata=md, timeout=120
             )
             assert found.total_size == len(resources)
-        (searcher,) = _children(process.pid)
+        (searcher,) = children(process.pid)
         os.kill(process.pid, signal.SIGKILL)  # the service alone, as the OOM killer would
         assert _gone(searcher), "the search process outlived the service"
     finally:

@@ -81,11 +81,12 @@ def matches(resource: pb.Resource, q: Query) -> bool:
     )
 
 
-def _fragment(rng: random.Random, resource: pb.Resource) -> str:
-    """A piece of a resource's text, two to five characters, without punctuation."""
+def _fragment(rng: random.Random, resource: pb.Resource, shortest: int, longest: int) -> str:
+    """A piece of a resource's text, of `shortest` to `longest` characters, without
+    punctuation."""
     text = _text(resource)
     for _ in range(20):
-        length = rng.randint(2, 5)
+        length = rng.randint(shortest, longest)
         start = rng.randrange(max(1, len(text) - length))
         piece = text[start : start + length]
         if all(c.isalnum() for c in piece):
@@ -96,12 +97,16 @@ def _fragment(rng: random.Random, resource: pb.Resource) -> str:
 def random_queries(rng: random.Random, resources: list[pb.Resource], n: int) -> Iterator[Query]:
     owners = sorted({r.owner for r in resources})
     for _ in range(n):
-        kind = rng.choice(["word", "word", "fragment", "two", "english", "filters", "absent"])
+        kind = rng.choice(
+            ["word", "word", "fragment", "long", "two", "english", "filters", "absent"]
+        )
         words: tuple[str, ...] = ()
         if kind == "word":
             words = (rng.choice(WORDS),)
         elif kind == "fragment":
-            words = (_fragment(rng, rng.choice(resources)),)
+            words = (_fragment(rng, rng.choice(resources), 2, 5),)
+        elif kind == "long":  # a phrase of the index's longest runs
+            words = (_fragment(rng, rng.choice(resources), 6, 13),)
         elif kind == "two":
             words = tuple(dict.fromkeys(rng.sample(WORDS, 2)))
         elif kind == "english":
@@ -196,6 +201,9 @@ async def test_three_hundred_random_queries_equal_the_reference(
         seen_kinds[("words" if q.words else "filters only", bool(expected))] += 1
         if any(len(w) == 2 and not w.isascii() for w in q.words) and expected:
             seen_kinds["two characters, found"] += 1
+        if any(len(w) > 5 for w in q.words) and expected:
+            seen_kinds["longer than five, found"] += 1
     # the random queries covered what they are meant to
     assert seen_kinds["two characters, found"] >= 20, seen_kinds
+    assert seen_kinds["longer than five, found"] >= 20, seen_kinds
     assert seen_kinds[("words", False)] >= 10 and seen_kinds[("filters only", True)] >= 10

@@ -31,6 +31,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def children(pid: int) -> list[int]:
+    """The processes a process has started and that still run (Linux /proc)."""
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return sorted(int(child) for task in tasks for child in (task / "children").read_text().split())
+
+
 def venv_script(name: str) -> str:
     """A console script installed beside this interpreter (nats-server comes from its wheel)."""
     beside = Path(sys.executable).parent / name

@@ -4,12 +4,12 @@ sharing.search_reader reads it, in a process of its own (sharing.search_process)
 
 Words are matched as substrings in any case, Chinese and English alike, with no word
 segmenter: the lowercased title and description are indexed as every run of two neighbouring
-characters (`检测实验室` → `检测 测实 实验 验室`) and, with positions, of three (`检测实 测实验
-实验室`), one token per position. A two- or three-character word is then one term, and a longer
-one a phrase of trigrams that covers it (five characters: offsets 0 and 2). A run with
-whitespace in it becomes a one-character separator token no query can name, which keeps the
-positions and stops phrases across it. One-character words look up a field of the text's
-distinct characters.
+characters (`检测实验室` → `检测 测实 实验 验室`), of three (`检测实 测实验 实验室`), of four and,
+with positions, of five, one token per position. A word of two to five characters is then one
+term, and a longer one a phrase of five-character runs that covers it (`roadshow`: `roads` at
+0 and `dshow` at 3). A run with whitespace in it becomes a one-character separator token no
+query can name, which keeps the positions and stops phrases across it. One-character words
+look up a field of the text's distinct characters.
 
 The database stays the truth. Every change to a resource row bumps its entry in
 `search_changes` (triggers, in the writing transaction); the index applies the entries after
@@ -35,7 +35,10 @@ from alliance.sharing.v1 import sharing_pb2 as pb
 from yrd_alliance.kernel.tables import tag_set
 
 # Bump when the schema or the tokens change: the index is then rebuilt from the database.
-VERSION = 1
+VERSION = 2
+# The field of each run length; the longest has positions, for the phrases of longer words.
+GRAMS = {2: "pairs", 3: "triples", 4: "quads", 5: "quints"}
+LONGEST = max(GRAMS)
 SEPARATOR = "_"  # a single character: never a query's bigram
 _WHITESPACE = re.compile(r"\s")
 _WITH_WHITESPACE = re.compile(r"\S*\0\S*")
@@ -49,10 +52,10 @@ def grams(text: str, n: int) -> str:
     return _WITH_WHITESPACE.sub(SEPARATOR, runs)
 
 
-def tokens(text: str) -> tuple[str, str, str]:
-    """The text's distinct characters, bigrams and trigrams, as the index's fields take them."""
+def tokens(text: str) -> dict[str, str]:
+    """Each field's tokens of a text: its distinct characters and its runs of each length."""
     t = _WHITESPACE.sub("\0", text.lower())
-    return " ".join(set(t) - {"\0"}), grams(t, 2), grams(t, 3)
+    return {"chars": " ".join(set(t) - {"\0"})} | {f: grams(t, n) for n, f in GRAMS.items()}
 
 
 def _schema() -> tantivy.Schema:
@@ -60,8 +63,9 @@ def _schema() -> tantivy.Schema:
     b.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
     b.add_bytes_field("data", stored=True)  # the resource as search returns it
     b.add_text_field("chars", tokenizer_name="whitespace", index_option="basic")
-    b.add_text_field("pairs", tokenizer_name="whitespace", index_option="freq")
-    b.add_text_field("triples", tokenizer_name="whitespace", index_option="position")
+    for n, field in GRAMS.items():
+        option = "position" if n == LONGEST else "freq"  # freq: relevance counts the matches
+        b.add_text_field(field, tokenizer_name="whitespace", index_option=option)
     b.add_text_field("region", fast=True, tokenizer_name="raw", index_option="basic")
     b.add_text_field("owner", tokenizer_name="raw", index_option="basic")
     for field in ("category", "capacity", "updated"):
@@ -156,7 +160,7 @@ class SearchIndex:
         doc = tantivy.Document()
         doc.add_text("id", row["id"])
         doc.add_bytes("data", bytes(row["data"]))
-        for field, text in zip(("chars", "pairs", "triples"), tokens(row["text"]), strict=True):
+        for field, text in tokens(row["text"]).items():
             doc.add_text(field, text)
         doc.add_text("region", row["region"])
         doc.add_text("owner", row["owner"])

@@ -14,6 +14,7 @@ import tantivy
 
 from yrd_alliance.kernel.errors import FieldViolation, InvalidArgument
 from yrd_alliance.sharing.search import Query
+from yrd_alliance.sharing.search_index import GRAMS, LONGEST
 
 FEW_TIED = 8  # matches asked for first that share one update time (they are sorted by id)
 # Snapshots kept for relevance pages that continue on the results their first page saw, the
@@ -184,16 +185,15 @@ class IndexReader:
         return tantivy.Query.boolean_query(clauses)
 
     def _word(self, word: str) -> tantivy.Query:
-        if len(word) == 1:
+        n = len(word)
+        if n == 1:
             return self._term("chars", word)
-        if len(word) == 2:
-            return self._term("pairs", word)
-        if len(word) == 3:
-            return self._term("triples", word)
-        # a phrase over a sparse cover of the word's trigrams: every character is in one
-        offsets = sorted({*range(0, len(word) - 2, 3), len(word) - 3})
+        if n <= LONGEST:
+            return self._term(GRAMS[n], word)
+        # a phrase over a sparse cover of the word's longest runs: every character is in one
+        offsets = sorted({*range(0, n - LONGEST + 1, LONGEST), n - LONGEST})
         return tantivy.Query.phrase_query(
-            self.schema, "triples", [(o, word[o : o + 3]) for o in offsets]
+            self.schema, GRAMS[LONGEST], [(o, word[o : o + LONGEST]) for o in offsets]
         )
 
     def _term(self, field: str, value: object) -> tantivy.Query:
