@@ -69,7 +69,7 @@ STEMS = ("检测实验室", "路演厅", "共享工位", "创业导师辅导", "
 ENGLISH = ("testing lab", "roadshow hall", "shared desk", "mentor coaching", "angel investors",
            "grant filing", "training camp")  # fmt: skip
 CHAINS = ("冶金新材料", "生物医药", "高端纺织", "智能装备", "新能源", "集成电路", "数字经济")
-DISTINCT = 300  # queries of each kind, none repeated
+DISTINCT = 1000  # queries of each kind, none repeated: 10 samples above the p99
 KINDS = (
     "Chinese, 2 characters",
     "Chinese, 3–5 characters",

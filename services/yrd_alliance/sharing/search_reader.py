@@ -6,6 +6,7 @@ for one. Page tokens carry a key this module makes and `cursor` reads back.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +28,14 @@ Cursor = tuple[int, str] | None
 # (page as (token key, resource), matches per category, matches per region)
 Found = tuple[list[tuple[str, bytes]], dict[int, int], dict[str, int]]
 _MUST, _MUST_NOT = tantivy.Occur.Must, tantivy.Occur.MustNot
+_NEWEST = tantivy.Order.Desc
+# A recency page first looks among the newest 1/1024, 1/256 … of the index, the smallest slice
+# that should hold SLICE_MARGIN times the matches it needs. The slices' bounds are measured
+# again when the number of documents has moved by a tenth, or after FLOORS_MAX_AGE_S: a stale
+# bound only makes a slice hold more or fewer, never a page wrong.
+SLICES = (1024, 256, 64, 16)
+SLICE_MARGIN = 8
+FLOORS_MAX_AGE_S = 60.0
 
 
 def cursor(q: Query, key: str | None) -> Cursor:
@@ -50,6 +59,8 @@ class IndexReader:
         # (a change the searcher has applied, the searcher), replaced as one
         self._latest_snapshot = (0, self._index.searcher())
         self._pinned: OrderedDict[int, tantivy.Searcher] = OrderedDict()
+        # (when measured, the number of documents then, the slices' bounds): see `_floor`
+        self._floors: tuple[float, int, list[tuple[float, int]]] = (0.0, -1, [])
 
     def _snapshot(self, generation: int) -> tuple[int, tantivy.Searcher]:
         """The latest snapshot, first reloaded when it may not have applied `generation`."""
@@ -83,10 +94,12 @@ class IndexReader:
             if cursor is not None:
                 generation, offset = cursor[0], int(cursor[1])
             searcher = self._pinned_snapshot(generation)  # the first page pins its snapshot
+            categories, regions = self._facets(searcher, query)
             page = self._best(searcher, query, generation, offset, limit)
         else:
-            page = self._newest(searcher, query, cursor, limit)
-        categories, regions = self._facets(searcher, query)
+            categories, regions = self._facets(searcher, query)
+            matches = sum(categories.values())
+            page = self._newest(searcher, query, cursor, limit, matches)
         return page, categories, regions
 
     def _best(
@@ -103,7 +116,7 @@ class IndexReader:
 
     def _newest(
         self, searcher: tantivy.Searcher, query: tantivy.Query, after: tuple[int, str] | None,
-        limit: int,
+        limit: int, matches: int,
     ) -> list[tuple[str, bytes]]:  # fmt: skip
         """Newest first, ties by id, after the (update time, id) of the last result shown.
 
@@ -121,9 +134,7 @@ class IndexReader:
                 return _keyed(page[:limit])
             query = _and(query, self._range("updated", upper=after[0] - 1))
         need = limit - len(page)
-        hits = searcher.search(
-            query, limit=need + 1, count=False, order_by_field="updated", order=tantivy.Order.Desc
-        ).hits
+        hits = self._newest_hits(searcher, query, need + 1, matches)
         rest = ordered([(int(value), address) for value, address in hits])
         if len(hits) > need:
             edge = int(hits[-1][0])
@@ -131,6 +142,43 @@ class IndexReader:
             if len(rest) < need:
                 rest += ordered(self._tied(searcher, query, edge))
         return _keyed((page + rest)[:limit])
+
+    def _newest_hits(
+        self, searcher: tantivy.Searcher, query: tantivy.Query, count: int, matches: int
+    ) -> list[tuple[int, tantivy.DocAddress]]:
+        """The `count` newest of a query's `matches` (all of them when fewer), as (update time,
+        address). tantivy reads the update time of every match to find them, so they are looked
+        for first among the index's newest documents, in a slice that should hold several times
+        `count` of the matches; when it holds `count`, they are the newest of all, since every
+        match outside it is older."""
+        floor = self._floor(searcher, count, matches)
+        if floor is not None:
+            sliced = _and(query, self._range("updated", lower=floor, inverted=False))
+            hits = searcher.search(
+                sliced, limit=count, count=False, order_by_field="updated", order=_NEWEST
+            ).hits
+            if len(hits) == count:
+                return [(int(value), address) for value, address in hits]
+        hits = searcher.search(
+            query, limit=count, count=False, order_by_field="updated", order=_NEWEST
+        ).hits
+        return [(int(value), address) for value, address in hits]
+
+    def _floor(self, searcher: tantivy.Searcher, count: int, matches: int) -> int | None:
+        """The oldest update time of the smallest slice of newest documents that should hold
+        SLICE_MARGIN × `count` of `matches`, if matches are spread evenly; None when that
+        would be a large part of the index anyway."""
+        if not matches:
+            return None
+        now = time.monotonic()
+        measured_at, documents, floors = self._floors
+        if now - measured_at > FLOORS_MAX_AGE_S or abs(searcher.num_docs - documents) > (
+            documents // 10
+        ):
+            floors = _floors(searcher)
+            self._floors = now, searcher.num_docs, floors
+        wanted = SLICE_MARGIN * count / matches
+        return next((floor for share, floor in floors if share >= wanted), None)
 
     def _tied(
         self, searcher: tantivy.Searcher, query: tantivy.Query, updated: int
@@ -200,11 +248,31 @@ class IndexReader:
         return tantivy.Query.term_query(self.schema, field, value, index_option="basic")
 
     def _range(
-        self, field: str, lower: int | None = None, upper: int | None = None
+        self, field: str, lower: int | None = None, upper: int | None = None, inverted: bool = True
     ) -> tantivy.Query:
+        """`inverted`: from the terms' postings (few distinct values), else from the field's
+        column (a slice of update times, nearly one per document)."""
         return tantivy.Query.range_query(
-            self.schema, field, tantivy.FieldType.Unsigned, lower, upper, use_inverted_index=True
-        )
+            self.schema, field, tantivy.FieldType.Unsigned, lower, upper,
+            use_inverted_index=inverted,
+        )  # fmt: skip
+
+
+def _floors(searcher: tantivy.Searcher) -> list[tuple[float, int]]:
+    """(share of the index, oldest update time among that share of its newest documents), for
+    the shares a recency page looks in first."""
+    documents = searcher.num_docs
+    if documents < SLICES[0]:
+        return []
+    newest = searcher.search(
+        tantivy.Query.all_query(), limit=documents // SLICES[-1], count=False,
+        order_by_field="updated", order=_NEWEST,
+    ).hits  # fmt: skip
+    return [
+        (1 / parts, int(newest[documents // parts - 1][0]))
+        for parts in SLICES
+        if documents // parts
+    ]
 
 
 def _and(query: tantivy.Query, other: tantivy.Query | None) -> tantivy.Query:
