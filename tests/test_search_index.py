@@ -201,6 +201,11 @@ async def test_searches_sent_to_a_search_process_that_dies_are_answered_by_its_s
         first = await catalogue.search(queries[0], None, 10)
         killed = reader.pid
         assert killed is not None and first[1] > 0
+        abandoned = asyncio.ensure_future(catalogue.search(queries[1], None, 10))
+        await asyncio.sleep(0)  # sent: its answer comes after its caller gave up
+        abandoned.cancel()
+        assert await catalogue.search(queries[0], None, 10) == first
+        assert reader.pid == killed, "an abandoned search cost the process its life"
         searches = [asyncio.ensure_future(catalogue.search(q, None, 10)) for q in queries]
         await asyncio.sleep(0)  # sent, not yet answered
         os.kill(killed, signal.SIGKILL)

@@ -65,6 +65,8 @@ class _Child:
                 length = int.from_bytes(await stdout.readexactly(_LENGTH), "big")
                 ok, answer = marshal.loads(await stdout.readexactly(length))
                 waiting = self._waiting.popleft()
+                if waiting.done():  # its caller gave up (a deadline, a cancelled call)
+                    continue
                 if ok:
                     waiting.set_result(answer)
                 else:
@@ -72,8 +74,10 @@ class _Child:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
-            while self._waiting:
-                self._waiting.popleft().set_exception(_Gone())
+            for waiting in self._waiting:
+                if not waiting.done():
+                    waiting.set_exception(_Gone())
+            self._waiting.clear()
 
     async def stop(self) -> None:
         if self.process.stdin is not None:
@@ -109,6 +113,8 @@ class SearchProcess:
     async def _running(self) -> _Child:
         async with self._starting:
             if self._child is None or not self._child.answering:
+                if self._child is not None and self._child.process.returncode is None:
+                    self._child.process.kill()  # alive but no longer answering
                 process = await asyncio.create_subprocess_exec(
                     sys.executable,
                     "-m",
