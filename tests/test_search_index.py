@@ -13,6 +13,7 @@ import random
 import shutil
 import signal
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,8 +27,9 @@ from yrd_alliance.kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from yrd_alliance.kernel.sqlite_tables import SqliteRows
 from yrd_alliance.sharing.catalogue import IndexedCatalogue
 from yrd_alliance.sharing.search import Query
-from yrd_alliance.sharing.search_index import SearchIndex
+from yrd_alliance.sharing.search_index import SAMPLE_PARTS, SearchIndex
 from yrd_alliance.sharing.search_process import SearchProcess
+from yrd_alliance.sharing.search_reader import ESTIMATE_ABOVE
 from yrd_alliance.sharing.store import MIGRATIONS, RESOURCES
 
 from tests.conftest import Tokens, auth, new_region, tls_channel
@@ -148,10 +150,11 @@ async def test_the_index_survives_sigkill_mid_update_and_matches_the_database(
         process.wait_ready(timeout=60)
         names, total = await _every_page(process.target, region)
         published = _published(db_path)
-        assert total == len(published) and names == [r.name for r in published]
+        assert names == [r.name for r in published] and _counted(total, len(published))
         for batch in range(3):  # words: the reworded titles moved between batches
             words, total = await _every_page(process.target, region, f"第{batch}批")
-            assert total == len(words) == sum(f"第{batch}批" in r.title for r in published)
+            assert len(words) == sum(f"第{batch}批" in r.title for r in published)
+            assert _counted(total, len(words))
     finally:
         process.stop()
 
@@ -168,6 +171,14 @@ async def _catalogue(
         yield catalogue
     finally:
         await catalogue.close()
+
+
+def _counted(total: int, matches: int) -> bool:
+    """`total_size` as the API promises it: exact up to ESTIMATE_ABOVE matches, within a few
+    per cent above."""
+    if matches <= ESTIMATE_ABOVE * 0.8:
+        return total == matches
+    return abs(total - matches) <= matches * 0.1
 
 
 def _gone(pid: int, timeout_s: float = 5.0) -> bool:
@@ -304,6 +315,32 @@ async def test_a_database_from_before_the_index_is_indexed_whole(tmp_path: Path)
     db.close()
 
 
+async def test_counts_are_exact_up_to_the_cap_and_estimated_above_it(tmp_path: Path) -> None:
+    """40,000 resources carry 路演; a quarter of them also 第1批. The first count is an
+    estimate from the index's sample, the second exact; both pages are exact."""
+    db = Database(tmp_path / "sharing.db", sync_full=False)
+    db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
+    resources = [_resource("sh", n, n % 4) for n in range(40_000)]
+    await _write(tmp_path / "sharing.db", resources)
+    async with _catalogue(db, tmp_path) as catalogue:
+        await catalogue.current()
+        page, total, categories, regions = await catalogue.search(
+            Query(here="sh", words=("路演",)), None, 10
+        )
+        assert total > ESTIMATE_ABOVE and abs(total - 40_000) < 40_000 * 0.1, total
+        assert sum(f.count for f in categories) == total == sum(f.count for f in regions)
+        assert all(f.count % SAMPLE_PARTS == 0 for f in categories), "counted, not estimated"
+        newest = [r.name for r in reversed(resources[-10:])]
+        assert [pb.Resource.FromString(data).name for _, data in page] == newest
+        page, total, categories, _ = await catalogue.search(
+            Query(here="sh", words=("第1批",)), None, 10
+        )
+        assert total == 10_000 and {f.key: f.count for f in categories} == dict(
+            Counter(pb.Category.Name(r.category) for r in resources[1::4])
+        )
+    db.close()
+
+
 async def test_the_service_answers_while_it_builds_its_index_and_a_search_waits_for_it(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
@@ -328,7 +365,7 @@ async def test_the_service_answers_while_it_builds_its_index_and_a_search_waits_
             found = await stub.SearchResources(
                 pb.SearchResourcesRequest(query="路演"), metadata=md, timeout=120
             )
-            assert found.total_size == len(resources)
+            assert _counted(found.total_size, len(resources))
         (searcher,) = children(process.pid)
         os.kill(process.pid, signal.SIGKILL)  # the service alone, as the OOM killer would
         assert _gone(searcher), "the search process outlived the service"

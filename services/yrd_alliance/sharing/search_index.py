@@ -27,6 +27,7 @@ import re
 import shutil
 import sqlite3
 import threading
+import zlib
 from pathlib import Path
 
 import tantivy
@@ -35,7 +36,7 @@ from alliance.sharing.v1 import sharing_pb2 as pb
 from yrd_alliance.kernel.tables import tag_set
 
 # Bump when the schema or the tokens change: the index is then rebuilt from the database.
-VERSION = 2
+VERSION = 3
 # The field of each run length; the longest has positions, for the phrases of longer words.
 GRAMS = {2: "pairs", 3: "triples", 4: "quads", 5: "quints"}
 LONGEST = max(GRAMS)
@@ -43,6 +44,9 @@ SEPARATOR = "_"  # a single character: never a query's bigram
 _WHITESPACE = re.compile(r"\s")
 _WITH_WHITESPACE = re.compile(r"\S*\0\S*")
 STATE = "applied.json"  # beside the index: its version, its database, the last change applied
+# Every document is in one of SAMPLE_PARTS parts, by its id; part 0 is the sample from which
+# the counts of a search with very many matches are estimated (sharing.search_reader).
+SAMPLE_PARTS = 64
 
 
 def grams(text: str, n: int) -> str:
@@ -70,7 +74,7 @@ def _schema() -> tantivy.Schema:
     b.add_text_field("owner", tokenizer_name="raw", index_option="basic")
     for field in ("category", "capacity", "updated"):
         b.add_unsigned_field(field, indexed=True, fast=True)
-    for field in ("chains", "private"):
+    for field in ("chains", "private", "sample"):
         b.add_unsigned_field(field, indexed=True)
     return b.build()
 
@@ -167,6 +171,7 @@ class SearchIndex:
         doc.add_unsigned("category", row["category"])
         doc.add_unsigned("capacity", row["capacity"])
         doc.add_unsigned("updated", _micros(row["updated"]))
+        doc.add_unsigned("sample", zlib.crc32(row["id"].encode()) % SAMPLE_PARTS)
         if row["visibility"] != pb.VISIBILITY_ALLIANCE:
             doc.add_unsigned("private", 1)
         for chain in tag_set(row["chains"]):

@@ -15,7 +15,7 @@ import tantivy
 
 from yrd_alliance.kernel.errors import FieldViolation, InvalidArgument
 from yrd_alliance.sharing.search import Query
-from yrd_alliance.sharing.search_index import GRAMS, LONGEST
+from yrd_alliance.sharing.search_index import GRAMS, LONGEST, SAMPLE_PARTS
 
 FEW_TIED = 8  # matches asked for first that share one update time (they are sorted by id)
 # Snapshots kept for relevance pages that continue on the results their first page saw, the
@@ -34,6 +34,9 @@ _NEWEST = tantivy.Order.Desc
 # again when the number of documents has moved by a tenth, or after FLOORS_MAX_AGE_S: a stale
 # bound only makes a slice hold more or fewer, never a page wrong.
 SLICES = (1024, 256, 64, 16)
+# Matches above which `total_size` and the facet counts are estimated (within a few per cent:
+# about 300 sampled matches at the threshold, more above it).
+ESTIMATE_ABOVE = 20_000
 SLICE_MARGIN = 8
 FLOORS_MAX_AGE_S = 60.0
 
@@ -192,6 +195,21 @@ class IndexReader:
 
     def _facets(
         self, searcher: tantivy.Searcher, query: tantivy.Query
+    ) -> tuple[dict[int, int], dict[str, int]]:
+        """Matches per category and per region: counted exactly up to about ESTIMATE_ABOVE
+        matches, estimated above from the 1/SAMPLE_PARTS of documents in the sample (counting
+        every match costs in proportion to them, which a large catalogue cannot afford)."""
+        categories, regions = self._counted(searcher, _and(query, self._term("sample", 0)))
+        if sum(categories.values()) * SAMPLE_PARTS <= ESTIMATE_ABOVE:
+            return self._counted(searcher, query)
+        return (
+            {key: n * SAMPLE_PARTS for key, n in categories.items()},
+            {key: n * SAMPLE_PARTS for key, n in regions.items()},
+        )
+
+    @staticmethod
+    def _counted(
+        searcher: tantivy.Searcher, query: tantivy.Query
     ) -> tuple[dict[int, int], dict[str, int]]:
         found = searcher.aggregate(
             query,
