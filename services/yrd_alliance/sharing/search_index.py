@@ -36,7 +36,7 @@ from alliance.sharing.v1 import sharing_pb2 as pb
 from yrd_alliance.kernel.tables import tag_set
 
 # Bump when the schema or the tokens change: the index is then rebuilt from the database.
-VERSION = 3
+VERSION = 2
 # The field of each run length; the longest has positions, for the phrases of longer words.
 GRAMS = {2: "pairs", 3: "triples", 4: "quads", 5: "quints"}
 LONGEST = max(GRAMS)
@@ -44,9 +44,12 @@ SEPARATOR = "_"  # a single character: never a query's bigram
 _WHITESPACE = re.compile(r"\s")
 _WITH_WHITESPACE = re.compile(r"\S*\0\S*")
 STATE = "applied.json"  # beside the index: its version, its database, the last change applied
-# Every document is in one of SAMPLE_PARTS parts, by its id; part 0 is the sample from which
-# the counts of a search with very many matches are estimated (sharing.search_reader).
+# One document in SAMPLE_PARTS, chosen by its id, is in the sample from which the counts of a
+# search with very many matches are estimated (sharing.search_reader): it is marked `sample`,
+# and its text is indexed a second time in fields of its own (SAMPLED + the field's name), so
+# a search of the sample reads postings a SAMPLE_PARTS-th as long.
 SAMPLE_PARTS = 64
+SAMPLED = "sampled_"
 
 
 def grams(text: str, n: int) -> str:
@@ -66,14 +69,16 @@ def _schema() -> tantivy.Schema:
     b = tantivy.SchemaBuilder()
     b.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
     b.add_bytes_field("data", stored=True)  # the resource as search returns it
-    b.add_text_field("chars", tokenizer_name="whitespace", index_option="basic")
-    for n, field in GRAMS.items():
-        option = "position" if n == LONGEST else "freq"  # freq: relevance counts the matches
-        b.add_text_field(field, tokenizer_name="whitespace", index_option=option)
+    for prefix in ("", SAMPLED):
+        b.add_text_field(f"{prefix}chars", tokenizer_name="whitespace", index_option="basic")
+        for n, field in GRAMS.items():
+            option = "position" if n == LONGEST else "freq"  # freq: relevance counts matches
+            b.add_text_field(prefix + field, tokenizer_name="whitespace", index_option=option)
     b.add_text_field("region", fast=True, tokenizer_name="raw", index_option="basic")
     b.add_text_field("owner", tokenizer_name="raw", index_option="basic")
-    for field in ("category", "capacity", "updated"):
+    for field in ("category", "updated"):
         b.add_unsigned_field(field, indexed=True, fast=True)
+    b.add_unsigned_field("capacity", fast=True)  # read as a column only
     for field in ("chains", "private", "sample"):
         b.add_unsigned_field(field, indexed=True)
     return b.build()
@@ -164,14 +169,18 @@ class SearchIndex:
         doc = tantivy.Document()
         doc.add_text("id", row["id"])
         doc.add_bytes("data", bytes(row["data"]))
+        sampled = zlib.crc32(row["id"].encode()) % SAMPLE_PARTS == 0
         for field, text in tokens(row["text"]).items():
             doc.add_text(field, text)
+            if sampled:
+                doc.add_text(SAMPLED + field, text)
         doc.add_text("region", row["region"])
         doc.add_text("owner", row["owner"])
         doc.add_unsigned("category", row["category"])
         doc.add_unsigned("capacity", row["capacity"])
         doc.add_unsigned("updated", _micros(row["updated"]))
-        doc.add_unsigned("sample", zlib.crc32(row["id"].encode()) % SAMPLE_PARTS)
+        if sampled:
+            doc.add_unsigned("sample", 1)
         if row["visibility"] != pb.VISIBILITY_ALLIANCE:
             doc.add_unsigned("private", 1)
         for chain in tag_set(row["chains"]):

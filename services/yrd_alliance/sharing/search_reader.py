@@ -15,7 +15,7 @@ import tantivy
 
 from yrd_alliance.kernel.errors import FieldViolation, InvalidArgument
 from yrd_alliance.sharing.search import Query
-from yrd_alliance.sharing.search_index import GRAMS, LONGEST, SAMPLE_PARTS
+from yrd_alliance.sharing.search_index import GRAMS, LONGEST, SAMPLE_PARTS, SAMPLED
 
 FEW_TIED = 8  # matches asked for first that share one update time (they are sorted by id)
 # Snapshots kept for relevance pages that continue on the results their first page saw, the
@@ -97,10 +97,10 @@ class IndexReader:
             if cursor is not None:
                 generation, offset = cursor[0], int(cursor[1])
             searcher = self._pinned_snapshot(generation)  # the first page pins its snapshot
-            categories, regions = self._facets(searcher, query)
+            categories, regions = self._facets(searcher, q, excluded, query)
             page = self._best(searcher, query, generation, offset, limit)
         else:
-            categories, regions = self._facets(searcher, query)
+            categories, regions = self._facets(searcher, q, excluded, query)
             matches = sum(categories.values())
             page = self._newest(searcher, query, cursor, limit, matches)
         return page, categories, regions
@@ -156,7 +156,7 @@ class IndexReader:
         match outside it is older."""
         floor = self._floor(searcher, count, matches)
         if floor is not None:
-            sliced = _and(query, self._range("updated", lower=floor, inverted=False))
+            sliced = _and(query, self._range("updated", lower=floor))
             hits = searcher.search(
                 sliced, limit=count, count=False, order_by_field="updated", order=_NEWEST
             ).hits
@@ -194,12 +194,15 @@ class IndexReader:
         return [(updated, address) for _, address in hits]
 
     def _facets(
-        self, searcher: tantivy.Searcher, query: tantivy.Query
+        self, searcher: tantivy.Searcher, q: Query, excluded: Sequence[str], query: tantivy.Query
     ) -> tuple[dict[int, int], dict[str, int]]:
         """Matches per category and per region: counted exactly up to about ESTIMATE_ABOVE
-        matches, estimated above from the 1/SAMPLE_PARTS of documents in the sample (counting
-        every match costs in proportion to them, which a large catalogue cannot afford)."""
-        categories, regions = self._counted(searcher, _and(query, self._term("sample", 0)))
+        matches, estimated above from the index's sample (counting every match costs in
+        proportion to them, which a large catalogue cannot afford). The sample is not asked
+        when the query's rarest term says it cannot match more."""
+        if self._at_most(searcher, q) <= ESTIMATE_ABOVE:
+            return self._counted(searcher, query)
+        categories, regions = self._counted(searcher, self._query(q, excluded, sampled=True))
         if sum(categories.values()) * SAMPLE_PARTS <= ESTIMATE_ABOVE:
             return self._counted(searcher, query)
         return (
@@ -223,16 +226,22 @@ class IndexReader:
             {str(b["key"]): b["doc_count"] for b in found["region"]["buckets"]},
         )
 
-    def _query(self, q: Query, excluded: Sequence[str]) -> tantivy.Query:
-        must = [self._word(w.lower()) for w in q.words]
-        for field, value in (
-            ("category", q.category),
-            ("region", q.region),
-            ("owner", q.owner),
-            ("chains", q.chain),
-        ):
-            if value:
-                must.append(self._term(field, value))
+    def _at_most(self, searcher: tantivy.Searcher, q: Query) -> int:
+        """How many documents hold the rarest term a query requires: it matches no more."""
+        words = [_word_runs(w.lower()) for w in q.words]
+        required = [(field, t) for field, runs in words for _, t in runs] + _filters(q)
+        return min(
+            (searcher.doc_freq(field, value) for field, value in required),
+            default=searcher.num_docs,
+        )
+
+    def _query(self, q: Query, excluded: Sequence[str], sampled: bool = False) -> tantivy.Query:
+        """The query, or with `sampled` the same query over the index's sample alone."""
+        prefix = SAMPLED if sampled else ""
+        must = [self._word(w.lower(), prefix) for w in q.words]
+        if sampled and not q.words:
+            must.append(self._term("sample", 1))
+        must += [self._term(field, value) for field, value in _filters(q)]
         # What a query leaves out is said as MUST_NOT over the few it excludes rather than MUST
         # over the many it keeps, which would cost every query a walk over most of the index:
         # region-only resources (but those of the caller's own region), resources too small
@@ -250,30 +259,26 @@ class IndexReader:
             clauses.append((_MUST_NOT, tantivy.Query.term_set_query(self.schema, "id", excluded)))
         return tantivy.Query.boolean_query(clauses)
 
-    def _word(self, word: str) -> tantivy.Query:
-        n = len(word)
-        if n == 1:
-            return self._term("chars", word)
-        if n <= LONGEST:
-            return self._term(GRAMS[n], word)
-        # a phrase over a sparse cover of the word's longest runs: every character is in one
-        offsets = sorted({*range(0, n - LONGEST + 1, LONGEST), n - LONGEST})
+    def _word(self, word: str, prefix: str = "") -> tantivy.Query:
+        field, runs = _word_runs(word)
+        if len(runs) == 1:
+            return self._term(prefix + field, runs[0][1])
         return tantivy.Query.phrase_query(
-            self.schema, GRAMS[LONGEST], [(o, word[o : o + LONGEST]) for o in offsets]
+            self.schema, prefix + field, list[str | tuple[int, str]](runs)
         )
 
     def _term(self, field: str, value: object) -> tantivy.Query:
         return tantivy.Query.term_query(self.schema, field, value, index_option="basic")
 
     def _range(
-        self, field: str, lower: int | None = None, upper: int | None = None, inverted: bool = True
+        self, field: str, lower: int | None = None, upper: int | None = None
     ) -> tantivy.Query:
-        """`inverted`: from the terms' postings (few distinct values), else from the field's
-        column (a slice of update times, nearly one per document)."""
+        """From the field's column rather than its postings: cheaper wherever the range holds
+        many documents (measured on a slice of update times, on every update time before a
+        page's last, and on the small capacities a search of free units sets aside)."""
         return tantivy.Query.range_query(
-            self.schema, field, tantivy.FieldType.Unsigned, lower, upper,
-            use_inverted_index=inverted,
-        )  # fmt: skip
+            self.schema, field, tantivy.FieldType.Unsigned, lower, upper, use_inverted_index=False
+        )
 
 
 def _floors(searcher: tantivy.Searcher) -> list[tuple[float, int]]:
@@ -291,6 +296,24 @@ def _floors(searcher: tantivy.Searcher) -> list[tuple[float, int]]:
         for parts in SLICES
         if documents // parts
     ]
+
+
+def _word_runs(word: str) -> tuple[str, list[tuple[int, str]]]:
+    """The field a word is looked up in and its (position, term)s there: the word itself up to
+    LONGEST characters, else a phrase over a sparse cover of its longest runs (every character
+    in one)."""
+    n = len(word)
+    if n <= LONGEST:
+        return ("chars" if n == 1 else GRAMS[n]), [(0, word)]
+    offsets = sorted({*range(0, n - LONGEST + 1, LONGEST), n - LONGEST})
+    return GRAMS[LONGEST], [(o, word[o : o + LONGEST]) for o in offsets]
+
+
+def _filters(q: Query) -> list[tuple[str, object]]:
+    """The (field, value) terms a query's filters require."""
+    filters = (("category", q.category), ("region", q.region), ("owner", q.owner),
+               ("chains", q.chain))  # fmt: skip
+    return [(field, value) for field, value in filters if value]
 
 
 def _and(query: tantivy.Query, other: tantivy.Query | None) -> tantivy.Query:
