@@ -178,7 +178,7 @@ class IndexReader:
         if now - measured_at > FLOORS_MAX_AGE_S or abs(searcher.num_docs - documents) > (
             documents // 10
         ):
-            floors = _floors(searcher)
+            floors = _floors(searcher, self._term("sample", 1))
             self._floors = now, searcher.num_docs, floors
         wanted = SLICE_MARGIN * count / matches
         return next((floor for share, floor in floors if share >= wanted), None)
@@ -281,21 +281,22 @@ class IndexReader:
         )
 
 
-def _floors(searcher: tantivy.Searcher) -> list[tuple[float, int]]:
-    """(share of the index, oldest update time among that share of its newest documents), for
-    the shares a recency page looks in first."""
+def _floors(searcher: tantivy.Searcher, sample: tantivy.Query) -> list[tuple[float, int]]:
+    """(share of the index, oldest update time among about that share of its newest
+    documents), for the shares a recency page looks in first: read from the index's sample,
+    which is a SAMPLE_PARTS-th the size (sorting every update time stalled searches for
+    milliseconds)."""
     documents = searcher.num_docs
-    if documents < SLICES[0]:
-        return []
     newest = searcher.search(
-        tantivy.Query.all_query(), limit=documents // SLICES[-1], count=False,
+        sample, limit=max(1, documents // SLICES[-1] // SAMPLE_PARTS), count=False,
         order_by_field="updated", order=_NEWEST,
     ).hits  # fmt: skip
-    return [
-        (1 / parts, int(newest[documents // parts - 1][0]))
-        for parts in SLICES
-        if documents // parts
-    ]
+    floors = []
+    for parts in SLICES:
+        rank = documents // parts // SAMPLE_PARTS
+        if 1 <= rank <= len(newest):
+            floors.append((1 / parts, int(newest[rank - 1][0])))
+    return floors
 
 
 def _word_runs(word: str) -> tuple[str, list[tuple[int, str]]]:
