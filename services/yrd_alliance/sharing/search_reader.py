@@ -2,6 +2,10 @@
 facets of a search. It runs in a process of its own (sharing.search_process), which opens the
 index's files beside the service's writer and moves to a newer snapshot when a search asks
 for one. Page tokens carry a key this module makes and `cursor` reads back.
+
+Two things keep a search from costing in proportion to all its matches: the counts of a
+search with very many are estimated from the index's sample (`_facets`), and a recency page
+looks first among the newest documents (`_newest_hits`).
 """
 
 from __future__ import annotations
@@ -34,11 +38,11 @@ _NEWEST = tantivy.Order.Desc
 # again when the number of documents has moved by a tenth, or after FLOORS_MAX_AGE_S: a stale
 # bound only makes a slice hold more or fewer, never a page wrong.
 SLICES = (1024, 256, 64, 16)
-# Matches above which `total_size` and the facet counts are estimated (within a few per cent:
-# about 300 sampled matches at the threshold, more above it).
-ESTIMATE_ABOVE = 20_000
 SLICE_MARGIN = 8
 FLOORS_MAX_AGE_S = 60.0
+# Matches above which `total_size` and the facet counts are estimated from the index's sample
+# (within a few per cent: about 300 sampled matches at the threshold, more above it).
+ESTIMATE_ABOVE = 20_000
 
 
 def cursor(q: Query, key: str | None) -> Cursor:
