@@ -4,13 +4,19 @@ bring about."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+from yrd_alliance.kernel.db import Database
+from yrd_alliance.sharing.catalogue import IndexedCatalogue
+from yrd_alliance.sharing.search_index import SearchIndex
+from yrd_alliance.sharing.search_process import SearchProcess
 
 
 async def expect_error(call: Awaitable[Any], code: grpc.StatusCode) -> grpc.aio.AioRpcError:
@@ -67,3 +73,19 @@ async def eventually(
             answer = error
         assert time.monotonic() < deadline, f"{what}: still {answer}"
         await asyncio.sleep(interval_s)
+
+
+@contextlib.asynccontextmanager
+async def search_catalogue(
+    db: Database, folder: Path, *, index: SearchIndex | None = None,
+    reader: SearchProcess | None = None,
+) -> AsyncIterator[IndexedCatalogue]:  # fmt: skip
+    """The catalogue as the sharing service has it: the index written here (in `folder`),
+    read by its own process; both let go of at the end."""
+    path = folder / "sharing.search"
+    index = index or SearchIndex(path, db.connect_reader(), source="test")
+    catalogue = IndexedCatalogue(db.reader, index, reader or SearchProcess(path))
+    try:
+        yield catalogue
+    finally:
+        await catalogue.close()

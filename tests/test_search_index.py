@@ -6,7 +6,6 @@ a database from before the index indexed whole; the service answering while it b
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import random
@@ -14,7 +13,6 @@ import shutil
 import signal
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -25,14 +23,14 @@ from yrd_alliance.kernel.db import Database
 from yrd_alliance.kernel.errors import InvalidArgument
 from yrd_alliance.kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from yrd_alliance.kernel.sqlite_tables import SqliteRows
-from yrd_alliance.sharing.catalogue import IndexedCatalogue
 from yrd_alliance.sharing.search import Query
-from yrd_alliance.sharing.search_index import SAMPLE_PARTS, SearchIndex
+from yrd_alliance.sharing.search_index import SAMPLE_PARTS
 from yrd_alliance.sharing.search_process import SearchProcess
 from yrd_alliance.sharing.search_reader import ESTIMATE_ABOVE
 from yrd_alliance.sharing.store import MIGRATIONS, RESOURCES
 
 from tests.conftest import Tokens, auth, new_region, tls_channel
+from tests.helpers import search_catalogue
 from tests.service_process import service_process
 
 pytestmark = pytest.mark.slow
@@ -159,20 +157,6 @@ async def test_the_index_survives_sigkill_mid_update_and_matches_the_database(
         process.stop()
 
 
-@contextlib.asynccontextmanager
-async def _catalogue(
-    db: Database, folder: Path, reader: SearchProcess | None = None
-) -> AsyncIterator[IndexedCatalogue]:
-    """The catalogue as the service has it: the index written here, read by its process."""
-    index = SearchIndex(folder / "sharing.search", db.connect_reader(), source="test")
-    reader = reader or SearchProcess(folder / "sharing.search")
-    catalogue = IndexedCatalogue(db.reader, index, reader)
-    try:
-        yield catalogue
-    finally:
-        await catalogue.close()
-
-
 def _counted(total: int, matches: int) -> bool:
     """`total_size` as the API promises it: exact up to ESTIMATE_ABOVE matches, within a few
     per cent above."""
@@ -205,7 +189,7 @@ async def test_searches_sent_to_a_search_process_that_dies_are_answered_by_its_s
     resources = [_resource("sh", n, n % 5) for n in range(2000)]
     await _write(tmp_path / "sharing.db", resources)
     reader = SearchProcess(tmp_path / "sharing.search")
-    async with _catalogue(db, tmp_path, reader) as catalogue:
+    async with search_catalogue(db, tmp_path, reader=reader) as catalogue:
         await catalogue.current()
         words = [f"实验室{n}" for n in range(40)]
         queries = [Query(here="sh", words=(word,)) for word in words]
@@ -235,7 +219,7 @@ async def test_a_page_token_from_before_the_index_is_refused_not_an_internal_err
     db = Database(tmp_path / "sharing.db", sync_full=False)
     db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
     try:
-        async with _catalogue(db, tmp_path) as catalogue:
+        async with search_catalogue(db, tmp_path) as catalogue:
             for query in (Query(here="sh"), Query(here="sh", words=("路演",), relevance=True)):
                 with pytest.raises(InvalidArgument) as refused:
                     await catalogue.search(query, '[1780000000.0, "01JOLDTOKEN"]', 20)
@@ -266,7 +250,7 @@ async def test_pages_never_repeat_or_skip_a_result_while_resources_change(
                 rows.put(resource, 1)
         await catalogue.current()
 
-    async with _catalogue(db, tmp_path) as catalogue:
+    async with search_catalogue(db, tmp_path) as catalogue:
         await put(resources)
         matched_at_start = {r.name for r in resources if "路演" in r.description}
         query = Query(here="sh", words=("路演",), relevance=relevance)
@@ -307,7 +291,7 @@ async def test_a_database_from_before_the_index_is_indexed_whole(tmp_path: Path)
         for resource in old:
             rows.put(resource, 1)
     db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
-    async with _catalogue(db, tmp_path) as catalogue:
+    async with search_catalogue(db, tmp_path) as catalogue:
         await catalogue.current()
         page, total, _, _ = await catalogue.search(Query(here="sh", words=("第7批",)), None, 100)
         assert total == 50
@@ -316,13 +300,17 @@ async def test_a_database_from_before_the_index_is_indexed_whole(tmp_path: Path)
 
 
 async def test_counts_are_exact_up_to_the_cap_and_estimated_above_it(tmp_path: Path) -> None:
-    """40,000 resources carry 路演; a quarter of them also 第1批. The first count is an
-    estimate from the index's sample, the second exact; both pages are exact."""
+    """40,000 resources carry 路演; a quarter of them also 第1批, and another quarter is
+    region-only. The first count is an estimate from the index's sample, the second exact;
+    a partner's estimate leaves the region-only ones out as its page does; every page is
+    exact."""
     db = Database(tmp_path / "sharing.db", sync_full=False)
     db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
     resources = [_resource("sh", n, n % 4) for n in range(40_000)]
+    for resource in resources[3::4]:
+        resource.visibility = pb.VISIBILITY_REGION
     await _write(tmp_path / "sharing.db", resources)
-    async with _catalogue(db, tmp_path) as catalogue:
+    async with search_catalogue(db, tmp_path) as catalogue:
         await catalogue.current()
         page, total, categories, regions = await catalogue.search(
             Query(here="sh", words=("路演",)), None, 10
@@ -332,6 +320,13 @@ async def test_counts_are_exact_up_to_the_cap_and_estimated_above_it(tmp_path: P
         assert all(f.count % SAMPLE_PARTS == 0 for f in categories), "counted, not estimated"
         newest = [r.name for r in reversed(resources[-10:])]
         assert [pb.Resource.FromString(data).name for _, data in page] == newest
+        page, total, categories, _ = await catalogue.search(
+            Query(here="", words=("路演",)), None, 10
+        )
+        assert abs(total - 30_000) < 30_000 * 0.1, total
+        assert all(f.count % SAMPLE_PARTS == 0 for f in categories), "counted, not estimated"
+        shared = [r for r in reversed(resources) if r.visibility == pb.VISIBILITY_ALLIANCE]
+        assert [pb.Resource.FromString(d).name for _, d in page] == [r.name for r in shared[:10]]
         page, total, categories, _ = await catalogue.search(
             Query(here="sh", words=("第1批",)), None, 10
         )

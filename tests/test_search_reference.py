@@ -20,8 +20,9 @@ from yrd_alliance.kernel.sqlite_tables import SqliteRows
 from yrd_alliance.sharing.catalogue import IndexedCatalogue
 from yrd_alliance.sharing.search import Query
 from yrd_alliance.sharing.search_index import SearchIndex
-from yrd_alliance.sharing.search_process import SearchProcess
 from yrd_alliance.sharing.store import MIGRATIONS, RESOURCES
+
+from tests.helpers import search_catalogue
 
 REGIONS = ("sh", "hz", "zjg")
 # Words of the catalogue: two-character words also inside longer ones (路演 in 路演厅, 检测 in
@@ -149,12 +150,9 @@ async def catalogue(tmp_path: Path) -> AsyncIterator[tuple[IndexedCatalogue, lis
             rows.put(resource, 1)
     index = SearchIndex(tmp_path / "sharing.search", db.connect_reader(), source="test")
     assert index.catch_up() == len(resources)
-    catalogue = IndexedCatalogue(db.reader, index, SearchProcess(tmp_path / "sharing.search"))
-    try:
+    async with search_catalogue(db, tmp_path, index=index) as catalogue:
         yield catalogue, resources
-    finally:
-        await catalogue.close()
-        db.close()
+    db.close()
 
 
 async def _every_page(

@@ -32,7 +32,6 @@ Cursor = tuple[int, str] | None
 # (page as (token key, resource), matches per category, matches per region)
 Found = tuple[list[tuple[str, bytes]], dict[int, int], dict[str, int]]
 _MUST, _MUST_NOT = tantivy.Occur.Must, tantivy.Occur.MustNot
-_NEWEST = tantivy.Order.Desc
 # A recency page first looks among the newest 1/1024, 1/256 … of the index, the smallest slice
 # that should hold SLICE_MARGIN times the matches it needs. The slices' bounds are measured
 # again when the number of documents has moved by a tenth, or after FLOORS_MAX_AGE_S: a stale
@@ -142,9 +141,9 @@ class IndexReader:
             query = _and(query, self._range("updated", upper=after[0] - 1))
         need = limit - len(page)
         hits = self._newest_hits(searcher, query, need + 1, matches)
-        rest = ordered([(int(value), address) for value, address in hits])
+        rest = ordered(hits)
         if len(hits) > need:
-            edge = int(hits[-1][0])
+            edge = hits[-1][0]
             rest = [k for k in rest if k[0] > edge]
             if len(rest) < need:
                 rest += ordered(self._tied(searcher, query, edge))
@@ -160,16 +159,10 @@ class IndexReader:
         match outside it is older."""
         floor = self._floor(searcher, count, matches)
         if floor is not None:
-            sliced = _and(query, self._range("updated", lower=floor))
-            hits = searcher.search(
-                sliced, limit=count, count=False, order_by_field="updated", order=_NEWEST
-            ).hits
+            hits = _newest_first(searcher, _and(query, self._range("updated", lower=floor)), count)
             if len(hits) == count:
-                return [(int(value), address) for value, address in hits]
-        hits = searcher.search(
-            query, limit=count, count=False, order_by_field="updated", order=_NEWEST
-        ).hits
-        return [(int(value), address) for value, address in hits]
+                return hits
+        return _newest_first(searcher, query, count)
 
     def _floor(self, searcher: tantivy.Searcher, count: int, matches: int) -> int | None:
         """The oldest update time of the smallest slice of newest documents that should hold
@@ -267,9 +260,7 @@ class IndexReader:
         field, runs = _word_runs(word)
         if len(runs) == 1:
             return self._term(prefix + field, runs[0][1])
-        return tantivy.Query.phrase_query(
-            self.schema, prefix + field, list[str | tuple[int, str]](runs)
-        )
+        return tantivy.Query.phrase_query(self.schema, prefix + field, [*runs])
 
     def _term(self, field: str, value: object) -> tantivy.Query:
         return tantivy.Query.term_query(self.schema, field, value, index_option="basic")
@@ -291,16 +282,23 @@ def _floors(searcher: tantivy.Searcher, sample: tantivy.Query) -> list[tuple[flo
     which is a SAMPLE_PARTS-th the size (sorting every update time stalled searches for
     milliseconds)."""
     documents = searcher.num_docs
-    newest = searcher.search(
-        sample, limit=max(1, documents // SLICES[-1] // SAMPLE_PARTS), count=False,
-        order_by_field="updated", order=_NEWEST,
-    ).hits  # fmt: skip
+    newest = _newest_first(searcher, sample, max(1, documents // SLICES[-1] // SAMPLE_PARTS))
     floors = []
     for parts in SLICES:
         rank = documents // parts // SAMPLE_PARTS
         if 1 <= rank <= len(newest):
-            floors.append((1 / parts, int(newest[rank - 1][0])))
+            floors.append((1 / parts, newest[rank - 1][0]))
     return floors
+
+
+def _newest_first(
+    searcher: tantivy.Searcher, query: tantivy.Query, limit: int
+) -> list[tuple[int, tantivy.DocAddress]]:
+    """(update time, address) of a query's `limit` most recently updated matches."""
+    hits = searcher.search(
+        query, limit=limit, count=False, order_by_field="updated", order=tantivy.Order.Desc
+    ).hits
+    return [(int(value), address) for value, address in hits]
 
 
 def _word_runs(word: str) -> tuple[str, list[tuple[int, str]]]:
