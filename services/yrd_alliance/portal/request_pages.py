@@ -1,0 +1,242 @@
+"""One tap to ask: a signed-in carrier asks for units of a resource and follows its requests'
+states as they change; an owner approves or declines what others asked of it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+
+from alliance.sharing.v1 import sharing_pb2 as pb
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from yrd_alliance.kernel.auth import Role
+from yrd_alliance.portal.backend import CALL_TIMEOUT_S, Problem, ask, bearer
+from yrd_alliance.portal.catalogue_pages import FIELD_TIME, time_window
+from yrd_alliance.portal.session import Forbidden, Visitor
+from yrd_alliance.portal.text import Text
+from yrd_alliance.portal.web import LOCAL, Portal, see_other
+
+LIST_SIZE = 100
+POLL_S = 0.5  # how often a live page's states are read again
+
+
+def routes(portal: Portal) -> list[Route]:
+    async def carrier_form(request: Request) -> tuple[Visitor, dict[str, str]]:
+        """The signed-in carrier and its form, or Forbidden."""
+        visitor = portal.visitor(request)
+        form = {k: str(v) for k, v in (await request.form()).items()}
+        portal.sessions.check_form(request, visitor, form.get("csrf", ""))
+        if visitor.principal is None or visitor.principal.role is not Role.CARRIER:
+            raise Forbidden("sign in as a carrier first")
+        return visitor, form
+
+    async def create(request: Request) -> Response:
+        try:
+            visitor, form = await carrier_form(request)
+        except Forbidden as refused:
+            return _refused(portal, request, refused)
+        assert visitor.principal is not None
+        try:
+            units = int(form.get("units", ""))
+            start = datetime.strptime(form.get("start", ""), FIELD_TIME).replace(tzinfo=LOCAL)
+            end = datetime.strptime(form.get("end", ""), FIELD_TIME).replace(tzinfo=LOCAL)
+        except ValueError:
+            return portal.problem(
+                request, visitor, Problem.invalid("units, start and end must be filled in")
+            )
+        asked = pb.Request(
+            resource=form.get("resource", ""),
+            requester=visitor.principal.carrier,
+            units=units,
+            window=time_window(start, end),
+            purpose=form.get("purpose", ""),
+        )
+        try:
+            await ask(
+                portal.services.sharing.CreateRequest(
+                    pb.CreateRequestRequest(
+                        parent=f"regions/{portal.region}",
+                        request=asked,
+                        request_id=form.get("request_id", ""),
+                    ),
+                    metadata=bearer(visitor.token),
+                    timeout=CALL_TIMEOUT_S,
+                )
+            )
+        except Problem as problem:
+            return portal.problem(request, visitor, problem)
+        return see_other("/requests")
+
+    async def mine(request: Request) -> Response:
+        visitor = portal.visitor(request)
+        if visitor.principal is None or visitor.principal.role is not Role.CARRIER:
+            return see_other("/signin")
+        try:
+            requests = await _my_requests(portal, visitor)
+            titles = await _titles(portal, visitor, {r.resource for r in requests})
+        except Problem as problem:
+            return portal.problem(request, visitor, problem)
+        return portal.page(request, visitor, "requests.html", requests=requests, titles=titles)
+
+    async def mine_live(request: Request) -> Response:
+        visitor = portal.visitor(request)
+        if visitor.principal is None or visitor.principal.role is not Role.CARRIER:
+            return Response(status_code=401)
+        text = Text(visitor.lang)
+
+        async def states() -> dict[str, dict[str, object]]:
+            return {
+                r.name: {
+                    "state": text.request_state(r.state),
+                    "code": pb.RequestState.Name(r.state),
+                    "held": r.capacity_held,
+                    "waitlist": r.waitlist_position,
+                }
+                for r in await _my_requests(portal, visitor)
+            }
+
+        return _stream(request, portal, states)
+
+    async def cancel(request: Request) -> Response:
+        try:
+            visitor, form = await carrier_form(request)
+        except Forbidden as refused:
+            return _refused(portal, request, refused)
+        try:
+            await ask(
+                portal.services.sharing.CancelRequest(
+                    pb.CancelRequestRequest(name=form.get("name", "")),
+                    metadata=bearer(visitor.token),
+                    timeout=CALL_TIMEOUT_S,
+                )
+            )
+        except Problem as problem:
+            return portal.problem(request, visitor, problem)
+        return see_other("/requests")
+
+    async def incoming(request: Request) -> Response:
+        visitor = portal.visitor(request)
+        if visitor.principal is None or visitor.principal.role is not Role.CARRIER:
+            return see_other("/signin")
+        try:
+            bookings = await _incoming(portal, visitor)
+            titles = await _titles(portal, visitor, {b.resource for b in bookings})
+        except Problem as problem:
+            return portal.problem(request, visitor, problem)
+        return portal.page(request, visitor, "incoming.html", bookings=bookings, titles=titles)
+
+    def decision(approve: bool) -> Callable[[Request], Awaitable[Response]]:
+        async def decide(request: Request) -> Response:
+            try:
+                visitor, form = await carrier_form(request)
+            except Forbidden as refused:
+                return _refused(portal, request, refused)
+            name, md = form.get("name", ""), bearer(visitor.token)
+            sharing = portal.services.sharing
+            call = (
+                sharing.ApproveRequest(pb.ApproveRequestRequest(name=name), metadata=md)
+                if approve
+                else sharing.DeclineRequest(
+                    pb.DeclineRequestRequest(name=name, reason=form.get("reason", "")), metadata=md
+                )
+            )
+            try:
+                await ask(call)
+            except Problem as problem:
+                return portal.problem(request, visitor, problem)
+            return see_other("/incoming")
+
+        return decide
+
+    return [
+        Route("/requests", create, methods=["POST"]),
+        Route("/requests", mine, methods=["GET"]),
+        Route("/requests/live", mine_live),
+        Route("/requests/cancel", cancel, methods=["POST"]),
+        Route("/incoming", incoming, methods=["GET"]),
+        Route("/incoming/approve", decision(approve=True), methods=["POST"]),
+        Route("/incoming/decline", decision(approve=False), methods=["POST"]),
+    ]
+
+
+def _refused(portal: Portal, request: Request, refused: Forbidden) -> Response:
+    visitor = portal.visitor(request)
+    return portal.page(request, visitor, "signin.html", status=403, error=str(refused))
+
+
+async def _my_requests(portal: Portal, visitor: Visitor) -> list[pb.Request]:
+    assert visitor.principal is not None
+    reply = await ask(
+        portal.services.sharing.ListRequests(
+            pb.ListRequestsRequest(
+                parent=f"regions/{portal.region}",
+                requester=visitor.principal.carrier,
+                page_size=LIST_SIZE,
+            ),
+            metadata=bearer(visitor.token),
+            timeout=CALL_TIMEOUT_S,
+        )
+    )
+    return sorted(reply.requests, key=lambda r: r.create_time.ToNanoseconds(), reverse=True)
+
+
+async def _incoming(portal: Portal, visitor: Visitor) -> list[pb.Booking]:
+    assert visitor.principal is not None
+    reply = await ask(
+        portal.services.sharing.ListIncomingRequests(
+            pb.ListIncomingRequestsRequest(parent=visitor.principal.carrier, page_size=LIST_SIZE),
+            metadata=bearer(visitor.token),
+            timeout=CALL_TIMEOUT_S,
+        )
+    )
+    return sorted(reply.bookings, key=lambda b: b.update_time.ToNanoseconds(), reverse=True)
+
+
+async def _titles(portal: Portal, visitor: Visitor, names: set[str]) -> dict[str, str]:
+    async def title(name: str) -> str:
+        try:
+            found = await ask(
+                portal.services.sharing.GetResource(
+                    pb.GetResourceRequest(name=name),
+                    metadata=bearer(visitor.token),
+                    timeout=CALL_TIMEOUT_S,
+                )
+            )
+        except Problem:
+            return name
+        return found.title
+
+    ordered = sorted(names)
+    return dict(zip(ordered, await asyncio.gather(*map(title, ordered)), strict=True))
+
+
+def _stream(
+    request: Request, portal: Portal, read: Callable[[], Awaitable[dict[str, dict[str, object]]]]
+) -> StreamingResponse:
+    """Server-sent events: each entry of `read()` whenever it differs from what was sent."""
+
+    async def events() -> AsyncIterator[str]:
+        sent: dict[str, dict[str, object]] = {}
+        yield "retry: 1000\n\n"
+        while not portal.closing.is_set() and not await request.is_disconnected():
+            try:
+                now = await read()
+            except Problem as problem:
+                yield f"event: problem\ndata: {json.dumps(problem.message)}\n\n"
+                return
+            for name, value in now.items():
+                if sent.get(name) != value:
+                    yield f"data: {json.dumps({'name': name, **value}, ensure_ascii=False)}\n\n"
+            sent = now
+            try:
+                await asyncio.wait_for(portal.closing.wait(), POLL_S)
+            except TimeoutError:
+                pass
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+    )

@@ -1,0 +1,89 @@
+"""The portal's configuration, read only from PORTAL_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from yrd_alliance.kernel.auth import Role
+from yrd_alliance.kernel.settings import REGION_PATTERN
+from yrd_alliance.kernel.tokens import DEFAULT_MAX_HOURS
+
+
+class PortalSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PORTAL_", frozen=True, extra="ignore")
+
+    region: str = Field(description="The region whose services this portal reads and writes")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
+    tls_cert_file: Path | None = Field(default=None, description="HTTPS certificate chain (PEM)")
+    tls_key_file: Path | None = Field(default=None, description="Its private key (PEM)")
+    plaintext: bool = Field(
+        default=False,
+        description="Development only: serve plain HTTP, so session cookies cross the network "
+        "in clear. Never the default",
+    )
+    membership: str = Field(description="host:port of the region's membership service")
+    sharing: str = Field(description="host:port of the region's sharing service")
+    pairing: str = Field(description="host:port of the region's pairing service")
+    grpc_ca_file: Path | None = Field(
+        default=None,
+        description="The deployment's CA certificate: the services are reached over TLS and "
+        "verified by it. Unset: plaintext gRPC, for services started with PLAINTEXT=true",
+    )
+    jwks_file: Path = Field(description="The token issuer's public keys, to check sign-ins")
+    partner_token_file: Path = Field(
+        description="The portal's own partner token: what a visitor who is not signed in sees "
+        "is what a partner may read. Reread when it changes"
+    )
+    nats_url: str = Field(default="", description="NATS of the region, for the live feed")
+    nats_user: str | None = Field(default=None, description="The portal's partner account user")
+    nats_password: SecretStr | None = None
+    nats_ca_file: Path | None = None
+    secret: SecretStr | None = Field(
+        default=None,
+        description="HMAC key of the forms' CSRF tokens (32 bytes or more); by default a new "
+        "one at each start, so forms opened before a restart must be sent again",
+    )
+    token_max_hours: dict[Role, float] = Field(default_factory=lambda: dict(DEFAULT_MAX_HOURS))
+    stats_interval_s: float = Field(
+        default=2.0, gt=0, description="How often the live feed checks the sharing statistics"
+    )
+    log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("region")
+    @classmethod
+    def _region_is_a_slug(cls, value: str) -> str:
+        if not REGION_PATTERN.match(value):
+            raise ValueError("must be 2-10 lowercase letters or digits, starting with a letter")
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _secret_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes long")
+        return value
+
+    @model_validator(mode="after")
+    def _tls_or_explicitly_plaintext(self) -> PortalSettings:
+        if not self.plaintext and not (self.tls_cert_file and self.tls_key_file):
+            raise ValueError(
+                "set TLS_CERT_FILE and TLS_KEY_FILE (HTTPS), or PLAINTEXT=true for development only"
+            )
+        return self
+
+    @property
+    def https(self) -> bool:
+        return not self.plaintext
+
+    @property
+    def token_max_lifetime_s(self) -> dict[Role, float]:
+        return {
+            role: hours * 3600
+            for role, hours in {**DEFAULT_MAX_HOURS, **self.token_max_hours}.items()
+        }
