@@ -321,7 +321,9 @@ def test_a_failed_start_stops_everything_it_had_started(tmp_path: Path) -> None:
             except OSError:
                 continue
         blocker.listen()
-        federation = LocalFederation(tmp_path, topology, grpc_base_port=grpc_port)
+        federation = LocalFederation(
+            tmp_path, topology, grpc_base_port=grpc_port, portal_base_port=free_port()
+        )
         with pytest.raises(SystemExit, match="is in use"):  # {taken}, or one taken meanwhile
             federation.start()
     assert not federation.processes

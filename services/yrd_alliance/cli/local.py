@@ -23,9 +23,17 @@ from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.issuer import Issuer
 from yrd_alliance.deployment.nats_auth import DEMO_PARTNER, SERVICE_USER, admin_user
 from yrd_alliance.deployment.nats_secrets import NatsSecrets, TlsFiles
-from yrd_alliance.deployment.procs import LOOPBACK, ManagedProcess, ServiceProcess, region_nats
+from yrd_alliance.deployment.procs import (
+    LOOPBACK,
+    ManagedProcess,
+    PortalProcess,
+    ServiceProcess,
+    region_nats,
+)
 from yrd_alliance.deployment.topology import Topology, local_topology
+from yrd_alliance.kernel.auth import Role
 from yrd_alliance.kernel.nats_link import tls_context
+from yrd_alliance.kernel.tokens import issue_token
 
 SERVICES = ("membership", "pairing", "sharing")
 # gRPC ports: each service a block of 10 from the base port, one port per region in the block,
@@ -33,6 +41,7 @@ SERVICES = ("membership", "pairing", "sharing")
 PORTS_PER_SERVICE = 10
 METRICS_OFFSET = 1000  # a service's metrics port: its gRPC port + 1000 (51051 …)
 NATS_SECRETS = "nats.secrets"
+PORTAL_TOKEN_DAYS = 30  # a partner token's longest lifetime; `alliance up` issues a new one
 
 
 @dataclass
@@ -60,6 +69,7 @@ class LocalState:
     hub: str = ""
     nats_base_port: int = 0
     tls_dir: str = ""  # the local CA and the servers' certificates (NATS and gRPC)
+    portals: list[Endpoint] = field(default_factory=list)  # target: the portal's https URL
 
     def tls_files(self, region: str) -> TlsFiles:
         return local_tls(Path(self.tls_dir), region)
@@ -138,6 +148,7 @@ class LocalState:
             data.get("hub", ""),
             data.get("nats_base_port", 0),
             data.get("tls_dir", ""),
+            [Endpoint(**e) for e in data.get("portals", [])],
         )
 
 
@@ -217,10 +228,13 @@ class Watched:
 
 
 class LocalFederation:
-    def __init__(self, base_dir: Path, topology: Topology, *, grpc_base_port: int) -> None:
+    def __init__(
+        self, base_dir: Path, topology: Topology, *, grpc_base_port: int, portal_base_port: int
+    ) -> None:
         self.base_dir = base_dir
         self.topology = topology
         self.grpc_base_port = grpc_base_port
+        self.portal_base_port = portal_base_port
         self.processes: list[ManagedProcess] = []
         self.state = LocalState()
 
@@ -239,7 +253,8 @@ class LocalFederation:
     def _start(self) -> LocalState:
         logs = self.base_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        jwks = Issuer.load_or_create(issuer_dir(self.base_dir)).jwks_path
+        issuer = Issuer.load_or_create(issuer_dir(self.base_dir))
+        jwks = issuer.jwks_path
         keys = NatsSecrets.load_or_create(self.base_dir / NATS_SECRETS, self.topology.names)
         state = LocalState(
             hub=self.topology.hub,
@@ -308,9 +323,53 @@ class LocalFederation:
                         tls=state.tls,
                     )
                 )
+        for node_index, node in enumerate(self.topology.regions):
+            portal = self._portal(state, node.name, self.portal_base_port + node_index, issuer)
+            self._launch(portal)
+            state.portals.append(Endpoint(node.name, "portal", portal.url, portal.pid))
         state.save(self.state_path)
         self.state = state
         return state
+
+    def _portal(self, state: LocalState, region: str, port: int, issuer: Issuer) -> PortalProcess:
+        """The region's portal: it reads and writes through the region's services, shows
+        visitors what its own partner token may read, and follows the events as the demo
+        partner does."""
+        _ensure_free(port, f"the portal of {region}")
+        folder = self.base_dir / "portal"
+        folder.mkdir(exist_ok=True)
+        token_file = folder / f"partner-{region}.token"
+        token_file.touch(mode=0o600)
+        token_file.write_text(
+            issue_token(
+                issuer.key(),
+                subject=f"portal-{region}",
+                role=Role.PARTNER,
+                ttl_s=PORTAL_TOKEN_DAYS * 86400,
+            )
+        )
+        certificate = service_certificate(Path(state.tls_dir), "portal", region)
+        targets = {e.service: e.target for e in state.endpoints if e.region == region}
+        keys = state.secrets(self.base_dir).region(region)
+        return PortalProcess(
+            f"portal-{region}",
+            port=port,
+            settings={
+                "region": region,
+                "tls_cert_file": certificate.cert,
+                "tls_key_file": certificate.key,
+                **{service: targets[service] for service in SERVICES},
+                "grpc_ca_file": state.ca_file,
+                "jwks_file": issuer.jwks_path,
+                "partner_token_file": token_file,
+                "nats_url": state.nats_of(region).url,
+                "nats_user": DEMO_PARTNER,
+                "nats_password": keys.partners[DEMO_PARTNER],
+                "nats_ca_file": state.ca_file,
+            },
+            ca_file=certificate.ca,
+            log_path=self.base_dir / "logs" / f"portal-{region}.log",
+        )
 
     def watch(self, stop: threading.Event, report: Callable[[str], None]) -> None:
         """Until `stop` is set: a process that exits is reported (which, when, its last log
@@ -345,6 +404,9 @@ class LocalFederation:
         for endpoint in state.endpoints:
             if f"{endpoint.service}-{endpoint.region}" == process.name:
                 endpoint.pid = process.pid
+        for portal in state.portals:
+            if f"portal-{portal.region}" == process.name:
+                portal.pid = process.pid
         for server in state.nats:
             if f"alliance-{server.region}" == process.name:
                 server.pid = process.pid

@@ -58,6 +58,9 @@ def up(
     grpc_port: Annotated[
         int, typer.Option(help="First gRPC port; each service takes the next")
     ] = 50051,
+    portal_port: Annotated[
+        int, typer.Option(help="The first region's portal (HTTPS); each region takes the next")
+    ] = 8081,
     seed: Annotated[bool, typer.Option(help="Load the demo data")] = True,
     detach: Annotated[
         bool, typer.Option(help="Start, print, and exit without waiting for Ctrl-C")
@@ -69,7 +72,9 @@ def up(
         topology = local_topology(names, hub=hub or None, base_port=nats_port)
     except ValueError as exc:
         raise fail(str(exc)) from None
-    federation = LocalFederation(base_dir, topology, grpc_base_port=grpc_port)
+    federation = LocalFederation(
+        base_dir, topology, grpc_base_port=grpc_port, portal_base_port=portal_port
+    )
     stop = threading.Event()
     # Set explicitly: a process started in the background may inherit SIGINT as ignored.
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -107,6 +112,14 @@ def _print_endpoints(state: LocalState, key: SigningKey) -> None:
     for server in state.nats:
         table.add_row(server.region, "NATS JetStream", server.url, f"{server.monitor}/varz")
     console.print(table)
+    for portal in state.portals:
+        console.print(f"portal of {portal.region}: {portal.target}/", highlight=False)
+    console.print(
+        f"the portals' certificates are signed by the local CA {state.ca_file} (import it into "
+        "your browser, or accept the warning); sign in with a token from `alliance token issue`",
+        soft_wrap=True,
+        highlight=False,
+    )
     otlp = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get(
         "OTEL_EXPORTER_OTLP_ENDPOINT"
     )

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -279,3 +280,41 @@ def region_nats(
         name=f"alliance-{region}",
         log_path=log_path,
     )
+
+
+class PortalProcess(ManagedProcess):
+    """A region's portal (`alliance-portal`), configured by PORTAL_* settings; ready when it
+    answers /healthz over HTTPS, verified by the deployment's CA."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        port: int,
+        settings: Mapping[str, object],
+        ca_file: Path,
+        log_path: Path | None = None,
+    ) -> None:
+        self.port = port
+        self.ca_file = ca_file
+        env = {
+            f"PORTAL_{key.upper()}": _env_value(value)
+            for key, value in {**settings, "http_host": LOOPBACK, "http_port": port}.items()
+        }
+        super().__init__(name, [venv_script("alliance-portal")], env=env, log_path=log_path)
+
+    @property
+    def url(self) -> str:
+        return f"https://{LOOPBACK}:{self.port}"
+
+    def wait_ready(self, timeout: float = 20.0) -> None:
+        context = ssl.create_default_context(cafile=str(self.ca_file))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.fail_if_exited()
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1, context=context):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise TimeoutError(f"{self.name} not answering on {self.url} after {timeout}s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import secrets
@@ -19,8 +20,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from yrd_alliance.kernel import logs
 from yrd_alliance.kernel.settings import load_settings
 from yrd_alliance.kernel.tokens import KeySet, TokenVerifier
-from yrd_alliance.portal import account_pages, catalogue_pages, request_pages
+from yrd_alliance.portal import account_pages, board_pages, catalogue_pages, live, request_pages
 from yrd_alliance.portal.backend import Services
+from yrd_alliance.portal.board import Board, from_first
+from yrd_alliance.portal.event_reader import follow
+from yrd_alliance.portal.live import Feed, recent_start
 from yrd_alliance.portal.session import PartnerToken, Sessions
 from yrd_alliance.portal.settings import PortalSettings
 from yrd_alliance.portal.web import HERE, Portal
@@ -57,10 +61,11 @@ def build(settings: PortalSettings) -> Starlette:
         settings.secret.get_secret_value().encode() if settings.secret else secrets.token_bytes(32)
     )
     verifier = TokenVerifier(KeySet(settings.jwks_file), settings.token_max_lifetime_s)
-    sessions = Sessions(
-        verifier, PartnerToken(settings.partner_token_file), secret, secure=settings.https
-    )
+    partner_token = PartnerToken(settings.partner_token_file)
+    sessions = Sessions(verifier, partner_token, secret, secure=settings.https)
     portal = Portal.build(settings, sessions)
+    feed = Feed(settings, partner_token)
+    board = Board()
 
     async def health(_request: Request) -> Response:
         return PlainTextResponse("ok")
@@ -71,16 +76,29 @@ def build(settings: PortalSettings) -> Starlette:
         portal.services = Services(
             settings.membership, settings.sharing, settings.pairing, settings.grpc_ca_file
         )
+        closing = portal.closing
+        tasks = [
+            asyncio.create_task(follow(settings, closing, "alliance.>", recent_start, feed.apply)),
+            asyncio.create_task(
+                follow(settings, closing, "alliance.*.pairing.>", from_first, board.apply)
+            ),
+            asyncio.create_task(feed.watch_stats(portal)),
+        ]
         try:
             yield
         finally:
             portal.closing.set()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await portal.services.close()
 
     routes = [
         *catalogue_pages.routes(portal),
         *account_pages.routes(portal),
         *request_pages.routes(portal),
+        *live.routes(portal, feed),
+        *board_pages.routes(portal, board),
         Route("/healthz", health),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
