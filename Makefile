@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install promtool run test test-fast lint protos bench clean
+.PHONY: install promtool chromium run test test-fast lint protos bench screenshots clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,13 +24,22 @@ promtool:
 	      && apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1) \
 	  || echo "promtool could not be installed; the tests that need it are skipped"
 
+# The portal's browser tests drive Debian's chromium (through Playwright, which downloads no
+# browser); a CJK font makes its screenshots readable. Installed here when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi wenquanyi \
+	  || apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null 2>&1 \
+	  || (apt-get update -qq >/dev/null 2>&1 \
+	      && apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null 2>&1) \
+	  || echo "chromium could not be installed; the portal's browser tests are skipped"
+
 run: install
 	$(BIN)/alliance up
 
-test: install promtool
+test: install promtool chromium
 	$(BIN)/python -m pytest
 
-test-fast: install promtool
+test-fast: install promtool chromium
 	$(BIN)/python -m pytest -m 'not slow'
 
 lint: install
@@ -48,6 +57,10 @@ bench: install
 	$(BIN)/python -m bench.pairing_bench
 	$(BIN)/python -m bench.sharing_bench
 	$(BIN)/python -m bench.observability_bench
+
+# The README's two portal screenshots, taken by the browser tests.
+screenshots: install chromium
+	PORTAL_SCREENSHOTS_DIR=docs $(BIN)/python -m pytest tests/test_portal.py -q
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

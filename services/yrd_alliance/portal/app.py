@@ -79,9 +79,7 @@ def build(settings: PortalSettings) -> Starlette:
         closing = portal.closing
         tasks = [
             asyncio.create_task(follow(settings, closing, "alliance.>", recent_start, feed.apply)),
-            asyncio.create_task(
-                follow(settings, closing, "alliance.*.pairing.>", from_first, board.apply)
-            ),
+            asyncio.create_task(follow(settings, closing, "alliance.>", from_first, board.apply)),
             asyncio.create_task(feed.watch_stats(portal)),
         ]
         try:

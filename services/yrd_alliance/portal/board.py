@@ -1,7 +1,8 @@
-"""The pairing board as partners see it: built from the pairing events of every region (a
-round lives in its home region, and events are how the others learn of it), so each region's
-portal shows the whole alliance's pairs, and the check-ups booked and completed per carrier.
-Findings are never kept: events carry no notes, and the board shows no findings at all."""
+"""What partners learn of the alliance from its events alone: the pairing board (a round
+lives in its home region, and events are how the others learn of it, so each region's portal
+shows the whole alliance's pairs), the check-ups booked and completed per carrier, and each
+carrier's startups (they stay in their home region's database). Findings are never kept:
+events carry no notes, and the board shows no findings at all."""
 
 from __future__ import annotations
 
@@ -23,11 +24,15 @@ class Board:
     booked: Counter[str] = field(default_factory=Counter)  # carrier → check-ups booked
     completed: Counter[str] = field(default_factory=Counter)
     _checkups: dict[str, bool] = field(default_factory=dict)  # check-up → completed
+    startups: dict[str, set[str]] = field(default_factory=dict)  # carrier → its startups
 
     def apply(self, event: Event) -> None:
         kind = event.type.rsplit(".", 1)[-1]
         payload = event.decode()
-        if kind in ("LawyerRegistered", "LawyerUpdated", "LawyerSnapshot"):
+        if kind in ("StartupRegistered", "StartupSnapshot"):
+            startup = payload.startup.name  # type: ignore[attr-defined]
+            self.startups.setdefault(startup.split("/startups/")[0], set()).add(startup)
+        elif kind in ("LawyerRegistered", "LawyerUpdated", "LawyerSnapshot"):
             self.lawyers[payload.lawyer.name] = payload.lawyer  # type: ignore[attr-defined]
         elif kind in ("RoundPublished", "RoundReplanned"):
             self.rounds[payload.round.name] = payload.round  # type: ignore[attr-defined]
@@ -56,5 +61,5 @@ class Board:
 
 
 async def from_first(_js: JetStreamContext, _stream: str) -> ConsumerConfig:
-    """The board reads every pairing event the region holds."""
+    """The board reads every event the region holds, from the first."""
     return ConsumerConfig(deliver_policy=DeliverPolicy.ALL)

@@ -29,16 +29,6 @@ def routes(portal: Portal, board: Board) -> list[Route]:
         )
         return [c for c in reply.carriers if c.state == mpb.CARRIER_STATE_ACTIVE]
 
-    async def startups(md: tuple[tuple[str, str], ...], carrier: str) -> int:
-        reply = await ask(
-            portal.services.membership.ListStartups(
-                mpb.ListStartupsRequest(parent=carrier, page_size=1000),
-                metadata=md,
-                timeout=CALL_TIMEOUT_S,
-            )
-        )
-        return len(reply.startups)
-
     async def map_page(request: Request) -> Response:
         visitor = portal.visitor(request)
         md = bearer(visitor.token)
@@ -53,7 +43,6 @@ def routes(portal: Portal, board: Board) -> list[Route]:
                     )
                 ),
             )
-            counts = await asyncio.gather(*(startups(md, c.name) for c in members))
         except Problem as problem:
             return portal.problem(request, visitor, problem)
         by_region: dict[str, list[mpb.Carrier]] = {}
@@ -84,7 +73,6 @@ def routes(portal: Portal, board: Board) -> list[Route]:
             geo=geo,
             carriers=[c for c in members if c.name in places],
             places=places,
-            startups=dict(zip([c.name for c in members], counts, strict=True)),
             counts=stats_counts(stats),
             links=links,
             board=board,

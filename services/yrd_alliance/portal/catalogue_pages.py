@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from yrd_alliance.kernel.settings import REGION_PATTERN
 from yrd_alliance.portal.backend import CALL_TIMEOUT_S, Problem, ask, bearer
 from yrd_alliance.portal.text import CATEGORIES, CHAINS
 from yrd_alliance.portal.web import LOCAL, Portal
@@ -26,10 +27,13 @@ def routes(portal: Portal) -> list[Route]:
     async def supermarket(request: Request) -> Response:
         visitor = portal.visitor(request)
         params = request.query_params
+        chosen_region = params.get("region", "")
+        if not REGION_PATTERN.match(chosen_region):
+            chosen_region = ""
         search = pb.SearchResourcesRequest(
             query=params.get("q", "").strip(),
             category=_choice(params.get("category"), CATEGORIES["zh"]),  # type: ignore[arg-type]
-            region=params.get("region", ""),
+            region=f"regions/{chosen_region}" if chosen_region else "",
             industrial_chain=_choice(params.get("chain"), CHAINS["zh"]),  # type: ignore[arg-type]
             order=pb.SEARCH_ORDER_RECENT
             if params.get("order") == "recent"
@@ -50,6 +54,7 @@ def routes(portal: Portal) -> list[Route]:
             visitor,
             "supermarket.html",
             search=search,
+            chosen_region=chosen_region,
             found=found,
             categories=[(pb.Category.Value(f.key), f.count) for f in found.categories],
             exact=found.total_size <= 20_000,

@@ -1,0 +1,323 @@
+"""The portal in a real Chromium (Debian's, driven by Playwright) against the local
+federation `make run` starts: three regions, their services, their portals and the demo
+data. Every page visited is saved as a screenshot under the test's temporary directory (and,
+with PORTAL_SCREENSHOTS_DIR set, the README's two under that folder: `make screenshots`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from alliance.membership.v1 import membership_pb2 as mpb
+from alliance.membership.v1 import membership_pb2_grpc as mpb_grpc
+from alliance.sharing.v1 import sharing_pb2 as spb
+from alliance.sharing.v1 import sharing_pb2_grpc as spb_grpc
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+from yrd_alliance.deployment.channels import GrpcTarget
+from yrd_alliance.deployment.issuer import Issuer
+from yrd_alliance.deployment.procs import free_port
+from yrd_alliance.deployment.topology import free_base_port
+from yrd_alliance.kernel.auth import Role
+
+from tests.conftest import sample_carrier
+from tests.test_local_run import _wait_for_line
+
+pytestmark = pytest.mark.slow
+BIN = Path(sys.executable).parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# As root, with no network but loopback: no sandbox, nothing fetched in the background.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+README_SHOTS = ("supermarket", "map")
+
+
+@dataclass
+class Alliance:
+    base: Path
+    portals: dict[str, str]  # region → https URL
+    grpc: dict[tuple[str, str], GrpcTarget]  # (region, service) → target
+    issuer: Issuer
+    shots: Path
+
+    def token(self, role: Role, **claims: str) -> str:
+        return self.issuer.sign(subject=f"test-{uuid.uuid4().hex[:6]}", role=role, **claims)
+
+    def md(self, role: Role = Role.PARTNER, **claims: str) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.token(role, **claims)}"),)
+
+    @property
+    def verify(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.base / "tls/ca.pem")
+
+    def http(self, region: str) -> httpx.Client:
+        return httpx.Client(base_url=self.portals[region], verify=self.verify)
+
+    def shoot(self, page: Page, name: str) -> None:
+        path = self.shots / f"{name}.png"
+        page.screenshot(path=path, full_page=True)
+        published = os.environ.get("PORTAL_SCREENSHOTS_DIR")
+        if published and name in README_SHOTS:
+            Path(published).mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, Path(published) / f"portal-{name}.png")
+
+
+@pytest.fixture(scope="module")
+def alliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Alliance]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    base = tmp_path_factory.mktemp("portal") / "var"
+    nats_port = free_base_port(3)
+    portal_port = free_base_port(3, start=28000, stop=30000)
+    command = [
+        str(BIN / "alliance"), "up", "--base-dir", str(base), "--nats-port", str(nats_port),
+        "--grpc-port", str(free_port()), "--portal-port", str(portal_port),
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "400"},
+        start_new_session=True,
+    )
+    lines: list[str] = []
+    try:
+        _wait_for_line(proc, "ready", lines, timeout=150)
+        state = json.loads((base / "state.json").read_text())
+        ca = base / "tls" / "ca.pem"
+        shots = base.parent / "screenshots"
+        shots.mkdir()
+        yield Alliance(
+            base,
+            {p["region"]: p["target"] for p in state["portals"]},
+            {(e["region"], e["service"]): GrpcTarget(e["target"], ca) for e in state["endpoints"]},
+            Issuer(base / "issuer"),
+            shots,
+        )
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def _page(browser: Browser) -> Page:
+    # The portals' certificates come from the federation's own CA, which Chromium does not know.
+    return browser.new_context(ignore_https_errors=True, locale="zh-CN").new_page()
+
+
+def _sign_in(page: Page, portal: str, token: str) -> None:
+    page.goto(f"{portal}/signin")
+    page.fill("textarea[name=token]", token)
+    page.click("#sign-in")
+    expect(page.locator(".who")).to_contain_text("carrier")
+
+
+def test_searching_路演_finds_the_roadshow_halls_of_all_three_regions(
+    alliance: Alliance, browser: Browser
+) -> None:
+    page = _page(browser)
+    page.goto(alliance.portals["hz"])
+    page.fill("input[name=q]", "路演厅")
+    page.press("input[name=q]", "Enter")
+    expect(page.locator("li.card").first).to_be_visible()
+    alliance.shoot(page, "supermarket")
+    regions = {card.get_attribute("data-region") for card in page.locator("li.card").all()}
+    facets = page.locator(".facets").inner_text()
+    assert regions == {"sh", "hz", "zjg"}, f"the first page shows {regions}"
+    assert all(name in facets for name in ("上海", "杭州", "张家港"))
+    assert all("路演厅" in title for title in page.locator("li.card h3").all_inner_texts())
+    page.click("text=English")
+    expect(page.locator("h1")).to_have_text("Service supermarket")
+
+
+def test_a_carrier_in_hz_asks_for_an_sh_lab_and_sees_it_approved_without_reloading(
+    alliance: Alliance, browser: Browser
+) -> None:
+    partner = alliance.md()
+    with alliance.grpc["sh", "sharing"].channel() as channel:
+        found = spb_grpc.SharingServiceStub(channel).SearchResources(
+            spb.SearchResourcesRequest(
+                query="检测实验室",
+                region="regions/sh",
+                category=spb.CATEGORY_LAB_EQUIPMENT,
+                page_size=50,
+            ),
+            metadata=partner,
+        )
+    lab = next(r for r in found.resources if r.capacity >= 1)
+    with alliance.grpc["hz", "membership"].channel() as channel:
+        carriers = mpb_grpc.MembershipServiceStub(channel).ListCarriers(
+            mpb.ListCarriersRequest(parent="regions/hz"), metadata=partner
+        )
+    asker = carriers.carriers[0].name
+    purpose = f"材料检测 {uuid.uuid4().hex[:8]}"
+
+    hz = _page(browser)
+    _sign_in(hz, alliance.portals["hz"], alliance.token(Role.CARRIER, carrier=asker))
+    _, region, _, resource_id = lab.name.split("/")
+    hz.goto(f"{alliance.portals['hz']}/resources/{region}/{resource_id}")
+    alliance.shoot(hz, "resource")
+    hz.fill("input[name=purpose]", purpose)
+    hz.click("#ask")
+    row = hz.locator("tr[data-name]", has_text=purpose)
+    expect(row).to_be_visible()
+    alliance.shoot(hz, "requests")
+
+    sh = _page(browser)  # a second browser context: the owner, at its own region's portal
+    _sign_in(sh, alliance.portals["sh"], alliance.token(Role.CARRIER, carrier=lab.owner))
+    approve = sh.locator("tr[data-name]", has_text=lab.title).locator("button.approve")
+    deadline = time.monotonic() + 20
+    while not approve.count():  # the owner's queue fills once the request crossed to sh
+        assert time.monotonic() < deadline, "the request never reached the owner's queue"
+        time.sleep(0.3)
+        sh.goto(f"{alliance.portals['sh']}/incoming")
+    alliance.shoot(sh, "incoming")
+    approve.first.click()
+
+    state = row.locator("td.state")
+    expect(state).to_have_attribute("data-code", "REQUEST_STATE_APPROVED", timeout=15_000)
+    assert "已批准" in state.inner_text()
+    alliance.shoot(hz, "requests-approved")
+
+
+def test_the_map_shows_three_regions_and_ten_carriers(alliance: Alliance, browser: Browser) -> None:
+    page = _page(browser)
+    page.goto(f"{alliance.portals['zjg']}/map")
+    expect(page.locator("svg.map circle.carrier")).to_have_count(10)
+    expect(page.locator("svg.map g.region")).to_have_count(3)
+    assert page.locator("#carriers tbody tr").count() == 10
+    lawyers = [int(x) for x in page.locator("#carriers tbody tr td:nth-child(7)").all_inner_texts()]
+    assert sum(lawyers) == 40, "four lawyers paired with each of the ten carriers"
+    alliance.shoot(page, "map")
+    page.goto(f"{alliance.portals['zjg']}/pairs")
+    expect(page.locator("tr.pair")).to_have_count(40)
+    alliance.shoot(page, "pairs")
+
+
+def test_the_live_feed_shows_a_carrier_created_through_grpc_within_two_seconds(
+    alliance: Alliance, browser: Browser
+) -> None:
+    page = _page(browser)
+    page.goto(f"{alliance.portals['hz']}/live")
+    expect(page.locator("ol.feed li").first).to_be_visible()
+    name = f"实时测试孵化器{uuid.uuid4().hex[:6]}"
+    with alliance.grpc["sh", "membership"].channel() as channel:
+        mpb_grpc.MembershipServiceStub(channel).CreateCarrier(
+            mpb.CreateCarrierRequest(
+                parent="regions/sh", carrier=sample_carrier(display_name=name)
+            ),
+            metadata=alliance.md(Role.OPERATOR, region="sh"),
+        )
+    created = time.monotonic()
+    expect(page.locator("ol.feed li", has_text=name)).to_be_visible(timeout=2_000)
+    assert time.monotonic() - created < 2.0
+    alliance.shoot(page, "live")
+
+
+def test_a_page_without_a_session_shows_no_purposes_and_no_findings(
+    alliance: Alliance, browser: Browser
+) -> None:
+    with alliance.grpc["sh", "sharing"].channel() as channel:
+        requests = spb_grpc.SharingServiceStub(channel).ListRequests(
+            spb.ListRequestsRequest(parent="regions/hz", page_size=100),
+            metadata=alliance.md(Role.OPERATOR, region="hz"),
+        )
+    purposes = {r.purpose for r in requests.requests if r.purpose}
+    with alliance.http("hz") as client:
+        for path in ("/", "/map", "/pairs", "/live", "/?q=检测实验室"):
+            html = client.get(path).text
+            assert not [p for p in purposes if p in html], f"{path} shows a request's purpose"
+            assert "已出具法律意见" not in html and "三个月内回访" not in html, f"{path}: findings"
+        assert client.get("/requests").status_code == 303  # to sign in
+        assert client.get("/incoming").status_code == 303
+        live = client.get("/requests/live")
+        assert live.status_code == 401
+
+
+def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing(
+    alliance: Alliance,
+) -> None:
+    partner = alliance.md()
+    with alliance.grpc["hz", "membership"].channel() as channel:
+        carriers = mpb_grpc.MembershipServiceStub(channel).ListCarriers(
+            mpb.ListCarriersRequest(parent="regions/hz"), metadata=partner
+        )
+    asker = carriers.carriers[-1].name
+    token = alliance.token(Role.CARRIER, carrier=asker)
+
+    def requests_made() -> int:
+        with alliance.grpc["hz", "sharing"].channel() as channel:
+            reply = spb_grpc.SharingServiceStub(channel).ListRequests(
+                spb.ListRequestsRequest(parent="regions/hz", requester=asker, page_size=1000),
+                metadata=(("authorization", f"Bearer {token}"),),
+            )
+        return len(reply.requests)
+
+    before = requests_made()
+    with alliance.http("hz") as client:
+        page = client.get("/signin")
+        csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
+        signed = client.post("/signin", data={"csrf": csrf, "token": token})
+        assert signed.status_code == 303 and "alliance_session" in client.cookies
+        with alliance.grpc["hz", "sharing"].channel() as channel:
+            lab = (
+                spb_grpc.SharingServiceStub(channel)
+                .SearchResources(
+                    spb.SearchResourcesRequest(query="路演厅", region="regions/sh", page_size=1),
+                    metadata=partner,
+                )
+                .resources[0]
+            )
+        form = {
+            "resource": lab.name,
+            "units": "1",
+            "start": "2031-01-02T09:00",
+            "end": "2031-01-02T10:00",
+            "purpose": "no token",
+            "request_id": str(uuid.uuid4()),
+        }
+        assert client.post("/requests", data=form).status_code == 403
+        assert client.post("/requests", data={**form, "csrf": csrf}).status_code == 403, (
+            "the token of the page before signing in belongs to another session"
+        )
+        other_site = client.post(
+            "/requests", data={**form, "csrf": csrf}, headers={"origin": "https://evil.example"}
+        )
+        assert other_site.status_code == 403
+        without_cookie = httpx.post(
+            f"{alliance.portals['hz']}/signin",
+            data={"csrf": csrf, "token": token},
+            verify=alliance.verify,
+        )
+        assert without_cookie.status_code == 403
+    assert requests_made() == before
