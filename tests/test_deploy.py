@@ -21,6 +21,7 @@ from yrd_alliance.deployment.procs import NatsServer
 from yrd_alliance.deployment.topology import CONTAINERS, render_container_config
 from yrd_alliance.membership.app import MembershipSettings
 from yrd_alliance.pairing.app import PairingSettings
+from yrd_alliance.portal.settings import PortalSettings
 from yrd_alliance.sharing.app import SharingSettings
 
 from tests.conftest import GRPC_TLS, Membership
@@ -31,6 +32,7 @@ SETTINGS_BY_PREFIX = {
     "MEMBERSHIP_": MembershipSettings,
     "PAIRING_": PairingSettings,
     "SHARING_": SharingSettings,
+    "PORTAL_": PortalSettings,
     "ALLIANCE_NATS_": NatsKeySettings,
 }
 SERVICES = ("membership", "pairing", "sharing")
@@ -86,7 +88,12 @@ def test_each_region_profile_has_its_nats_and_services_as_the_topology_says(
 ) -> None:
     for region in CONTAINERS.names:
         names = {n for n, s in compose["services"].items() if region in s.get("profiles", [])}
-        assert names == {f"nats-{region}", *(f"{s}-{region}" for s in SERVICES)}
+        assert names == {f"nats-{region}", f"portal-{region}", *(f"{s}-{region}" for s in SERVICES)}
+        portal = compose["services"][f"portal-{region}"]["environment"]
+        assert portal["PORTAL_REGION"] == region and "PORTAL_PLAINTEXT" not in portal
+        for service in SERVICES:  # the portal reads its own region's services, over TLS
+            assert portal[f"PORTAL_{service.upper()}"] == f"{service}-{region}:50051"
+        assert portal["PORTAL_TLS_CERT_FILE"] == "/etc/alliance/tls/portal.pem"
         nats = compose["services"][f"nats-{region}"]
         assert nats["command"] == ["alliance", "nats", "--region", region]
         for service in SERVICES:
@@ -215,7 +222,10 @@ async def test_service_healthcheck_command_works(
     test = compose["services"]["membership-sh"]["healthcheck"]["test"]
     assert test[:3] == ["CMD", "alliance", "probe"]
     for name, service in region_services(compose).items():
-        if not name.startswith("nats-"):
+        if name.startswith("portal-"):  # HTTPS: its own /healthz, the server verified
+            probe = service["healthcheck"]["test"][-1]
+            assert "https://127.0.0.1:8443/healthz" in probe and "/etc/alliance/tls/ca.pem" in probe
+        elif not name.startswith("nats-"):
             assert service["healthcheck"]["test"] == test, f"{name} probes something else"
 
     # the service runs on this test's event loop: the probe must not block it
@@ -258,11 +268,12 @@ def test_alliance_certs_makes_what_each_region_mounts(tmp_path: Path) -> None:
     keys = NatsSecrets.generate(CONTAINERS.names)
     for region in CONTAINERS.names:
         folder = tmp_path / region
-        grpc_files = [f"{service}.{kind}" for service in SERVICES for kind in ("key", "pem")]
+        servers = (*SERVICES, "portal")  # the services' gRPC and the portal's HTTPS
+        grpc_files = [f"{service}.{kind}" for service in servers for kind in ("key", "pem")]
         assert sorted(p.name for p in folder.iterdir()) == sorted(
             ["ca.pem", "leaf.key", "leaf.pem", "nats.key", "nats.pem", *grpc_files]
         )
-        for service in SERVICES:
+        for service in servers:
             grpc_cert = x509.load_pem_x509_certificate((folder / f"{service}.pem").read_bytes())
             san = grpc_cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
             assert f"{service}-{region}" in san.get_values_for_type(x509.DNSName)
@@ -310,7 +321,7 @@ def test_observability_profile_mounts_real_files_and_scrapes_every_service(
     expected = {
         f"{name}:{s['environment'][name.split('-')[0].upper() + '_METRICS_PORT']}"
         for name, s in region_services(compose).items()
-        if not name.startswith("nats-")
+        if not name.startswith(("nats-", "portal-"))  # the portal exports no metrics yet
     }
     # every region's NATS through an exporter that reads that server's monitoring port
     for region in CONTAINERS.names:
@@ -325,7 +336,7 @@ def test_services_export_traces_to_jaeger_only_when_asked(compose: dict[str, Any
     jaeger = observability(compose)["jaeger"]
     assert "16686:16686" in jaeger["ports"]  # its UI; OTLP/gRPC (4317) stays inside the network
     for name, service in region_services(compose).items():
-        if name.startswith("nats-"):
+        if name.startswith(("nats-", "portal-")):  # the portal makes no spans of its own yet
             continue
         # empty unless the operator sets it (README: ALLIANCE_OTLP_ENDPOINT=http://jaeger:4317)
         assert (

@@ -92,7 +92,7 @@ def certs(
     from yrd_alliance.cli.local import SERVICES
 
     names = regions_of(regions)
-    for folder in deployment_certificates(out, names, SERVICES):
+    for folder in deployment_certificates(out, names, (*SERVICES, "portal")):
         typer.echo(
             f"export ALLIANCE_{folder.name.upper()}_TLS_DIR={shlex.quote(str(folder.resolve()))}"
         )
