@@ -199,8 +199,14 @@ def test_nats_secrets_prints_what_compose_needs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     exported = dict(re.findall(r"^export (\w+)=(.*)$", result.stdout, re.M))
     compose_text = (ROOT / "docker-compose.yml").read_text()
-    needed = set(re.findall(r"\$\{(ALLIANCE_[A-Z]+_NATS_\w+?)[:}]", compose_text))
+    needed = set(re.findall(r"\$\{(ALLIANCE_[A-Z]+_(?:NATS|PORTAL)_\w+?)[:}]", compose_text))
     assert needed and needed <= set(exported), needed - set(exported)
+    for region in CONTAINERS.names:  # the portal's NATS user is the partner `portal`
+        partners = dict(
+            p.split("=", 1) for p in exported[f"ALLIANCE_{region.upper()}_NATS_PARTNERS"].split(",")
+        )
+        assert partners["portal"] == exported[f"ALLIANCE_{region.upper()}_PORTAL_NATS_PASSWORD"]
+        assert "acme" in partners
 
 
 def test_alliance_nats_refuses_to_start_without_passwords(tmp_path: Path) -> None:

@@ -27,15 +27,27 @@ from alliance.pairing.v1 import pairing_pb2 as pairing_pb
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from yrd_alliance.cli import demo, pairing_demo
+from yrd_alliance.cli.local import METRICS_OFFSET
 from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.issuer import Issuer
 from yrd_alliance.deployment.nats_auth import SERVICE_USER
 from yrd_alliance.deployment.procs import free_port
-from yrd_alliance.deployment.topology import free_base_port
+from yrd_alliance.deployment.topology import free_base_port, free_port_block
 from yrd_alliance.kernel.auth import Role
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
+
+
+def free_ports() -> list[str]:
+    """`alliance up`'s port options, each block of ports free and apart from the others: NATS
+    (client, leaf, monitor), gRPC (a block of ten per service, metrics 1000 above) and portals."""
+    grpc_offsets = [10 * s + r + m for s in range(3) for r in range(3) for m in (0, METRICS_OFFSET)]
+    return [
+        "--nats-port", str(free_base_port(3)),
+        "--grpc-port", str(free_port_block(grpc_offsets, start=28000, stop=30500)),
+        "--portal-port", str(free_port_block([0, 1, 2], start=31600, stop=32700)),
+    ]  # fmt: skip
 
 
 def _alliance(*args: str, base: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -86,17 +98,7 @@ def _all_names(
 
 def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path: Path) -> None:
     base = tmp_path / "var"
-    nats_port, grpc_port = free_base_port(3), free_port()
-    command = [
-        str(BIN / "alliance"),
-        "up",
-        "--base-dir",
-        str(base),
-        "--nats-port",
-        str(nats_port),
-        "--grpc-port",
-        str(grpc_port),
-    ]
+    command = [str(BIN / "alliance"), "up", "--base-dir", str(base), *free_ports()]
     env = {**os.environ, "COLUMNS": "400"}
     proc = subprocess.Popen(
         command,

@@ -27,12 +27,10 @@ from alliance.sharing.v1 import sharing_pb2_grpc as spb_grpc
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.issuer import Issuer
-from yrd_alliance.deployment.procs import free_port
-from yrd_alliance.deployment.topology import free_base_port
 from yrd_alliance.kernel.auth import Role
 
 from tests.conftest import sample_carrier
-from tests.test_local_run import _wait_for_line
+from tests.test_local_run import _wait_for_line, free_ports
 
 pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
@@ -85,11 +83,8 @@ def alliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Alliance]:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (make test installs it)")
     base = tmp_path_factory.mktemp("portal") / "var"
-    nats_port = free_base_port(3)
-    portal_port = free_base_port(3, start=28000, stop=30000)
     command = [
-        str(BIN / "alliance"), "up", "--base-dir", str(base), "--nats-port", str(nats_port),
-        "--grpc-port", str(free_port()), "--portal-port", str(portal_port),
+        str(BIN / "alliance"), "up", "--base-dir", str(base), *free_ports(),
     ]  # fmt: skip
     proc = subprocess.Popen(
         command,
@@ -321,3 +316,118 @@ def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing(
         )
         assert without_cookie.status_code == 403
     assert requests_made() == before
+
+
+def test_a_carrier_cannot_decide_on_another_owners_request_through_the_portal(
+    alliance: Alliance,
+) -> None:
+    partner = alliance.md()
+    with alliance.grpc["sh", "sharing"].channel() as channel:
+        sh_sharing = spb_grpc.SharingServiceStub(channel)
+        venue = next(
+            r
+            for r in sh_sharing.SearchResources(
+                spb.SearchResourcesRequest(query="会议室", region="regions/sh", page_size=50),
+                metadata=partner,
+            ).resources
+            if r.capacity >= 1
+        )
+        with alliance.grpc["sh", "membership"].channel() as m_channel:
+            sh_carriers = mpb_grpc.MembershipServiceStub(m_channel).ListCarriers(
+                mpb.ListCarriersRequest(parent="regions/sh"), metadata=partner
+            )
+        intruder = next(c.name for c in sh_carriers.carriers if c.name != venue.owner)
+        with alliance.grpc["hz", "membership"].channel() as m_channel:
+            asker = (
+                mpb_grpc.MembershipServiceStub(m_channel)
+                .ListCarriers(mpb.ListCarriersRequest(parent="regions/hz"), metadata=partner)
+                .carriers[1]
+                .name
+            )
+        window = spb.TimeWindow()
+        window.start_time.FromSeconds(int(time.time()) + 40 * 86400)
+        window.end_time.FromSeconds(int(time.time()) + 40 * 86400 + 3600)
+        with alliance.grpc["hz", "sharing"].channel() as hz_channel:
+            request = spb_grpc.SharingServiceStub(hz_channel).CreateRequest(
+                spb.CreateRequestRequest(
+                    parent="regions/hz",
+                    request=spb.Request(
+                        resource=venue.name, requester=asker, units=1, window=window, purpose="x"
+                    ),
+                ),
+                metadata=alliance.md(Role.CARRIER, carrier=asker),
+            )
+        owner_md = alliance.md(Role.CARRIER, carrier=venue.owner)
+
+        def booking() -> spb.Booking | None:
+            queue = sh_sharing.ListIncomingRequests(
+                spb.ListIncomingRequestsRequest(parent=venue.owner, page_size=1000),
+                metadata=owner_md,
+            )
+            return next((b for b in queue.bookings if b.request == request.name), None)
+
+        deadline = time.monotonic() + 20
+        while (held := booking()) is None or held.state != spb.BOOKING_STATE_HELD:
+            assert time.monotonic() < deadline, "the request was never held"
+            time.sleep(0.2)
+
+        with alliance.http("sh") as client:
+            csrf = client.get("/signin").text.split('name="csrf" value="')[1].split('"')[0]
+            token = alliance.token(Role.CARRIER, carrier=intruder)
+            assert client.post("/signin", data={"csrf": csrf, "token": token}).status_code == 303
+            csrf = client.get("/incoming").text.split('name="csrf" value="')[1].split('"')[0]
+            refused = client.post("/incoming/approve", data={"csrf": csrf, "name": request.name})
+            assert refused.status_code == 403, refused.text[:300]
+        after = booking()
+        assert after is not None and after.state == spb.BOOKING_STATE_HELD, "nothing changed"
+
+
+def test_what_members_write_is_shown_as_text_never_run(
+    alliance: Alliance, browser: Browser
+) -> None:
+    with alliance.grpc["sh", "membership"].channel() as channel:
+        owner = (
+            mpb_grpc.MembershipServiceStub(channel)
+            .ListCarriers(mpb.ListCarriersRequest(parent="regions/sh"), metadata=alliance.md())
+            .carriers[0]
+            .name
+        )
+    title = "<img src=x onerror=alert(1)>注入路演厅" + uuid.uuid4().hex[:4]
+    with alliance.grpc["sh", "sharing"].channel() as channel:
+        spb_grpc.SharingServiceStub(channel).CreateResource(
+            spb.CreateResourceRequest(
+                parent="regions/sh",
+                resource=spb.Resource(
+                    owner=owner,
+                    category=spb.CATEGORY_SPACE_VENUE,
+                    title=title,
+                    description="<script>document.title='owned'</script>",
+                    capacity=1,
+                    visibility=spb.VISIBILITY_ALLIANCE,
+                    state=spb.RESOURCE_STATE_PUBLISHED,
+                ),
+            ),
+            metadata=alliance.md(Role.OPERATOR, region="sh"),
+        )
+    page = _page(browser)
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    card = page.locator("li.card", has_text="注入路演厅")
+    deadline = time.monotonic() + 20
+    while not card.count():  # hz's copy, once the event crossed
+        assert time.monotonic() < deadline, "the resource never reached hz's catalogue"
+        page.goto(f"{alliance.portals['hz']}/?q=注入路演厅&order=recent")
+    expect(card.locator("h3")).to_have_text(title)
+    assert card.locator("img").count() == 0 and not dialogs
+    assert "owned" not in page.title()
+
+
+def test_the_language_switch_returns_only_to_this_site(alliance: Alliance) -> None:
+    with alliance.http("hz") as client:
+        for referer, back in (
+            (f"{alliance.portals['hz']}/map?x=1", "/map?x=1"),
+            (f"{alliance.portals['hz']}//evil.example/", "/"),
+            ("https://evil.example/phish", "/phish"),  # the path only: still this site
+        ):
+            switched = client.get("/lang/en", headers={"referer": referer})
+            assert switched.status_code == 303 and switched.headers["location"] == back

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shlex
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from yrd_alliance.cli.common import (
     local_state,
     regions_of,
 )
+from yrd_alliance.deployment.nats_auth import PORTAL_PARTNER
 from yrd_alliance.deployment.nats_secrets import NatsKeySettings, NatsSecrets
 from yrd_alliance.deployment.procs import venv_script
 from yrd_alliance.deployment.topology import render_container_config
@@ -63,18 +65,23 @@ def nats_secrets(
     partners: Annotated[str, typer.Option(help="Comma-separated partner organisations")] = "",
 ) -> None:
     """Print new NATS secrets for a deployment as shell exports, ALLIANCE_<R>_NATS_…: per region
-    its services' and admin passwords and its partners' (leaf links log in by certificate)."""
+    its services' and admin passwords and its partners' (leaf links log in by certificate).
+    The portals are a partner too (`portal`): ALLIANCE_<R>_PORTAL_NATS_PASSWORD is its
+    password, and ALLIANCE_<R>_PORTAL_SECRET the key of its forms' CSRF tokens."""
     names = regions_of(regions)
+    named = [p.strip() for p in partners.split(",") if p.strip()]
     try:
-        keys = NatsSecrets.generate(names, tuple(p.strip() for p in partners.split(",") if p))
+        keys = NatsSecrets.generate(names, tuple(dict.fromkeys([*named, PORTAL_PARTNER])))
     except ValueError as exc:
         raise fail(str(exc)) from None
     for region in names:
-        own, prefix = keys.region(region), f"ALLIANCE_{region.upper()}_NATS_"
+        own, prefix = keys.region(region), f"ALLIANCE_{region.upper()}_"
         values = {
-            "SERVICE_PASSWORD": own.service_password,
-            "ADMIN_PASSWORD": own.admin_password,
-            "PARTNERS": ",".join(f"{n}={p}" for n, p in own.partners.items()),
+            "NATS_SERVICE_PASSWORD": own.service_password,
+            "NATS_ADMIN_PASSWORD": own.admin_password,
+            "NATS_PARTNERS": ",".join(f"{n}={p}" for n, p in own.partners.items()),
+            "PORTAL_NATS_PASSWORD": own.partners[PORTAL_PARTNER],
+            "PORTAL_SECRET": secrets.token_urlsafe(32),
         }
         for key, value in values.items():
             typer.echo(f"export {prefix}{key}={shlex.quote(value)}")

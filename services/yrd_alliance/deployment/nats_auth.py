@@ -25,6 +25,7 @@ import re
 ACCOUNT = "ALLIANCE"
 SERVICE_USER = "service"
 DEMO_PARTNER = "demo"
+PORTAL_PARTNER = "portal"  # the portals of a deployment follow the events as this partner
 PARTNER_NAME = re.compile(r"^[a-z][a-z0-9]{1,30}$")
 RESERVED_NAMES = frozenset({SERVICE_USER, "leaf", "alliance", "admin", "system"})
 

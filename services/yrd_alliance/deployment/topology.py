@@ -142,8 +142,14 @@ def local_topology(names: list[str], *, hub: str | None = None, base_port: int =
 
 
 def free_base_port(regions: int, *, start: int = 20000, stop: int = 28000) -> int:
-    """A base port whose derived client, leaf and monitor ports are all free on loopback. The
-    range stays below Linux's ephemeral ports (32768+), which outgoing connections take at any
+    """A base port whose derived client, leaf and monitor ports are all free on loopback."""
+    offsets = [offset + i for offset in (0, 3200, 4000) for i in range(regions)]
+    return free_port_block(offsets, start=start, stop=stop)
+
+
+def free_port_block(offsets: list[int], *, start: int, stop: int) -> int:
+    """A base port in [start, stop) such that base + each offset is free on loopback. Keep the
+    range below Linux's ephemeral ports (32768+), which outgoing connections take at any
     moment, so a port found free stays free until the server binds it."""
     import random
     import socket
@@ -151,10 +157,9 @@ def free_base_port(regions: int, *, start: int = 20000, stop: int = 28000) -> in
     rng = random.Random()
     for _ in range(200):
         base = rng.randrange(start, stop)
-        ports = [base + offset + i for offset in (0, 3200, 4000) for i in range(regions)]
         try:
             sockets = []
-            for port in ports:
+            for port in (base + offset for offset in offsets):
                 sock = socket.socket()
                 sockets.append(sock)
                 sock.bind(("127.0.0.1", port))

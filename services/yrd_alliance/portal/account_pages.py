@@ -55,8 +55,7 @@ def routes(portal: Portal) -> list[Route]:
 
     async def language(request: Request) -> Response:
         lang = request.path_params["lang"]
-        back = urlsplit(request.headers.get("referer", "/"))
-        response = see_other(back.path + (f"?{back.query}" if back.query else "") or "/")
+        response = see_other(_same_site_path(request.headers.get("referer", "")))
         if lang in LANGUAGES:
             response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax")
         return response
@@ -67,6 +66,15 @@ def routes(portal: Portal) -> list[Route]:
         Route("/signout", sign_out, methods=["POST"]),
         Route("/lang/{lang}", language),
     ]
+
+
+def _same_site_path(referer: str) -> str:
+    """Where the language switch returns to: the referring page's path on this site, never
+    another host (`//evil.example` is a path that browsers read as a host)."""
+    back = urlsplit(referer)
+    if not back.path.startswith("/") or back.path.startswith("//"):
+        return "/"
+    return back.path + (f"?{back.query}" if back.query else "")
 
 
 def _belongs_here(who: Principal, region: str) -> None:

@@ -185,7 +185,6 @@ WORDS = {
         "level": "级别",
         "feed_waiting": "等待新动态……",
         "error": "出错了",
-        "back": "返回",
         "language": "English",
     },
     "en": {
@@ -255,7 +254,6 @@ WORDS = {
         "level": "Level",
         "feed_waiting": "Waiting for events…",
         "error": "Something went wrong",
-        "back": "Back",
         "language": "中文",
     },
 }
