@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python -m bench.pairing_bench
 	$(BIN)/python -m bench.sharing_bench
 	$(BIN)/python -m bench.observability_bench
+	$(BIN)/python -m bench.portal_bench
 
 # The README's two portal screenshots, taken by the browser tests.
 screenshots: install chromium

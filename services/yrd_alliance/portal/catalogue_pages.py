@@ -3,6 +3,7 @@ resource's own page with its owner, terms and the units free in a chosen window.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -73,15 +74,19 @@ def routes(portal: Portal) -> list[Route]:
                     pb.GetResourceRequest(name=name), metadata=md, timeout=CALL_TIMEOUT_S
                 )
             )
-            owner = await ask(
-                portal.services.membership.GetCarrier(
-                    mpb.GetCarrierRequest(name=item.owner), metadata=md, timeout=CALL_TIMEOUT_S
-                )
-            )
             start, end = window_of(
                 request.query_params.get("start"), request.query_params.get("end")
             )
-            free = await free_units(portal, md, item, start, end)
+            owner, free = await asyncio.gather(
+                ask(
+                    portal.services.membership.GetCarrier(
+                        mpb.GetCarrierRequest(name=item.owner),
+                        metadata=md,
+                        timeout=CALL_TIMEOUT_S,
+                    )
+                ),
+                free_units(portal, md, item, start, end),
+            )
         except Problem as problem:
             return portal.problem(request, visitor, problem)
         return portal.page(
