@@ -199,7 +199,8 @@ def test_nats_secrets_prints_what_compose_needs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     exported = dict(re.findall(r"^export (\w+)=(.*)$", result.stdout, re.M))
     compose_text = (ROOT / "docker-compose.yml").read_text()
-    needed = set(re.findall(r"\$\{(ALLIANCE_[A-Z]+_(?:NATS|PORTAL)_\w+?)[:}]", compose_text))
+    secrets = r"\$\{(ALLIANCE_[A-Z]+_(?:NATS_\w+?|PORTAL_NATS_PASSWORD|PORTAL_SECRET))[:}]"
+    needed = set(re.findall(secrets, compose_text))
     assert needed and needed <= set(exported), needed - set(exported)
     for region in CONTAINERS.names:  # the portal's NATS user is the partner `portal`
         partners = dict(
