@@ -19,6 +19,28 @@ class ConfigError(SystemExit):
     """Raised at start when the environment is missing or holds an invalid value."""
 
 
+def region_slug(value: str) -> str:
+    """A setting's region name, or ValueError."""
+    if not REGION_PATTERN.match(value):
+        raise ValueError("must be 2-10 lowercase letters or digits, starting with a letter")
+    return value
+
+
+def long_secret(value: SecretStr | None) -> SecretStr | None:
+    """An HMAC key setting: unset, or at least 32 bytes."""
+    if value is not None and len(value.get_secret_value().encode()) < 32:
+        raise ValueError("must be at least 32 bytes long")
+    return value
+
+
+def tls_or_plaintext(cert: Path | None, key: Path | None, plaintext: bool) -> None:
+    """A server serves TLS, unless its operator said plaintext out loud."""
+    if not plaintext and not (cert and key):
+        raise ValueError(
+            "set TLS_CERT_FILE and TLS_KEY_FILE (TLS), or PLAINTEXT=true for development only"
+        )
+
+
 class ServiceSettings(BaseSettings):
     """What every service needs; a service subclasses it and sets its own env prefix."""
 
@@ -134,9 +156,7 @@ class ServiceSettings(BaseSettings):
     @field_validator("region")
     @classmethod
     def _region_is_a_slug(cls, value: str) -> str:
-        if not REGION_PATTERN.match(value):
-            raise ValueError("must be 2-10 lowercase letters or digits, starting with a letter")
-        return value
+        return region_slug(value)
 
     @field_validator("federation")
     @classmethod
@@ -154,11 +174,7 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _tls_or_explicitly_plaintext(self) -> ServiceSettings:
-        if not self.plaintext and not (self.tls_cert_file and self.tls_key_file):
-            raise ValueError(
-                "set TLS_CERT_FILE and TLS_KEY_FILE (gRPC over TLS), or PLAINTEXT=true for "
-                "development only"
-            )
+        tls_or_plaintext(self.tls_cert_file, self.tls_key_file, self.plaintext)
         return self
 
     @field_validator("token_max_hours")
@@ -175,9 +191,7 @@ class ServiceSettings(BaseSettings):
     @field_validator("page_token_secret")
     @classmethod
     def _secret_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value().encode()) < 32:
-            raise ValueError("must be at least 32 bytes long")
-        return value
+        return long_secret(value)
 
 
 S = TypeVar("S", bound=BaseSettings)

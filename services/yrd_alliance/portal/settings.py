@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from yrd_alliance.kernel.auth import Role
-from yrd_alliance.kernel.settings import REGION_PATTERN
+from yrd_alliance.kernel.settings import long_secret, region_slug, tls_or_plaintext
 from yrd_alliance.kernel.tokens import DEFAULT_MAX_HOURS
 
 
@@ -58,23 +58,16 @@ class PortalSettings(BaseSettings):
     @field_validator("region")
     @classmethod
     def _region_is_a_slug(cls, value: str) -> str:
-        if not REGION_PATTERN.match(value):
-            raise ValueError("must be 2-10 lowercase letters or digits, starting with a letter")
-        return value
+        return region_slug(value)
 
     @field_validator("secret")
     @classmethod
     def _secret_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value().encode()) < 32:
-            raise ValueError("must be at least 32 bytes long")
-        return value
+        return long_secret(value)
 
     @model_validator(mode="after")
     def _tls_or_explicitly_plaintext(self) -> PortalSettings:
-        if not self.plaintext and not (self.tls_cert_file and self.tls_key_file):
-            raise ValueError(
-                "set TLS_CERT_FILE and TLS_KEY_FILE (HTTPS), or PLAINTEXT=true for development only"
-            )
+        tls_or_plaintext(self.tls_cert_file, self.tls_key_file, self.plaintext)
         return self
 
     @property
