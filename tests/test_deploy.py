@@ -328,7 +328,7 @@ def test_observability_profile_mounts_real_files_and_scrapes_every_service(
     expected = {
         f"{name}:{s['environment'][name.split('-')[0].upper() + '_METRICS_PORT']}"
         for name, s in region_services(compose).items()
-        if not name.startswith(("nats-", "portal-"))  # the portal exports no metrics yet
+        if not name.startswith("nats-")
     }
     # every region's NATS through an exporter that reads that server's monitoring port
     for region in CONTAINERS.names:

@@ -43,10 +43,11 @@ def free_ports() -> list[str]:
     """`alliance up`'s port options, each block of ports free and apart from the others: NATS
     (client, leaf, monitor), gRPC (a block of ten per service, metrics 1000 above) and portals."""
     grpc_offsets = [10 * s + r + m for s in range(3) for r in range(3) for m in (0, METRICS_OFFSET)]
+    portal_offsets = [r + m for r in range(3) for m in (0, METRICS_OFFSET)]
     return [
         "--nats-port", str(free_base_port(3)),
         "--grpc-port", str(free_port_block(grpc_offsets, start=28000, stop=30500)),
-        "--portal-port", str(free_port_block([0, 1, 2], start=31600, stop=32700)),
+        "--portal-port", str(free_port_block(portal_offsets, start=30000, stop=31700)),
     ]  # fmt: skip
 
 
@@ -122,7 +123,7 @@ def test_up_serves_demo_data_prints_a_working_command_and_stops_cleanly(tmp_path
 
         status = _alliance("status", base=base, env=env)
         assert status.returncode == 0, status.stdout + status.stderr
-        assert status.stdout.count("SERVING") == 9  # three services in each region
+        assert status.stdout.count("SERVING") == 12  # three services and a portal per region
         assert "hz, zjg" in status.stdout, "the hub should list both spokes as leaf links"
 
         state = json.loads((base / "state.json").read_text())

@@ -25,6 +25,7 @@ from alliance.membership.v1 import membership_pb2_grpc as mpb_grpc
 from alliance.sharing.v1 import sharing_pb2 as spb
 from alliance.sharing.v1 import sharing_pb2_grpc as spb_grpc
 from playwright.sync_api import Browser, Page, expect, sync_playwright
+from prometheus_client.parser import text_string_to_metric_families
 from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.issuer import Issuer
 from yrd_alliance.kernel.auth import Role
@@ -52,6 +53,7 @@ README_SHOTS = ("supermarket", "map")
 class Alliance:
     base: Path
     portals: dict[str, str]  # region → https URL
+    metrics: dict[str, str]  # region → the portal's Prometheus endpoint
     grpc: dict[tuple[str, str], GrpcTarget]  # (region, service) → target
     issuer: Issuer
     shots: Path
@@ -104,6 +106,7 @@ def alliance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Alliance]:
         yield Alliance(
             base,
             {p["region"]: p["target"] for p in state["portals"]},
+            {p["region"]: p["metrics"] for p in state["portals"]},
             {(e["region"], e["service"]): GrpcTarget(e["target"], ca) for e in state["endpoints"]},
             Issuer(base / "issuer"),
             shots,
@@ -506,6 +509,40 @@ def test_pages_fit_a_phone_and_start_with_a_skip_link(alliance: Alliance, browse
     page = _page(browser)
     page.goto(alliance.portals["sh"])
     page.keyboard.press("Tab")
-    assert page.evaluate("document.activeElement.className") == "skip"
+    focused = page.evaluate("document.activeElement.outerHTML")
+    assert 'class="skip"' in focused, f"the first Tab reached {focused[:120]}"
     page.keyboard.press("Enter")
     assert page.url.endswith("#main")
+
+
+def _samples(url: str) -> list[tuple[str, dict[str, str], float]]:
+    families = text_string_to_metric_families(httpx.get(url).text)
+    return [(s.name, s.labels, s.value) for family in families for s in family.samples]
+
+
+def _value(samples: list[tuple[str, dict[str, str], float]], name: str, **labels: str) -> float:
+    return sum(v for n, ls, v in samples if n == name and labels.items() <= ls.items())
+
+
+def test_the_portal_counts_its_pages_for_prometheus(alliance: Alliance) -> None:
+    url = alliance.metrics["zjg"]
+    with alliance.http("zjg") as client:
+        for _ in range(3):
+            assert client.get("/?q=会议室").status_code == 200
+        assert client.get("/resources/zjg/01K00000000000000000000000").status_code == 404
+        assert client.get("/resources/zjg/not-an-id").status_code == 400
+        open_before = _value(_samples(url), "alliance_portal_live_streams")  # browsers' pages
+        with client.stream("GET", "/live/events") as stream:  # one more live stream
+            lines = stream.iter_lines()  # kept: a dropped iterator closes the stream
+            next(lines)
+            assert _value(_samples(url), "alliance_portal_live_streams") == open_before + 1
+    samples = _samples(url)
+    requests = "http_server_requests_total"
+    assert _value(samples, requests, page="supermarket", code="200", region="zjg") >= 3
+    assert _value(samples, requests, page="resource", code="404") == 1
+    assert _value(samples, requests, page="resource", code="400") == 1
+    assert _value(samples, "http_server_request_duration_seconds_count", page="supermarket") >= 3
+    deadline = time.monotonic() + 5  # the portal notices a closed stream within a second
+    while _value(_samples(url), "alliance_portal_live_streams") != open_before:
+        assert time.monotonic() < deadline, "a closed live stream is still counted as open"
+        time.sleep(0.2)

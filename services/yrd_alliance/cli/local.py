@@ -324,9 +324,11 @@ class LocalFederation:
                     )
                 )
         for node_index, node in enumerate(self.topology.regions):
-            portal = self._portal(state, node.name, self.portal_base_port + node_index, issuer)
+            port = self.portal_base_port + node_index
+            portal = self._portal(state, node.name, port, issuer)
             self._launch(portal)
-            state.portals.append(Endpoint(node.name, "portal", portal.url, portal.pid))
+            metrics = f"http://{LOOPBACK}:{port + METRICS_OFFSET}/metrics"
+            state.portals.append(Endpoint(node.name, "portal", portal.url, portal.pid, metrics))
         state.save(self.state_path)
         self.state = state
         return state
@@ -336,6 +338,7 @@ class LocalFederation:
         visitors what its own partner token may read, and follows the events as the demo
         partner does."""
         _ensure_free(port, f"the portal of {region}")
+        _ensure_free(port + METRICS_OFFSET, f"the portal's metrics in {region}")
         folder = self.base_dir / "portal"
         folder.mkdir(exist_ok=True)
         token_file = folder / f"partner-{region}.token"
@@ -366,6 +369,7 @@ class LocalFederation:
                 "nats_user": DEMO_PARTNER,
                 "nats_password": keys.partners[DEMO_PARTNER],
                 "nats_ca_file": state.ca_file,
+                "metrics_port": port + METRICS_OFFSET,
             },
             ca_file=certificate.ca,
             log_path=self.base_dir / "logs" / f"portal-{region}.log",

@@ -8,6 +8,7 @@ import json
 import ssl
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +36,7 @@ class Report:
 async def gather(state: LocalState, base_dir: Path, key: SigningKey) -> Report:
     report = Report()
     operations = Operations(state, key)
-    before = {e.metrics: _scrape(e.metrics) for e in state.endpoints}
+    before = {e.metrics: _scrape(e.metrics) for e in [*state.endpoints, *state.portals]}
     began = time.monotonic()
     await asyncio.sleep(RPC_WINDOW_S)
     seconds = time.monotonic() - began
@@ -48,6 +49,11 @@ async def gather(state: LocalState, base_dir: Path, key: SigningKey) -> Report:
             (endpoint.region, endpoint.service, endpoint.target, health, rpcs, outbox, consumer,
              letters)
         )  # fmt: skip
+    for portal in state.portals:
+        health = _portal_health(portal.target, state.ca_file)
+        pages = page_summary(before[portal.metrics], _scrape(portal.metrics), seconds)
+        report.healthy &= health == "SERVING"
+        report.services.append((portal.region, "portal", portal.target, health, pages, "", "", ""))
     for region in state.nats:
         links = _leaf_links(region.monitor)
         url = state.service_url(region.region, base_dir)
@@ -77,31 +83,55 @@ def _scrape(url: str) -> Samples | None:
 def rpc_summary(before: Samples | None, after: Samples | None, seconds: float) -> str:
     """Calls per second, the share that failed, and p99, over the window between two scrapes
     of a service's metrics."""
+    return _summary(
+        before,
+        after,
+        seconds,
+        ("grpc_server_handled_total", "grpc_server_handling_seconds_bucket"),
+        lambda labels: labels.get("grpc_code") != "OK",
+    )
+
+
+def page_summary(before: Samples | None, after: Samples | None, seconds: float) -> str:
+    """The same for a portal's pages; a page failed when it answered 5xx."""
+    return _summary(
+        before,
+        after,
+        seconds,
+        ("http_server_requests_total", "http_server_request_duration_seconds_bucket"),
+        lambda labels: labels.get("code", "").startswith("5"),
+    )
+
+
+def _summary(
+    before: Samples | None,
+    after: Samples | None,
+    seconds: float,
+    names: tuple[str, str],
+    failed: Callable[[dict[str, str]], bool],
+) -> str:
     if before is None or after is None:
         return "no metrics"
+    counter, histogram = names
 
-    def total(samples: Samples, name: str, **match: str) -> float:
-        return sum(
-            v
-            for (n, labels), v in samples.items()
-            if n == name and match.items() <= dict(labels).items()
-        )
+    def delta(name: str, keep: Callable[[dict[str, str]], bool] = lambda _: True) -> float:
+        def total(samples: Samples) -> float:
+            return sum(v for (n, ls), v in samples.items() if n == name and keep(dict(ls)))
 
-    def delta(name: str, **match: str) -> float:
-        return total(after, name, **match) - total(before, name, **match)
+        return total(after) - total(before)
 
-    calls = delta("grpc_server_handled_total")
+    calls = delta(counter)
     if calls <= 0:
         return "idle"
-    failed = calls - delta("grpc_server_handled_total", grpc_code="OK")
-    buckets: dict[float, float] = {}
-    for (name, labels), _ in after.items():
-        if name == "grpc_server_handling_seconds_bucket":
-            bound = float(dict(labels)["le"])
-            buckets[bound] = delta(name, le=dict(labels)["le"])
+    bounds = {dict(labels)["le"] for name, labels in after if name == histogram}
+
+    def below(le: str) -> Callable[[dict[str, str]], bool]:
+        return lambda labels: labels["le"] == le
+
+    buckets = {float(le): delta(histogram, below(le)) for le in bounds}
     p99 = next((b for b in sorted(buckets) if buckets[b] >= 0.99 * calls), float("inf"))
     p99_text = f"≤ {p99 * 1000:g} ms" if p99 != float("inf") else "> 5 s"
-    return f"{calls / seconds:.1f}/s, {failed / calls:.0%} failed, p99 {p99_text}"
+    return f"{calls / seconds:.1f}/s, {delta(counter, failed) / calls:.0%} failed, p99 {p99_text}"
 
 
 def _health(target: GrpcTarget) -> str:
@@ -113,6 +143,15 @@ def _health(target: GrpcTarget) -> str:
         except grpc.RpcError as error:
             return f"unreachable ({error.code().name})"  # type: ignore[attr-defined]
     return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+
+
+def _portal_health(url: str, ca_file: Path) -> str:
+    context = ssl.create_default_context(cafile=str(ca_file))
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=2, context=context):
+            return "SERVING"
+    except OSError as error:
+        return f"unreachable ({error})"
 
 
 def _leaf_links(monitor: str) -> str:

@@ -25,6 +25,7 @@ from yrd_alliance.portal.backend import Services
 from yrd_alliance.portal.board import Board, from_first
 from yrd_alliance.portal.event_reader import follow
 from yrd_alliance.portal.live import Feed, recent_start
+from yrd_alliance.portal.metrics import PortalMetrics
 from yrd_alliance.portal.session import PartnerToken, Sessions
 from yrd_alliance.portal.settings import PortalSettings
 from yrd_alliance.portal.web import HERE, Portal
@@ -56,7 +57,7 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers if scope["type"] == "http" else send)
 
 
-def build(settings: PortalSettings) -> Starlette:
+def build(settings: PortalSettings) -> ASGIApp:
     secret = (
         settings.secret.get_secret_value().encode() if settings.secret else secrets.token_bytes(32)
     )
@@ -100,7 +101,13 @@ def build(settings: PortalSettings) -> Starlette:
         Route("/healthz", health),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], lifespan=lifespan)
+    if settings.metrics_port is None:
+        return app
+    metrics = PortalMetrics(settings.region)
+    port = metrics.serve(settings.http_host, settings.metrics_port)
+    log.info("metrics on http://%s:%d/metrics", settings.http_host, port)
+    return metrics.middleware(app)
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
+from alliance.membership.v1 import membership_pb2 as mpb
 from alliance.sharing.v1 import sharing_pb2 as pb
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -124,10 +125,20 @@ def routes(portal: Portal) -> list[Route]:
             return see_other("/signin")
         try:
             bookings = await _incoming(portal, visitor)
-            titles = await _titles(portal, visitor, {b.resource for b in bookings})
+            titles, requesters = await asyncio.gather(
+                _titles(portal, visitor, {b.resource for b in bookings}),
+                _carriers(portal, visitor, {b.requester for b in bookings}),
+            )
         except Problem as problem:
             return portal.problem(request, visitor, problem)
-        return portal.page(request, visitor, "incoming.html", bookings=bookings, titles=titles)
+        return portal.page(
+            request,
+            visitor,
+            "incoming.html",
+            bookings=bookings,
+            titles=titles,
+            requesters=requesters,
+        )
 
     def decision(approve: bool) -> Callable[[Request], Awaitable[Response]]:
         async def decide(request: Request) -> Response:
@@ -197,21 +208,38 @@ async def _incoming(portal: Portal, visitor: Visitor) -> list[pb.Booking]:
 
 
 async def _titles(portal: Portal, visitor: Visitor, names: set[str]) -> dict[str, str]:
+    """Resource names → their titles (the name itself where the caller may not read it)."""
+
     async def title(name: str) -> str:
+        call = portal.services.sharing.GetResource(
+            pb.GetResourceRequest(name=name), metadata=bearer(visitor.token), timeout=CALL_TIMEOUT_S
+        )
+        return (await ask(call)).title
+
+    return await _each(names, title)
+
+
+async def _carriers(portal: Portal, visitor: Visitor, names: set[str]) -> dict[str, str]:
+    """Carrier names → their display names."""
+
+    async def display_name(name: str) -> str:
+        call = portal.services.membership.GetCarrier(
+            mpb.GetCarrierRequest(name=name), metadata=bearer(visitor.token), timeout=CALL_TIMEOUT_S
+        )
+        return (await ask(call)).display_name
+
+    return await _each(names, display_name)
+
+
+async def _each(names: set[str], read: Callable[[str], Awaitable[str]]) -> dict[str, str]:
+    async def one(name: str) -> str:
         try:
-            found = await ask(
-                portal.services.sharing.GetResource(
-                    pb.GetResourceRequest(name=name),
-                    metadata=bearer(visitor.token),
-                    timeout=CALL_TIMEOUT_S,
-                )
-            )
+            return await read(name)
         except Problem:
             return name
-        return found.title
 
     ordered = sorted(names)
-    return dict(zip(ordered, await asyncio.gather(*map(title, ordered)), strict=True))
+    return dict(zip(ordered, await asyncio.gather(*map(one, ordered)), strict=True))
 
 
 def _stream(

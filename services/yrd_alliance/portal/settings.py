@@ -52,6 +52,12 @@ class PortalSettings(BaseSettings):
     stats_interval_s: float = Field(
         default=2.0, gt=0, description="How often the live feed checks the sharing statistics"
     )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="HTTP port of the Prometheus metrics (/metrics), on http_host; unset: none",
+    )
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = "text"
 
