@@ -326,45 +326,50 @@ def test_a_form_posted_without_its_csrf_token_is_refused_and_changes_nothing(
     assert requests_made() == before
 
 
+def _ask_from_hz_to_sh(
+    alliance: Alliance, word: str = "路演厅", asker: int = 2, days_ahead: int = 50
+) -> tuple[str, spb.Resource]:
+    """A request by one of hz's carriers for an sh resource the word finds, made over gRPC: the
+    request's name and the resource."""
+    partner = alliance.md()
+    with alliance.grpc["hz", "sharing"].channel() as channel:
+        stub = spb_grpc.SharingServiceStub(channel)
+        found = stub.SearchResources(
+            spb.SearchResourcesRequest(query=word, region="regions/sh", page_size=50),
+            metadata=partner,
+        )
+        wanted = next(r for r in found.resources if r.capacity >= 1)
+        with alliance.grpc["hz", "membership"].channel() as m_channel:
+            carriers = mpb_grpc.MembershipServiceStub(m_channel).ListCarriers(
+                mpb.ListCarriersRequest(parent="regions/hz"), metadata=partner
+            )
+        requester = carriers.carriers[asker].name
+        window = spb.TimeWindow()
+        window.start_time.FromSeconds(int(time.time()) + days_ahead * 86400)
+        window.end_time.FromSeconds(int(time.time()) + days_ahead * 86400 + 3600)
+        request = stub.CreateRequest(
+            spb.CreateRequestRequest(
+                parent="regions/hz",
+                request=spb.Request(
+                    resource=wanted.name, requester=requester, units=1, window=window, purpose="y"
+                ),
+            ),
+            metadata=alliance.md(Role.CARRIER, carrier=requester),
+        )
+    return request.name, wanted
+
+
 def test_a_carrier_cannot_decide_on_another_owners_request_through_the_portal(
     alliance: Alliance,
 ) -> None:
-    partner = alliance.md()
+    request, venue = _ask_from_hz_to_sh(alliance, "会议室", asker=1, days_ahead=40)
+    with alliance.grpc["sh", "membership"].channel() as channel:
+        sh_carriers = mpb_grpc.MembershipServiceStub(channel).ListCarriers(
+            mpb.ListCarriersRequest(parent="regions/sh"), metadata=alliance.md()
+        )
+    intruder = next(c.name for c in sh_carriers.carriers if c.name != venue.owner)
     with alliance.grpc["sh", "sharing"].channel() as channel:
         sh_sharing = spb_grpc.SharingServiceStub(channel)
-        venue = next(
-            r
-            for r in sh_sharing.SearchResources(
-                spb.SearchResourcesRequest(query="会议室", region="regions/sh", page_size=50),
-                metadata=partner,
-            ).resources
-            if r.capacity >= 1
-        )
-        with alliance.grpc["sh", "membership"].channel() as m_channel:
-            sh_carriers = mpb_grpc.MembershipServiceStub(m_channel).ListCarriers(
-                mpb.ListCarriersRequest(parent="regions/sh"), metadata=partner
-            )
-        intruder = next(c.name for c in sh_carriers.carriers if c.name != venue.owner)
-        with alliance.grpc["hz", "membership"].channel() as m_channel:
-            asker = (
-                mpb_grpc.MembershipServiceStub(m_channel)
-                .ListCarriers(mpb.ListCarriersRequest(parent="regions/hz"), metadata=partner)
-                .carriers[1]
-                .name
-            )
-        window = spb.TimeWindow()
-        window.start_time.FromSeconds(int(time.time()) + 40 * 86400)
-        window.end_time.FromSeconds(int(time.time()) + 40 * 86400 + 3600)
-        with alliance.grpc["hz", "sharing"].channel() as hz_channel:
-            request = spb_grpc.SharingServiceStub(hz_channel).CreateRequest(
-                spb.CreateRequestRequest(
-                    parent="regions/hz",
-                    request=spb.Request(
-                        resource=venue.name, requester=asker, units=1, window=window, purpose="x"
-                    ),
-                ),
-                metadata=alliance.md(Role.CARRIER, carrier=asker),
-            )
         owner_md = alliance.md(Role.CARRIER, carrier=venue.owner)
 
         def booking() -> spb.Booking | None:
@@ -372,7 +377,7 @@ def test_a_carrier_cannot_decide_on_another_owners_request_through_the_portal(
                 spb.ListIncomingRequestsRequest(parent=venue.owner, page_size=1000),
                 metadata=owner_md,
             )
-            return next((b for b in queue.bookings if b.request == request.name), None)
+            return next((b for b in queue.bookings if b.request == request), None)
 
         deadline = time.monotonic() + 20
         while (held := booking()) is None or held.state != spb.BOOKING_STATE_HELD:
@@ -384,7 +389,7 @@ def test_a_carrier_cannot_decide_on_another_owners_request_through_the_portal(
             token = alliance.token(Role.CARRIER, carrier=intruder)
             assert client.post("/signin", data={"csrf": csrf, "token": token}).status_code == 303
             csrf = client.get("/incoming").text.split('name="csrf" value="')[1].split('"')[0]
-            refused = client.post("/incoming/approve", data={"csrf": csrf, "name": request.name})
+            refused = client.post("/incoming/approve", data={"csrf": csrf, "name": request})
             assert refused.status_code == 403, refused.text[:300]
         after = booking()
         assert after is not None and after.state == spb.BOOKING_STATE_HELD, "nothing changed"
@@ -439,42 +444,6 @@ def test_the_language_switch_returns_only_to_this_site(alliance: Alliance) -> No
         ):
             switched = client.get("/lang/en", headers={"referer": referer})
             assert switched.status_code == 303 and switched.headers["location"] == back
-
-
-def _ask_from_hz_to_sh(alliance: Alliance) -> str:
-    """A request by an hz carrier for an sh venue, made over gRPC; its name."""
-    partner = alliance.md()
-    with alliance.grpc["hz", "sharing"].channel() as channel:
-        stub = spb_grpc.SharingServiceStub(channel)
-        venue = next(
-            r
-            for r in stub.SearchResources(
-                spb.SearchResourcesRequest(query="路演厅", region="regions/sh", page_size=50),
-                metadata=partner,
-            ).resources
-            if r.capacity >= 1
-        )
-        with alliance.grpc["hz", "membership"].channel() as m_channel:
-            asker = (
-                mpb_grpc.MembershipServiceStub(m_channel)
-                .ListCarriers(mpb.ListCarriersRequest(parent="regions/hz"), metadata=partner)
-                .carriers[2]
-                .name
-            )
-        window = spb.TimeWindow()
-        window.start_time.FromSeconds(int(time.time()) + 50 * 86400)
-        window.end_time.FromSeconds(int(time.time()) + 50 * 86400 + 3600)
-        return str(
-            stub.CreateRequest(
-                spb.CreateRequestRequest(
-                    parent="regions/hz",
-                    request=spb.Request(
-                        resource=venue.name, requester=asker, units=1, window=window, purpose="y"
-                    ),
-                ),
-                metadata=alliance.md(Role.CARRIER, carrier=asker),
-            ).name
-        )
 
 
 def test_the_maps_counts_follow_the_requests_without_a_reload(

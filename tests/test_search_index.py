@@ -366,3 +366,44 @@ async def test_the_service_answers_while_it_builds_its_index_and_a_search_waits_
         assert _gone(searcher), "the search process outlived the service"
     finally:
         process.stop()
+
+
+async def test_a_search_process_started_while_grpc_is_busy_answers(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """The service starts its search process on a search, while gRPC serves other calls.
+    Started with fork() (asyncio's subprocesses under uvloop), gRPC's fork handlers aborted
+    the child before it ran, and that search failed with INTERNAL."""
+    region = new_region()
+    db_path = tmp_path / "sharing.db"
+    process = service_process("sharing", region, db_path, nats_server.url, tmp_path / "s.log")
+    process.start()
+    process.wait_ready(timeout=60)
+    resources = [_resource(region, n, 0) for n in range(200)]
+    await _write(db_path, resources)
+    try:
+        async with tls_channel(process.target) as channel:
+            stub = pb_grpc.SharingServiceStub(channel)
+            md = auth(Tokens(region).partner())
+            busy = True
+
+            async def caller() -> None:
+                while busy:
+                    await stub.GetResource(
+                        pb.GetResourceRequest(name=resources[3].name), metadata=md
+                    )
+
+            callers = [asyncio.ensure_future(caller()) for _ in range(64)]
+            totals = []
+            for _ in range(50):  # each search after the last child was killed: a new one
+                for child in children(process.pid):
+                    os.kill(child, signal.SIGKILL)
+                found = await stub.SearchResources(
+                    pb.SearchResourcesRequest(query="路演"), metadata=md, timeout=30
+                )
+                totals.append(found.total_size)
+            busy = False
+            await asyncio.gather(*callers)
+        assert totals == [200] * 50
+    finally:
+        process.stop()

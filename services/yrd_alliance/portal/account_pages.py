@@ -24,13 +24,11 @@ def routes(portal: Portal) -> list[Route]:
         return portal.page(request, portal.visitor(request), "signin.html", error="")
 
     async def sign_in(request: Request) -> Response:
-        visitor = portal.visitor(request)
-        form = await request.form()
         try:
-            portal.sessions.check_form(request, visitor, str(form.get("csrf", "")))
+            visitor, form = await portal.form(request)
         except Forbidden as refused:
-            return portal.page(request, visitor, "signin.html", status=403, error=str(refused))
-        token = str(form.get("token", "")).strip()
+            return portal.refused(request, refused)
+        token = form.get("token", "").strip()
         try:
             who = portal.sessions.verify(token)
             _belongs_here(who, portal.region)
@@ -43,12 +41,10 @@ def routes(portal: Portal) -> list[Route]:
         return response
 
     async def sign_out(request: Request) -> Response:
-        visitor = portal.visitor(request)
-        form = await request.form()
         try:
-            portal.sessions.check_form(request, visitor, str(form.get("csrf", "")))
+            await portal.form(request)
         except Forbidden as refused:
-            return portal.page(request, visitor, "signin.html", status=403, error=str(refused))
+            return portal.refused(request, refused)
         response = see_other("/")
         portal.sessions.sign_out(response)
         return response

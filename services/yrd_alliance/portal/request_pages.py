@@ -28,9 +28,7 @@ POLL_S = 0.5  # how often a live page's states are read again
 def routes(portal: Portal) -> list[Route]:
     async def carrier_form(request: Request) -> tuple[Visitor, dict[str, str]]:
         """The signed-in carrier and its form, or Forbidden."""
-        visitor = portal.visitor(request)
-        form = {k: str(v) for k, v in (await request.form()).items()}
-        portal.sessions.check_form(request, visitor, form.get("csrf", ""))
+        visitor, form = await portal.form(request)
         if visitor.principal is None or visitor.principal.role is not Role.CARRIER:
             raise Forbidden("sign in as a carrier first")
         return visitor, form
@@ -39,7 +37,7 @@ def routes(portal: Portal) -> list[Route]:
         try:
             visitor, form = await carrier_form(request)
         except Forbidden as refused:
-            return _refused(portal, request, refused)
+            return portal.refused(request, refused)
         assert visitor.principal is not None
         try:
             units = int(form.get("units", ""))
@@ -106,7 +104,7 @@ def routes(portal: Portal) -> list[Route]:
         try:
             visitor, form = await carrier_form(request)
         except Forbidden as refused:
-            return _refused(portal, request, refused)
+            return portal.refused(request, refused)
         try:
             await ask(
                 portal.services.sharing.CancelRequest(
@@ -145,7 +143,7 @@ def routes(portal: Portal) -> list[Route]:
             try:
                 visitor, form = await carrier_form(request)
             except Forbidden as refused:
-                return _refused(portal, request, refused)
+                return portal.refused(request, refused)
             name, md = form.get("name", ""), bearer(visitor.token)
             sharing = portal.services.sharing
             call = (
@@ -172,11 +170,6 @@ def routes(portal: Portal) -> list[Route]:
         Route("/incoming/approve", decision(approve=True), methods=["POST"]),
         Route("/incoming/decline", decision(approve=False), methods=["POST"]),
     ]
-
-
-def _refused(portal: Portal, request: Request, refused: Forbidden) -> Response:
-    visitor = portal.visitor(request)
-    return portal.page(request, visitor, "signin.html", status=403, error=str(refused))
 
 
 async def _my_requests(portal: Portal, visitor: Visitor) -> list[pb.Request]:

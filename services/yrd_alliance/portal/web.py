@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from yrd_alliance.portal.backend import Problem, Services
-from yrd_alliance.portal.session import Sessions, Visitor
+from yrd_alliance.portal.session import Forbidden, Sessions, Visitor
 from yrd_alliance.portal.settings import PortalSettings
 from yrd_alliance.portal.text import Text
 
@@ -84,6 +84,19 @@ class Portal:
         response = HTMLResponse(html, status_code=status)
         self.sessions.keep(response, visitor)
         return response
+
+    async def form(self, request: Request) -> tuple[Visitor, dict[str, str]]:
+        """A posted form and who posted it; Forbidden when it came from another site or
+        without this session's CSRF token."""
+        visitor = self.visitor(request)
+        form = {key: str(value) for key, value in (await request.form()).items()}
+        self.sessions.check_form(request, visitor, form.get("csrf", ""))
+        return visitor, form
+
+    def refused(self, request: Request, refused: Forbidden) -> Response:
+        """The sign-in page, saying why a form was refused."""
+        visitor = self.visitor(request)
+        return self.page(request, visitor, "signin.html", status=403, error=str(refused))
 
     def problem(self, request: Request, visitor: Visitor, problem: Problem) -> Response:
         return self.page(

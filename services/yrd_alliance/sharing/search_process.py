@@ -15,6 +15,7 @@ import asyncio
 import logging
 import marshal
 import signal
+import subprocess
 import sys
 from collections import deque
 from collections.abc import Sequence
@@ -37,10 +38,34 @@ class _Gone(Exception):
 class _Child:
     """One running child and the searches it has been sent, in the order it answers them."""
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(
+        self,
+        process: subprocess.Popen[bytes],
+        stdin: asyncio.WriteTransport,
+        stdout: asyncio.StreamReader,
+    ) -> None:
         self.process = process
+        self._stdin = stdin
         self._waiting: deque[asyncio.Future[Found]] = deque()
-        self._answers = asyncio.get_running_loop().create_task(self._read_answers())
+        self._answers = asyncio.get_running_loop().create_task(self._read_answers(stdout))
+
+    @classmethod
+    async def start(cls, index: Path) -> _Child:
+        # subprocess.Popen starts it with vfork(), which runs no fork handlers. asyncio's own
+        # subprocesses under uvloop use fork(), which runs gRPC's: with gRPC's threads busy,
+        # its child handler aborted the child before it ran (a CHECK failure in
+        # ev_epoll1_linux.cc), and searches failed.
+        process = subprocess.Popen(  # noqa: ASYNC220 - vfork and exec: returns at once
+            [sys.executable, "-m", __name__, str(index)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert process.stdin is not None and process.stdout is not None, "started with pipes"
+        loop = asyncio.get_running_loop()
+        stdout = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdout), process.stdout)
+        stdin, _ = await loop.connect_write_pipe(asyncio.Protocol, process.stdin)
+        return cls(process, stdin, stdout)
 
     @property
     def answering(self) -> bool:
@@ -51,15 +76,15 @@ class _Child:
         if not self.answering:
             raise _Gone()
         frame = marshal.dumps(request)
-        assert self.process.stdin is not None, "started with a pipe"
-        self.process.stdin.write(len(frame).to_bytes(_LENGTH, "big") + frame)
+        try:
+            self._stdin.write(len(frame).to_bytes(_LENGTH, "big") + frame)
+        except (RuntimeError, OSError) as exc:  # its input closed: it is exiting or gone
+            raise _Gone() from exc
         answer = asyncio.get_running_loop().create_future()
         self._waiting.append(answer)
         return answer
 
-    async def _read_answers(self) -> None:
-        stdout = self.process.stdout
-        assert stdout is not None, "started with a pipe"
+    async def _read_answers(self, stdout: asyncio.StreamReader) -> None:
         try:
             while True:
                 length = int.from_bytes(await stdout.readexactly(_LENGTH), "big")
@@ -79,14 +104,19 @@ class _Child:
                     waiting.set_exception(_Gone())
             self._waiting.clear()
 
-    async def stop(self) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-        try:
-            await asyncio.wait_for(self.process.wait(), STOP_TIMEOUT_S)
-        except TimeoutError:
+    def kill(self) -> None:
+        if self.process.poll() is None:
             self.process.kill()
-            await self.process.wait()
+
+    async def stop(self) -> None:
+        self._stdin.close()
+        deadline = asyncio.get_running_loop().time() + STOP_TIMEOUT_S
+        while self.process.poll() is None:  # it exits once its input closed
+            if asyncio.get_running_loop().time() > deadline:
+                self.process.kill()
+                self.process.wait()
+                break
+            await asyncio.sleep(0.01)
         await self._answers
 
 
@@ -107,23 +137,15 @@ class SearchProcess:
             try:
                 return await child.ask(request)
             except _Gone:
-                log.warning("the search process exited (code %s)", child.process.returncode)
+                log.warning("the search process exited (code %s)", child.process.poll())
         raise Unavailable("search is restarting; try again")
 
     async def _running(self) -> _Child:
         async with self._starting:
             if self._child is None or not self._child.answering:
-                if self._child is not None and self._child.process.returncode is None:
-                    self._child.process.kill()  # alive but no longer answering
-                process = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    __name__,
-                    str(self._index),
-                    stdin=asyncio.subprocess.PIPE,
-                    stdout=asyncio.subprocess.PIPE,
-                )
-                self._child = _Child(process)
+                if self._child is not None:
+                    self._child.kill()  # alive but no longer answering, or gone already
+                self._child = await _Child.start(self._index)
             return self._child
 
     @property
