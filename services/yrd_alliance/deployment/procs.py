@@ -34,8 +34,13 @@ def free_port() -> int:
 
 def children(pid: int) -> list[int]:
     """The processes a process has started and that still run (Linux /proc)."""
-    tasks = Path(f"/proc/{pid}/task").iterdir()
-    return sorted(int(child) for task in tasks for child in (task / "children").read_text().split())
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except FileNotFoundError:  # a thread that ended meanwhile
+            continue
+    return sorted(found)
 
 
 def venv_script(name: str) -> str:
