@@ -515,3 +515,23 @@ def test_the_portal_counts_its_pages_for_prometheus(alliance: Alliance) -> None:
     while _value(_samples(url), "alliance_portal_live_streams") != open_before:
         assert time.monotonic() < deadline, "a closed live stream is still counted as open"
         time.sleep(0.2)
+
+
+def test_the_owners_queue_says_when_new_requests_arrive(
+    alliance: Alliance, browser: Browser
+) -> None:
+    first, venue = _ask_from_hz_to_sh(alliance, "展示厅", asker=0, days_ahead=60)
+    owner = _page(browser)
+    _sign_in(owner, alliance.portals["sh"], alliance.token(Role.CARRIER, carrier=venue.owner))
+    row = owner.locator(f'tr[data-name="{first}"]')
+    deadline = time.monotonic() + 20
+    while not row.count():  # once the request crossed to sh
+        assert time.monotonic() < deadline, "the request never reached the owner's queue"
+        owner.goto(f"{alliance.portals['sh']}/incoming")
+    notice = owner.locator("#new-requests")
+    expect(notice).to_be_hidden()
+    second, same = _ask_from_hz_to_sh(alliance, "展示厅", asker=0, days_ahead=61)
+    assert same.name == venue.name
+    expect(notice).to_be_visible(timeout=15_000)
+    owner.click("#new-requests a")
+    expect(owner.locator(f'tr[data-name="{second}"]')).to_be_visible()

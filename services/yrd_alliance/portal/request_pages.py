@@ -100,6 +100,25 @@ def routes(portal: Portal) -> list[Route]:
 
         return _stream(request, portal, states)
 
+    async def incoming_live(request: Request) -> Response:
+        visitor = portal.visitor(request)
+        if visitor.principal is None or visitor.principal.role is not Role.CARRIER:
+            return Response(status_code=401)
+        text = Text(visitor.lang)
+
+        async def states() -> dict[str, dict[str, object]]:
+            return {
+                b.request: {
+                    "state": text.booking_state(b.state),
+                    "code": pb.BookingState.Name(b.state),
+                    "held": False,
+                    "waitlist": b.waitlist_position,
+                }
+                for b in await _incoming(portal, visitor)
+            }
+
+        return _stream(request, portal, states)
+
     async def cancel(request: Request) -> Response:
         try:
             visitor, form = await carrier_form(request)
@@ -167,6 +186,7 @@ def routes(portal: Portal) -> list[Route]:
         Route("/requests/live", mine_live),
         Route("/requests/cancel", cancel, methods=["POST"]),
         Route("/incoming", incoming, methods=["GET"]),
+        Route("/incoming/live", incoming_live),
         Route("/incoming/approve", decision(approve=True), methods=["POST"]),
         Route("/incoming/decline", decision(approve=False), methods=["POST"]),
     ]

@@ -13,7 +13,11 @@ function followStates(table) {
     const row = Array.from(table.querySelectorAll("tr[data-name]")).find(
       (r) => r.dataset.name === change.name
     );
-    if (!row) return;
+    if (!row) {  // one the page does not show yet: say so, the page lists it on reload
+      const notice = document.getElementById(table.dataset.notice || "");
+      if (notice) notice.hidden = false;
+      return;
+    }
     const cell = row.querySelector(".state");
     let text = change.state;
     if (change.held) text += " · " + (table.dataset.held || "held");
