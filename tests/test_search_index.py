@@ -384,21 +384,25 @@ async def test_a_search_process_started_while_grpc_is_busy_answers(
     await _write(db_path, resources)
     try:
         md = auth(Tokens(region).partner())
-        async with tls_channel(process.target) as channel:
-            stub = pb_grpc.SharingServiceStub(channel)
+        async with (
+            tls_channel(process.target) as busy_channel,
+            tls_channel(process.target) as search_channel,
+        ):  # the searches on a connection of their own: the busy one refuses a stream at times
+            busy_stub = pb_grpc.SharingServiceStub(busy_channel)
             busy = True
 
             async def caller() -> None:
                 while busy:
                     try:
-                        await stub.GetResource(
+                        await busy_stub.GetResource(
                             pb.GetResourceRequest(name=resources[3].name), metadata=md
                         )
-                    except grpc.aio.AioRpcError as error:  # a stream refused now and then
+                    except grpc.aio.AioRpcError as error:  # a refused stream, now and then
                         if error.code() != grpc.StatusCode.UNAVAILABLE:
                             raise
 
-            callers = [asyncio.ensure_future(caller()) for _ in range(64)]
+            callers = [asyncio.ensure_future(caller()) for _ in range(48)]
+            stub = pb_grpc.SharingServiceStub(search_channel)
             totals = []
             for _ in range(50):  # each search after the last child was killed: a new one
                 for child in children(process.pid):
