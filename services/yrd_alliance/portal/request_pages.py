@@ -22,6 +22,8 @@ from yrd_alliance.portal.text import Text
 from yrd_alliance.portal.web import LOCAL, Portal, see_other
 
 LIST_SIZE = 100
+States = dict[str, dict[str, object]]  # a row's name → what its state cell shows
+Endpoint = Callable[[Request], Awaitable[Response]]
 POLL_S = 0.5  # how often a live page's states are read again
 
 
@@ -29,7 +31,7 @@ def routes(portal: Portal) -> list[Route]:
     async def carrier_form(request: Request) -> tuple[Visitor, dict[str, str]]:
         """The signed-in carrier and its form, or Forbidden."""
         visitor, form = await portal.form(request)
-        if visitor.principal is None or visitor.principal.role is not Role.CARRIER:
+        if not _is_carrier(visitor):
             raise Forbidden("sign in as a carrier first")
         return visitor, form
 
@@ -72,7 +74,7 @@ def routes(portal: Portal) -> list[Route]:
 
     async def mine(request: Request) -> Response:
         visitor = portal.visitor(request)
-        if visitor.principal is None or visitor.principal.role is not Role.CARRIER:
+        if not _is_carrier(visitor):
             return see_other("/signin")
         try:
             requests = await _my_requests(portal, visitor)
@@ -81,43 +83,39 @@ def routes(portal: Portal) -> list[Route]:
             return portal.problem(request, visitor, problem)
         return portal.page(request, visitor, "requests.html", requests=requests, titles=titles)
 
-    async def mine_live(request: Request) -> Response:
-        visitor = portal.visitor(request)
-        if visitor.principal is None or visitor.principal.role is not Role.CARRIER:
-            return Response(status_code=401)
-        text = Text(visitor.lang)
+    def live(read: Callable[[Visitor, Text], Awaitable[States]]) -> Endpoint:
+        """A page's states as server-sent events, for the signed-in carrier only."""
 
-        async def states() -> dict[str, dict[str, object]]:
-            return {
-                r.name: {
-                    "state": text.request_state(r.state),
-                    "code": pb.RequestState.Name(r.state),
-                    "held": r.capacity_held,
-                    "waitlist": r.waitlist_position,
-                }
-                for r in await _my_requests(portal, visitor)
+        async def states(request: Request) -> Response:
+            visitor = portal.visitor(request)
+            if not _is_carrier(visitor):
+                return Response(status_code=401)
+            text = Text(visitor.lang)
+            return _stream(request, portal, lambda: read(visitor, text))
+
+        return states
+
+    async def my_states(visitor: Visitor, text: Text) -> States:
+        return {
+            r.name: {
+                "state": text.request_state(r.state),
+                "code": pb.RequestState.Name(r.state),
+                "held": r.capacity_held,
+                "waitlist": r.waitlist_position,
             }
+            for r in await _my_requests(portal, visitor)
+        }
 
-        return _stream(request, portal, states)
-
-    async def incoming_live(request: Request) -> Response:
-        visitor = portal.visitor(request)
-        if visitor.principal is None or visitor.principal.role is not Role.CARRIER:
-            return Response(status_code=401)
-        text = Text(visitor.lang)
-
-        async def states() -> dict[str, dict[str, object]]:
-            return {
-                b.request: {
-                    "state": text.booking_state(b.state),
-                    "code": pb.BookingState.Name(b.state),
-                    "held": False,
-                    "waitlist": b.waitlist_position,
-                }
-                for b in await _incoming(portal, visitor)
+    async def queue_states(visitor: Visitor, text: Text) -> States:
+        return {
+            b.request: {
+                "state": text.booking_state(b.state),
+                "code": pb.BookingState.Name(b.state),
+                "held": False,
+                "waitlist": b.waitlist_position,
             }
-
-        return _stream(request, portal, states)
+            for b in await _incoming(portal, visitor)
+        }
 
     async def cancel(request: Request) -> Response:
         try:
@@ -138,7 +136,7 @@ def routes(portal: Portal) -> list[Route]:
 
     async def incoming(request: Request) -> Response:
         visitor = portal.visitor(request)
-        if visitor.principal is None or visitor.principal.role is not Role.CARRIER:
+        if not _is_carrier(visitor):
             return see_other("/signin")
         try:
             bookings = await _incoming(portal, visitor)
@@ -157,7 +155,7 @@ def routes(portal: Portal) -> list[Route]:
             requesters=requesters,
         )
 
-    def decision(approve: bool) -> Callable[[Request], Awaitable[Response]]:
+    def decision(approve: bool) -> Endpoint:
         async def decide(request: Request) -> Response:
             try:
                 visitor, form = await carrier_form(request)
@@ -183,13 +181,17 @@ def routes(portal: Portal) -> list[Route]:
     return [
         Route("/requests", create, methods=["POST"]),
         Route("/requests", mine, methods=["GET"]),
-        Route("/requests/live", mine_live),
+        Route("/requests/live", live(my_states)),
         Route("/requests/cancel", cancel, methods=["POST"]),
         Route("/incoming", incoming, methods=["GET"]),
-        Route("/incoming/live", incoming_live),
+        Route("/incoming/live", live(queue_states)),
         Route("/incoming/approve", decision(approve=True), methods=["POST"]),
         Route("/incoming/decline", decision(approve=False), methods=["POST"]),
     ]
+
+
+def _is_carrier(visitor: Visitor) -> bool:
+    return visitor.principal is not None and visitor.principal.role is Role.CARRIER
 
 
 async def _my_requests(portal: Portal, visitor: Visitor) -> list[pb.Request]:
@@ -256,12 +258,12 @@ async def _each(names: set[str], read: Callable[[str], Awaitable[str]]) -> dict[
 
 
 def _stream(
-    request: Request, portal: Portal, read: Callable[[], Awaitable[dict[str, dict[str, object]]]]
+    request: Request, portal: Portal, read: Callable[[], Awaitable[States]]
 ) -> StreamingResponse:
     """Server-sent events: each entry of `read()` whenever it differs from what was sent."""
 
     async def events() -> AsyncIterator[str]:
-        sent: dict[str, dict[str, object]] = {}
+        sent: States = {}
         yield "retry: 1000\n\n"
         while not portal.closing.is_set() and not await request.is_disconnected():
             try:
