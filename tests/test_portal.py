@@ -535,3 +535,28 @@ def test_the_owners_queue_says_when_new_requests_arrive(
     expect(notice).to_be_visible(timeout=15_000)
     owner.click("#new-requests a")
     expect(owner.locator(f'tr[data-name="{second}"]')).to_be_visible()
+
+
+def test_sign_in_refuses_another_regions_member_and_a_forged_token(
+    alliance: Alliance, tmp_path: Path
+) -> None:
+    with alliance.grpc["sh", "membership"].channel() as channel:
+        sh_carrier = (
+            mpb_grpc.MembershipServiceStub(channel)
+            .ListCarriers(mpb.ListCarriersRequest(parent="regions/sh"), metadata=alliance.md())
+            .carriers[0]
+            .name
+        )
+    forger = Issuer.load_or_create(tmp_path / "forger")  # a key the alliance does not trust
+    for token, why in (
+        (alliance.token(Role.CARRIER, carrier=sh_carrier), "portal of sh"),
+        (alliance.token(Role.OPERATOR, region="sh"), "portal of sh"),
+        (forger.sign(subject="x", role=Role.CARRIER, carrier=sh_carrier), "key"),
+        ("not a token", "invalid"),
+    ):
+        with alliance.http("hz") as client:
+            csrf = client.get("/signin").text.split('name="csrf" value="')[1].split('"')[0]
+            refused = client.post("/signin", data={"csrf": csrf, "token": token})
+            assert refused.status_code == 401 and why in refused.text, refused.text[-400:]
+            assert "alliance_session" not in client.cookies, "a refused sign-in set a session"
+            assert client.get("/requests").status_code == 303  # still to the sign-in page
