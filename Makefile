@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install promtool chromium run test test-fast lint protos bench screenshots clean
+.PHONY: install promtool chromium postgresql run test test-fast lint protos bench screenshots clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,13 +33,22 @@ chromium:
 	      && apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null 2>&1) \
 	  || echo "chromium could not be installed; the portal's browser tests are skipped"
 
+# The API tests also run on PostgreSQL: Debian's server binaries, started by the tests on a free
+# port in a folder of their own (the package's own cluster is not used). Installed when missing.
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 \
+	  || apt-get install -y -qq --no-install-recommends postgresql >/dev/null 2>&1 \
+	  || (apt-get update -qq >/dev/null 2>&1 \
+	      && apt-get install -y -qq --no-install-recommends postgresql >/dev/null 2>&1) \
+	  || echo "postgresql could not be installed; the tests on PostgreSQL are skipped"
+
 run: install
 	$(BIN)/alliance up
 
-test: install promtool chromium
+test: install promtool chromium postgresql
 	$(BIN)/python -m pytest
 
-test-fast: install promtool chromium
+test-fast: install promtool chromium postgresql
 	$(BIN)/python -m pytest -m 'not slow'
 
 lint: install

@@ -1,7 +1,9 @@
 """Fixtures: a real nats-server per test session, a real membership service per test.
 
 Every test gets a fresh region name (so its own JetStream stream), database and tokens; nothing
-is shared between tests but the nats-server process, which the session stops by its PID group.
+is shared between tests but the nats-server process and, for the tests of the services' APIs,
+a PostgreSQL server, which the session stops by their PID groups. Those tests run twice: on
+SQLite files and on PostgreSQL databases (the `engine` parameter).
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
 from yrd_alliance.cli.certs import LOCAL_HOSTS, server_certificate
 from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.issuer import Issuer
+from yrd_alliance.deployment.postgres_server import PostgresServer, postgres_bin
 from yrd_alliance.deployment.procs import NatsServer, docker_engine_reachable
 from yrd_alliance.kernel.auth import Role
+from yrd_alliance.kernel.db import Database
 from yrd_alliance.kernel.events import Event
 from yrd_alliance.kernel.server import ServiceDefinition, ServiceHost
 from yrd_alliance.kernel.settings import ServiceSettings
@@ -96,6 +100,41 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The session's PostgreSQL server (Debian's binaries, which `make test` installs)."""
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed; `make test` installs it")
+    server = PostgresServer()
+    server.start()
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+Location = Path | str  # a SQLite file, or a PostgreSQL database's URL
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], Location]:
+    """Makes a service's database on this run's engine: `databases("sharing")`."""
+    if request.param == "sqlite":
+        return lambda name: tmp_path / f"{name}.db"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return lambda name: server.create_database(f"{name}_{uuid.uuid4().hex[:12]}")
+
+
+def read_rows(database: Location, sql: str, parameters: Any = ()) -> list[Any]:
+    """The rows a query finds in a service's database, read on a connection of its own."""
+    db = Database(database)
+    try:
+        return db.reader.execute(sql, parameters).fetchall()
+    finally:
+        db.close()
+
+
 @dataclass
 class Tokens:
     region: str
@@ -127,8 +166,9 @@ class Membership:
     channel: grpc.aio.Channel
     tokens: Tokens
     region: str
-    db_path: Path
+    database: Location
     nats_url: str
+    folder: Path  # where its local files go
 
     @property
     def op(self) -> tuple[tuple[str, str], ...]:
@@ -154,13 +194,9 @@ class Membership:
         )
 
     def row_counts(self) -> dict[str, int]:
-        import sqlite3
-
-        with sqlite3.connect(self.db_path) as conn:
-            return {
-                table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-                for table in ("carriers", "startups", "outbox", "idempotency_keys")
-            }
+        tables = ("carriers", "startups", "outbox", "idempotency_keys")
+        counts = " UNION ALL ".join(f"SELECT '{t}', count(*) FROM {t}" for t in tables)
+        return {table: int(n) for table, n in read_rows(self.database, counts)}
 
 
 def sample_carrier(**fields: object) -> pb.Carrier:
@@ -184,14 +220,19 @@ def sample_carrier(**fields: object) -> pb.Carrier:
 
 def settings_for(
     region: str,
-    db_path: Path,
+    database: Location,
     nats_url: str,
     port: int = 0,
     settings_class: type[ServiceSettings] = MembershipSettings,
+    folder: Path | None = None,
 ) -> Any:
+    """A service's settings; `database` is its SQLite file, or a PostgreSQL URL (its local files
+    then go in `folder`)."""
+    on_postgres = isinstance(database, str)
     return settings_class(
         region=region,
-        db_path=db_path,
+        db_path=(folder or Path(tempfile.gettempdir())) / "local.db" if on_postgres else database,
+        database_url=database if on_postgres else None,
         nats_url=nats_url,
         jwks_file=JWKS,
         tls_cert_file=GRPC_TLS.cert,
@@ -202,10 +243,12 @@ def settings_for(
 
 
 @pytest_asyncio.fixture
-async def membership(nats_server: NatsServer, tmp_path: Path) -> AsyncIterator[Membership]:
+async def membership(
+    nats_server: NatsServer, tmp_path: Path, databases: Callable[[str], Location]
+) -> AsyncIterator[Membership]:
     region = new_region()
-    db_path = tmp_path / "membership.db"
-    host = ServiceHost(DEFINITION, settings_for(region, db_path, nats_server.url))
+    database = databases("membership")
+    host = ServiceHost(DEFINITION, settings_for(region, database, nats_server.url, folder=tmp_path))
     port = await host.start()
     channel = tls_channel(f"127.0.0.1:{port}")
     try:
@@ -215,8 +258,9 @@ async def membership(nats_server: NatsServer, tmp_path: Path) -> AsyncIterator[M
             channel,
             Tokens(region),
             region,
-            db_path,
+            database,
             nats_server.url,
+            tmp_path,
         )
     finally:
         await channel.close()
@@ -230,7 +274,7 @@ class RegionWith(Generic[S]):
 
     members: Membership
     stub: S
-    db_path: Path
+    database: Location
     channel: grpc.aio.Channel
 
     @property
@@ -253,41 +297,48 @@ SharingRegion = RegionWith[sharing_grpc.SharingServiceStub]
 @asynccontextmanager
 async def beside(
     membership: Membership,
-    db_path: Path,
+    database: Location,
     definition: ServiceDefinition,
     settings_class: type[ServiceSettings],
     stub_class: Callable[[grpc.aio.Channel], S],
     **settings: Any,
 ) -> AsyncIterator[RegionWith[S]]:
-    """Runs another service in membership's region, on the same NATS."""
+    """Runs another service in membership's region, on the same NATS and the same engine."""
+    folder = membership.folder / definition.name
+    folder.mkdir(exist_ok=True)
     base = settings_for(
-        membership.region, db_path, membership.nats_url, settings_class=settings_class
-    )
+        membership.region, database, membership.nats_url, settings_class=settings_class,
+        folder=folder,
+    )  # fmt: skip
     host = ServiceHost(definition, base.model_copy(update=settings))
     port = await host.start()
     channel = tls_channel(f"127.0.0.1:{port}")
     try:
-        yield RegionWith(membership, stub_class(channel), db_path, channel)
+        yield RegionWith(membership, stub_class(channel), database, channel)
     finally:
         await channel.close()
         await host.stop()
 
 
 @pytest_asyncio.fixture
-async def pairing(membership: Membership, tmp_path: Path) -> AsyncIterator[PairingRegion]:
+async def pairing(
+    membership: Membership, databases: Callable[[str], Location]
+) -> AsyncIterator[PairingRegion]:
     from yrd_alliance.pairing.app import DEFINITION, PairingSettings
 
     stub = pairing_grpc.PairingServiceStub
-    async with beside(membership, tmp_path / "pairing.db", DEFINITION, PairingSettings, stub) as r:
+    async with beside(membership, databases("pairing"), DEFINITION, PairingSettings, stub) as r:
         yield r
 
 
 @pytest_asyncio.fixture
-async def sharing(membership: Membership, tmp_path: Path) -> AsyncIterator[SharingRegion]:
+async def sharing(
+    membership: Membership, databases: Callable[[str], Location]
+) -> AsyncIterator[SharingRegion]:
     from yrd_alliance.sharing.app import DEFINITION, SharingSettings
 
     stub = sharing_grpc.SharingServiceStub
-    async with beside(membership, tmp_path / "sharing.db", DEFINITION, SharingSettings, stub) as r:
+    async with beside(membership, databases("sharing"), DEFINITION, SharingSettings, stub) as r:
         yield r
 
 

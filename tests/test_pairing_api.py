@@ -4,7 +4,6 @@ recorded only by the paired lawyer."""
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections import Counter
 
@@ -14,7 +13,7 @@ from alliance.membership.v1 import membership_pb2 as mpb
 from alliance.pairing.v1 import pairing_pb2 as pb
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 
-from tests.conftest import PairingRegion, auth, read_events
+from tests.conftest import PairingRegion, auth, read_events, read_rows
 from tests.helpers import eventually, expect_error, expect_invalid
 
 SPECIALTIES = [[1, 5], [2], [3, 6], [4, 1], [7, 2], [8], [9, 5], [2, 4]]
@@ -322,9 +321,8 @@ async def test_bad_input_names_the_fields_and_changes_nothing(pairing: PairingRe
         ),
         "name",
     )
-    with sqlite3.connect(pairing.db_path) as conn:
-        for table in ("lawyers", "rounds", "outbox", "idempotency_keys"):
-            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+    for table in ("lawyers", "rounds", "outbox", "idempotency_keys"):
+        assert read_rows(pairing.database, f"SELECT count(*) FROM {table}")[0][0] == 0, table
 
 
 async def test_rounds_that_cannot_be_planned_say_why(pairing: PairingRegion) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from yrd_alliance.kernel.db import SqliteEngine
 from yrd_alliance.kernel.read_cache import ReadCache
 
 
@@ -18,6 +20,10 @@ def connections(tmp_path: Path) -> tuple[sqlite3.Connection, sqlite3.Connection]
     return writer, reader
 
 
+def _data_version(reader: sqlite3.Connection) -> Callable[[], int]:
+    return lambda: SqliteEngine.data_version(None, reader)  # type: ignore[arg-type]
+
+
 def names(reader: sqlite3.Connection) -> bytes:
     return ",".join(r[0] for r in reader.execute("SELECT name FROM items ORDER BY name")).encode()
 
@@ -26,7 +32,7 @@ def test_a_reply_is_reused_until_another_connection_commits(
     connections: tuple[sqlite3.Connection, sqlite3.Connection],
 ) -> None:
     writer, reader = connections
-    cache = ReadCache(reader, budget_bytes=1024)
+    cache = ReadCache(_data_version(reader), budget_bytes=1024)
     computed: list[bytes] = []
 
     def compute() -> bytes:
@@ -45,7 +51,7 @@ def test_a_reply_is_reused_until_another_connection_commits(
 def test_a_failed_read_is_not_kept(
     connections: tuple[sqlite3.Connection, sqlite3.Connection],
 ) -> None:
-    cache = ReadCache(connections[1], budget_bytes=1024)
+    cache = ReadCache(_data_version(connections[1]), budget_bytes=1024)
 
     def fail() -> bytes:
         raise LookupError("no such page")
@@ -58,7 +64,7 @@ def test_a_failed_read_is_not_kept(
 def test_the_least_recently_used_reply_goes_first_when_the_budget_is_spent(
     connections: tuple[sqlite3.Connection, sqlite3.Connection],
 ) -> None:
-    cache = ReadCache(connections[1], budget_bytes=800)  # replies of up to 100 bytes
+    cache = ReadCache(_data_version(connections[1]), budget_bytes=800)  # replies of up to 100 bytes
     cache.reply("one", lambda: b"1" * 100)
     cache.reply("two", lambda: b"2" * 100)
     for key in "abcdef":
@@ -72,7 +78,7 @@ def test_the_least_recently_used_reply_goes_first_when_the_budget_is_spent(
 def test_a_reply_too_large_for_the_budget_is_not_kept(
     connections: tuple[sqlite3.Connection, sqlite3.Connection],
 ) -> None:
-    cache = ReadCache(connections[1], budget_bytes=800)
+    cache = ReadCache(_data_version(connections[1]), budget_bytes=800)
     assert cache.reply("big", lambda: b"x" * 101) == b"x" * 101
     assert cache.reply("big", lambda: b"again") == b"again"
 
@@ -80,6 +86,6 @@ def test_a_reply_too_large_for_the_budget_is_not_kept(
 def test_a_zero_budget_computes_every_time(
     connections: tuple[sqlite3.Connection, sqlite3.Connection],
 ) -> None:
-    cache = ReadCache(connections[1], budget_bytes=0)
+    cache = ReadCache(_data_version(connections[1]), budget_bytes=0)
     assert cache.reply("k", lambda: b"first") == b"first"
     assert cache.reply("k", lambda: b"second") == b"second"

@@ -23,7 +23,7 @@ from yrd_alliance.deployment.procs import NatsServer, ServiceProcess, children
 from yrd_alliance.kernel.db import Database
 from yrd_alliance.kernel.errors import InvalidArgument
 from yrd_alliance.kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
-from yrd_alliance.kernel.sqlite_tables import SqliteRows
+from yrd_alliance.kernel.sql_tables import SqlRows
 from yrd_alliance.sharing.search import Query
 from yrd_alliance.sharing.search_index import SAMPLE_PARTS
 from yrd_alliance.sharing.search_process import SearchProcess
@@ -59,7 +59,7 @@ async def _write(db_path: Path, resources: list[pb.Resource]) -> None:
     db = Database(db_path, sync_full=False)
     try:
         async with db.write() as tx:
-            rows = SqliteRows(RESOURCES, tx)
+            rows = SqlRows(RESOURCES, tx)
             for resource in resources:
                 rows.put(resource, int(time.time() * 1000))
     finally:
@@ -246,7 +246,7 @@ async def test_pages_never_repeat_or_skip_a_result_while_resources_change(
 
     async def put(batch: list[pb.Resource]) -> None:
         async with db.write() as tx:
-            rows = SqliteRows(RESOURCES, tx)
+            rows = SqlRows(RESOURCES, tx)
             for resource in batch:
                 rows.put(resource, 1)
         await catalogue.current()
@@ -288,7 +288,7 @@ async def test_a_database_from_before_the_index_is_indexed_whole(tmp_path: Path)
     db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS[:3]])
     old = [_resource("sh", n, 7) for n in range(50)]
     async with db.write() as tx:
-        rows = SqliteRows(RESOURCES, tx)
+        rows = SqlRows(RESOURCES, tx)
         for resource in old:
             rows.put(resource, 1)
     db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])

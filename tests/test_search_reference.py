@@ -16,7 +16,7 @@ import pytest
 from alliance.sharing.v1 import sharing_pb2 as pb
 from yrd_alliance.kernel.db import Database
 from yrd_alliance.kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
-from yrd_alliance.kernel.sqlite_tables import SqliteRows
+from yrd_alliance.kernel.sql_tables import SqlRows
 from yrd_alliance.sharing.catalogue import IndexedCatalogue
 from yrd_alliance.sharing.search import Query
 from yrd_alliance.sharing.search_index import SearchIndex
@@ -145,7 +145,7 @@ async def catalogue(tmp_path: Path) -> AsyncIterator[tuple[IndexedCatalogue, lis
     db = Database(tmp_path / "sharing.db", sync_full=False)
     db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
     async with db.write() as tx:
-        rows = SqliteRows(RESOURCES, tx)
+        rows = SqlRows(RESOURCES, tx)
         for resource in resources:
             rows.put(resource, 1)
     index = SearchIndex(tmp_path / "sharing.search", db.connect_reader(), source="test")

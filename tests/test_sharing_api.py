@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import grpc
@@ -13,7 +12,15 @@ import pytest
 from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
 
-from tests.conftest import Membership, SharingRegion, auth, beside, read_events
+from tests.conftest import (
+    Location,
+    Membership,
+    SharingRegion,
+    auth,
+    beside,
+    read_events,
+    read_rows,
+)
 from tests.helpers import eventually, expect_error, expect_invalid
 from tests.test_sharing_federation import (
     create_resource,
@@ -207,9 +214,8 @@ async def test_bad_input_names_the_fields_and_changes_nothing(sharing: SharingRe
         ),
         "reason",
     )
-    with sqlite3.connect(sharing.db_path) as conn:
-        for table in ("resources", "requests", "bookings", "outbox"):
-            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+    for table in ("resources", "requests", "bookings", "outbox"):
+        assert read_rows(sharing.database, f"SELECT count(*) FROM {table}")[0][0] == 0, table
 
 
 @pytest.mark.parametrize(
@@ -367,13 +373,13 @@ async def test_authorisation(
 
 
 async def test_requests_whose_window_begins_undecided_expire(
-    membership: Membership, tmp_path: Path
+    membership: Membership, databases: Callable[[str], Location]
 ) -> None:
     from yrd_alliance.sharing.app import DEFINITION, SharingSettings
 
     async with beside(
         membership,
-        tmp_path / "s.db",
+        databases("sharing"),
         DEFINITION,
         SharingSettings,
         sharing_grpc.SharingServiceStub,

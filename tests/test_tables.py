@@ -11,7 +11,7 @@ from alliance.membership.v1 import membership_pb2 as pb
 from yrd_alliance.kernel.db import _statements
 from yrd_alliance.kernel.memory import MemoryRows
 from yrd_alliance.kernel.names import new_id
-from yrd_alliance.kernel.sqlite_tables import SqliteRows
+from yrd_alliance.kernel.sql_tables import SqlRows
 from yrd_alliance.kernel.tables import Rows, Tag
 from yrd_alliance.membership.store import CARRIERS, MIGRATIONS
 
@@ -26,7 +26,7 @@ def rows(request: pytest.FixtureRequest) -> Iterator[Rows[pb.Carrier]]:
     for migration in MIGRATIONS:
         for statement in _statements(migration.sql):
             conn.execute(statement)
-    yield SqliteRows(CARRIERS, conn)
+    yield SqlRows(CARRIERS, conn)
     conn.close()
 
 

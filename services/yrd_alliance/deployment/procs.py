@@ -83,9 +83,14 @@ class ManagedProcess:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            **self.popen_options(),  # type: ignore[call-overload]
         )
         if self.log_path:
             out.close()  # type: ignore[union-attr]
+
+    def popen_options(self) -> dict[str, object]:
+        """More of subprocess.Popen's options, for a kind of process that needs them."""
+        return {}
 
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

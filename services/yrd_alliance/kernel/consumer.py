@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -35,7 +34,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from yrd_alliance.kernel import dead_letters
-from yrd_alliance.kernel.db import Database
+from yrd_alliance.kernel.db import Connection, Database
 from yrd_alliance.kernel.errors import FailedPrecondition
 from yrd_alliance.kernel.events import Event
 from yrd_alliance.kernel.nats_link import NatsLink
@@ -208,7 +207,7 @@ class EventConsumer:
                 delivered = message.metadata.num_delivered or 1
                 await message.nak(delay=min(self._retry_base_s * 2 ** (delivered - 1), 60.0))
 
-    def _apply_message(self, tx: sqlite3.Connection, message: Msg) -> tuple[_Outcome, bool]:
+    def _apply_message(self, tx: Connection, message: Msg) -> tuple[_Outcome, bool]:
         deliveries = message.metadata.num_delivered or 1
         try:
             event = Event.from_nats(message.subject, message.headers, message.data)
@@ -233,7 +232,7 @@ class EventConsumer:
             return _Outcome.SET_ASIDE, False
         return _Outcome.ACK, emitted
 
-    def apply(self, tx: sqlite3.Connection, event: Event) -> bool:
+    def apply(self, tx: Connection, event: Event) -> bool:
         """Applies one event in its own savepoint, once: an event already applied is skipped.
         Raises what the handler raised, with nothing of it kept. Returns whether it emitted."""
         seen = tx.execute(
@@ -294,7 +293,7 @@ class EventConsumer:
         if failure is not None:
             raise FailedPrecondition(f"the event failed again and stays a dead letter: {failure}")
 
-    def _set_aside(self, tx: sqlite3.Connection, message: Msg, error: str, deliveries: int) -> None:
+    def _set_aside(self, tx: Connection, message: Msg, error: str, deliveries: int) -> None:
         headers = dict(message.headers or {})
         dead_letters.record(
             tx,

@@ -1,11 +1,16 @@
-"""SQLite storage: one file per service, WAL, durable commits, versioned migrations.
+"""A service's database: durable commits, versioned migrations, on one of two engines.
+
+SQLite (the default: one file per service, WAL) or PostgreSQL (a `postgresql://` URL in place of
+the file; kernel.postgres). The SQL the services write is the subset both engines speak, with
+SQLite's `?` and `:name` placeholders; a migration may give PostgreSQL a script of its own.
 
 Two connections: `conn` is the only writer; `reader` serves reads and sees committed data only
-(WAL lets it read while a commit is under way). Writes use group commit: the units of work that
-start while no commit is running share one transaction; its COMMIT (one fsync under
-synchronous=FULL) runs in a worker thread, and the units that arrive meanwhile form the next
-group. Each unit runs inside a savepoint, so a unit that fails rolls back alone; its caller
-continues only after the shared COMMIT returned, so nothing is acknowledged before it is durable.
+(SQLite's WAL, or PostgreSQL's MVCC, lets it read while a commit is under way). Writes use group
+commit: the units of work that start while no commit is running share one transaction; its
+COMMIT (one fsync under synchronous=FULL, or PostgreSQL's WAL flush) runs in a worker thread,
+and the units that arrive meanwhile form the next group. Each unit runs inside a savepoint, so a
+unit that fails rolls back alone; its caller continues only after the shared COMMIT returned, so
+nothing is acknowledged before it is durable.
 
 A unit's body must not await: units are nested savepoints of one transaction, and a unit that
 yielded could be rolled back together with a later one. `write()` checks this.
@@ -22,18 +27,73 @@ from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from itertools import count
 from pathlib import Path
+from typing import Any, Protocol
 
 from yrd_alliance.kernel.tables import Migration
 
 
+class Cursor(Protocol):
+    """What a statement returns: its rows (each indexable by position and by column name) and
+    how many rows it changed."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """A connection as the services use it: sqlite3's, or kernel.postgres' over psycopg."""
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
+
+    def close(self) -> None: ...
+
+
+class Engine(Protocol):
+    """What differs between SQLite and PostgreSQL below the SQL the services write."""
+
+    name: str
+    begin: str  # the statement that opens a write transaction
+
+    @property
+    def error(self) -> type[Exception]:
+        """What a failed statement or commit raises."""
+        ...
+
+    def connect(self, *, read_only: bool) -> Connection: ...
+
+    def script(self, migration: Migration) -> list[str]:
+        """The migration's statements in this engine's dialect."""
+        ...
+
+    def data_version(self, conn: Connection) -> int:
+        """A number that moves whenever any connection commits a change."""
+        ...
+
+
+def is_postgres_url(location: Path | str) -> bool:
+    return str(location).startswith(("postgresql://", "postgres://"))
+
+
 class Database:
-    def __init__(self, path: Path | str, *, sync_full: bool = True) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = _connect(self.path)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute(f"PRAGMA synchronous={'FULL' if sync_full else 'NORMAL'}")
-        self.conn.execute("PRAGMA foreign_keys=ON")
+    def __init__(self, location: Path | str, *, sync_full: bool = True) -> None:
+        """`location`: a SQLite file, or a `postgresql://` URL."""
+        self.engine: Engine
+        if is_postgres_url(location):
+            from yrd_alliance.kernel.postgres import PostgresEngine
+
+            self.engine = PostgresEngine(str(location))
+        else:
+            self.engine = SqliteEngine(Path(location), sync_full=sync_full)
+        self.conn = self.engine.connect(read_only=False)
         self.reader = self.connect_reader()
         self._open_units: list[str] = []
         self._waiting: list[asyncio.Future[None]] = []
@@ -50,13 +110,13 @@ class Database:
         self._closed = False
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[sqlite3.Connection]:
+    async def write(self) -> AsyncIterator[Connection]:
         """One atomic unit of work, durable when this returns; see the module docstring."""
         while self._committing:
             await self._idle.wait()
         conn = self.conn
         if not conn.in_transaction:
-            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(self.engine.begin)
             asyncio.get_running_loop().call_soon(self._start_commit)
         savepoint = f"unit{next(self._names)}"
         conn.execute(f"SAVEPOINT {savepoint}")
@@ -94,7 +154,7 @@ class Database:
         began = time.perf_counter()
         try:
             await asyncio.to_thread(self._commit_in_thread)
-        except sqlite3.Error as exc:
+        except self.engine.error as exc:
             if not self._closed and self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             _settle(waiting, exc)
@@ -107,9 +167,9 @@ class Database:
             self._idle.set()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Connection]:
         """A plain transaction, for work before the service serves (migrations)."""
-        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute(self.engine.begin)
         try:
             yield self.conn
         except BaseException:
@@ -130,26 +190,28 @@ class Database:
             if (migration.component, migration.version) in applied:
                 continue
             with self.transaction() as tx:
-                for statement in _statements(migration.sql):
+                for statement in self.engine.script(migration):
                     tx.execute(statement)
                 tx.execute(
                     "INSERT INTO schema_migrations (component, version) VALUES (?, ?)",
                     (migration.component, migration.version),
                 )
 
-    def connect_reader(self) -> sqlite3.Connection:
+    def connect_reader(self) -> Connection:
         """A read-only connection of its own, e.g. for work in another thread; its owner
         closes it."""
-        conn = _connect(self.path)
-        conn.execute("PRAGMA query_only=ON")
-        return conn
+        return self.engine.connect(read_only=True)
+
+    def data_version(self) -> int:
+        """Moves whenever any connection (this service's writer, another replica's) commits."""
+        return self.engine.data_version(self.reader)
 
     def service_key(self, name: str) -> bytes:
         """A random key this service made for itself on first use (e.g. the one that signs its
         page tokens), kept so a restart does not invalidate what it signed."""
         with self.transaction() as tx:
             tx.execute(
-                "INSERT OR IGNORE INTO service_keys (name, value) VALUES (?, ?)",
+                "INSERT INTO service_keys (name, value) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (name, secrets.token_bytes(32)),
             )
             row = tx.execute("SELECT value FROM service_keys WHERE name = ?", (name,)).fetchone()
@@ -167,11 +229,33 @@ class Database:
             self.conn.close()
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA busy_timeout=5000")
-    return conn
+class SqliteEngine:
+    name = "sqlite"
+    error = sqlite3.Error
+    begin = "BEGIN IMMEDIATE"
+
+    def __init__(self, path: Path, *, sync_full: bool) -> None:
+        self.path = path
+        self.sync_full = sync_full
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def connect(self, *, read_only: bool) -> Connection:
+        conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout=5000")
+        if read_only:
+            conn.execute("PRAGMA query_only=ON")
+        else:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={'FULL' if self.sync_full else 'NORMAL'}")
+            conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
+    def script(self, migration: Migration) -> list[str]:
+        return _statements(migration.sql) + _statements(migration.sqlite)
+
+    def data_version(self, conn: Connection) -> int:
+        return int(conn.execute("PRAGMA data_version").fetchone()[0])
 
 
 def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:

@@ -10,10 +10,12 @@ applied once, through the same idempotent path as live events.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
+
+from yrd_alliance.kernel.db import Connection
 
 
 class Origin(StrEnum):
@@ -35,7 +37,7 @@ class DeadLetter:
 
 
 def record(
-    tx: sqlite3.Connection,
+    tx: Connection,
     *,
     origin: Origin,
     event_id: str,
@@ -56,31 +58,31 @@ def record(
     )  # fmt: skip
 
 
-def page(conn: sqlite3.Connection, *, after_id: int, limit: int) -> list[DeadLetter]:
+def page(conn: Connection, *, after_id: int, limit: int) -> list[DeadLetter]:
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM dead_letters WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)
     )
     return [_letter(row) for row in rows]
 
 
-def get(conn: sqlite3.Connection, letter_id: int) -> DeadLetter | None:
+def get(conn: Connection, letter_id: int) -> DeadLetter | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM dead_letters WHERE id = ?", (letter_id,))
     found = row.fetchone()
     return None if found is None else _letter(found)
 
 
-def remove(tx: sqlite3.Connection, letter_id: int) -> bool:
+def remove(tx: Connection, letter_id: int) -> bool:
     return tx.execute("DELETE FROM dead_letters WHERE id = ?", (letter_id,)).rowcount == 1
 
 
-def failed_again(tx: sqlite3.Connection, letter_id: int, error: str) -> None:
+def failed_again(tx: Connection, letter_id: int, error: str) -> None:
     tx.execute(
         "UPDATE dead_letters SET error = ?, deliveries = deliveries + 1 WHERE id = ?",
         (error, letter_id),
     )
 
 
-def counts(conn: sqlite3.Connection) -> dict[Origin, int]:
+def counts(conn: Connection) -> dict[Origin, int]:
     found = dict(conn.execute("SELECT origin, count(*) FROM dead_letters GROUP BY origin"))
     return {origin: int(found.get(origin.value, 0)) for origin in Origin}
 
@@ -88,7 +90,7 @@ def counts(conn: sqlite3.Connection) -> dict[Origin, int]:
 _COLUMNS = "id, origin, event_id, subject, headers, payload, error, deliveries, created_at"
 
 
-def _letter(row: sqlite3.Row) -> DeadLetter:
+def _letter(row: Any) -> DeadLetter:
     return DeadLetter(
         id=row[0],
         origin=Origin(row[1]),

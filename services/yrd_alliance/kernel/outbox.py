@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from nats.errors import MaxPayloadError
 from nats.js.errors import APIError
 
 from yrd_alliance.kernel import dead_letters
-from yrd_alliance.kernel.db import Database
+from yrd_alliance.kernel.db import Connection, Database
 from yrd_alliance.kernel.events import Event
 from yrd_alliance.kernel.nats_link import NatsLink
 from yrd_alliance.kernel.tasks import cancel_and_wait
@@ -33,7 +32,7 @@ from yrd_alliance.kernel.tracing import Tracing
 log = logging.getLogger(__name__)
 
 
-def append(tx: sqlite3.Connection, event: Event) -> None:
+def append(tx: Connection, event: Event) -> None:
     """Adds an event to the outbox inside the caller's transaction."""
     tx.execute(
         "INSERT INTO outbox (event_id, subject, headers, payload, created_at) "

@@ -1,22 +1,22 @@
 """Finished replies of read methods, kept until the database changes.
 
-`PRAGMA data_version` on the read connection moves whenever another connection (the service's
-writer: a use case, a consumer, the relay) commits, so a cached reply is never older than the
-data. A reply may be cached only if it depends on nothing but its key and the database: a read
-scoped to its caller puts the scope in the key. The cache holds at most `budget_bytes` of
-replies, the least recently used going first, and never a reply larger than an eighth of that.
+The database's data version (kernel.db) moves whenever a connection commits (the service's
+writer: a use case, a consumer, the relay; or another replica's), so a cached reply is never
+older than the data. A reply may be cached only if it depends on nothing but its key and the
+database: a read scoped to its caller puts the scope in the key. The cache holds at most
+`budget_bytes` of replies, the least recently used going first, and never a reply larger than an
+eighth of that.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 
 class ReadCache:
-    def __init__(self, conn: sqlite3.Connection, budget_bytes: int) -> None:
-        self._conn = conn
+    def __init__(self, data_version: Callable[[], int], budget_bytes: int) -> None:
+        self._data_version = data_version
         self._budget = budget_bytes
         self._held = 0
         self._version = -1
@@ -38,7 +38,7 @@ class ReadCache:
         """(the cached reply for `key` or None, the database's version it was looked up at)."""
         if not self._budget:
             return None, -1
-        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        version = self._data_version()
         if version != self._version:
             self._replies.clear()
             self._held = 0

@@ -144,7 +144,10 @@ class ServiceHost:
 
     async def start(self) -> int:
         settings = self.settings
-        db = Database(settings.db_path, sync_full=settings.sync_full)
+        db = Database(
+            settings.database_url.get_secret_value() if settings.database_url else settings.db_path,
+            sync_full=settings.sync_full,
+        )
         db.migrate([*KERNEL_MIGRATIONS, *self.definition.migrations])
 
         async def ensure_region_streams(js: JetStreamContext) -> None:
@@ -181,7 +184,7 @@ class ServiceHost:
             link,
             relay,
             PageTokens(page_key),
-            ReadCache(db.reader, int(settings.read_cache_mb * 1024 * 1024)),
+            ReadCache(db.data_version, int(settings.read_cache_mb * 1024 * 1024)),
         )
         storage = self.runtime.ports.storage
         revocations = Revocations(storage)

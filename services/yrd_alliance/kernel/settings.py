@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from yrd_alliance.kernel.auth import Role
+from yrd_alliance.kernel.db import is_postgres_url
 from yrd_alliance.kernel.tokens import DEFAULT_MAX_HOURS
 
 REGION_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,9}$")
@@ -84,7 +85,15 @@ class ServiceSettings(BaseSettings):
         le=10_000,
         description="Concurrent calls one client connection may have open",
     )
-    db_path: Path = Field(description="SQLite database file of this service")
+    db_path: Path = Field(
+        description="SQLite database file of this service; with database_url, where its local "
+        "files go instead (sharing's search index)"
+    )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql://user:password@host:port/database: the service's tables in "
+        "PostgreSQL instead of the SQLite file, so that several replicas can share them",
+    )
     nats_url: str = "nats://127.0.0.1:4222"
     nats_user: str | None = None
     nats_password: SecretStr | None = None
@@ -176,6 +185,13 @@ class ServiceSettings(BaseSettings):
     def _tls_or_explicitly_plaintext(self) -> ServiceSettings:
         tls_or_plaintext(self.tls_cert_file, self.tls_key_file, self.plaintext)
         return self
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_postgres(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not is_postgres_url(value.get_secret_value()):
+            raise ValueError("must be a postgresql:// URL")
+        return value
 
     @field_validator("token_max_hours")
     @classmethod

@@ -2,7 +2,7 @@
 
 A row is an entity as its protobuf bytes, a version, and the columns that filters and paging
 need, each computed from the message. A service declares a `Table` (its name, message type and
-columns); behind the `Rows` port, `SqliteRows` (kernel.sqlite_tables) stores it in the
+columns); behind the `Rows` port, `SqlRows` (kernel.sql_tables) stores it in the
 service's database and `MemoryRows` (kernel.memory) in a dict, for use-case tests:
 
     CARRIERS = Table("carriers", pb.Carrier, "carrier", {"region": region_of, "level": ...})
@@ -35,7 +35,9 @@ Column = Callable[[Any], object]
 class Migration:
     component: str  # "kernel" or a service name; each numbers its own migrations from 1
     version: int
-    sql: str
+    sql: str  # both engines' (SQLite's types, which kernel.postgres translates)
+    sqlite: str = ""  # then what only SQLite runs (e.g. its triggers)
+    postgres: str = ""  # or what only PostgreSQL runs
 
 
 @dataclass(frozen=True)

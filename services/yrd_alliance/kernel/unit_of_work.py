@@ -3,27 +3,26 @@ cases and event handlers both work through one, so there is one way to emit an e
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 from yrd_alliance.kernel import outbox
-from yrd_alliance.kernel.db import Database
+from yrd_alliance.kernel.db import Connection, Database
 from yrd_alliance.kernel.outbox import OutboxRelay
 from yrd_alliance.kernel.ports import EmittingUnit
-from yrd_alliance.kernel.sqlite_tables import SqliteRows
+from yrd_alliance.kernel.sql_tables import SqlRows
 from yrd_alliance.kernel.tables import M, Table
 
 
 class UnitOfWork(EmittingUnit):
-    def __init__(self, tx: sqlite3.Connection) -> None:
+    def __init__(self, tx: Connection) -> None:
         super().__init__()
         self.tx = tx
 
-    def rows(self, table: Table[M]) -> SqliteRows[M]:
-        return SqliteRows(table, self.tx)
+    def rows(self, table: Table[M]) -> SqlRows[M]:
+        return SqlRows(table, self.tx)
 
     def write_events(self) -> None:
         """Appends the emitted events to the outbox, inside this unit's transaction."""
@@ -63,8 +62,8 @@ class SqliteStorage:
     db: Database
     relay: OutboxRelay
 
-    def rows(self, table: Table[M]) -> SqliteRows[M]:
-        return SqliteRows(table, self.db.reader)
+    def rows(self, table: Table[M]) -> SqlRows[M]:
+        return SqlRows(table, self.db.reader)
 
     def unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]:
         return unit_of_work(self.db, self.relay)

@@ -67,7 +67,9 @@ def _build(runtime: Runtime) -> Parts:
     ports = runtime.ports
     capacity = Capacity(ports.region, ports.events)
     db = runtime.db
-    index_path = db.path.with_name(f"{db.path.stem}.search")
+    # Beside the database file; with PostgreSQL, beside where the file would be: each replica
+    # keeps an index of its own.
+    index_path = settings.db_path.with_name(f"{settings.db_path.stem}.search")
     index = SearchIndex(index_path, db.connect_reader(), db.service_key("search-index").hex())
     catalogue = IndexedCatalogue(db.reader, index, SearchProcess(index_path))
     servicer = SharingServicer(

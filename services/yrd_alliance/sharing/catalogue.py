@@ -10,10 +10,10 @@ come from the database itself.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 from alliance.sharing.v1 import sharing_pb2 as pb
 
+from yrd_alliance.kernel.db import Connection
 from yrd_alliance.sharing.ledger import OCCUPYING, Ledger
 from yrd_alliance.sharing.search import Query
 from yrd_alliance.sharing.search_index import SearchIndex
@@ -25,7 +25,7 @@ _CATEGORIES = {value.number: value.name for value in pb.Category.DESCRIPTOR.valu
 
 
 class IndexedCatalogue:
-    def __init__(self, conn: sqlite3.Connection, index: SearchIndex, reader: SearchProcess) -> None:
+    def __init__(self, conn: Connection, index: SearchIndex, reader: SearchProcess) -> None:
         self._conn = conn
         self._index = index
         self._reader = reader
@@ -68,9 +68,9 @@ class IndexedCatalogue:
         occupying = tuple(s.value for s in OCCUPYING)
         rows = self._conn.execute(
             # bookings first: few overlap a window, and most resources have no bookings at all
-            "SELECT DISTINCT b.resource, r.capacity FROM bookings b CROSS JOIN resources r "
+            "SELECT DISTINCT b.resource, r.capacity FROM bookings b JOIN resources r "
             "ON r.id = substr(b.resource, length(b.resource) - 25) WHERE r.capacity > 0 "
-            f"AND b.state IN ({','.join('?' * len(occupying))}) AND b.start < ? AND b.end > ?",
+            f'AND b.state IN ({",".join("?" * len(occupying))}) AND b.start < ? AND b."end" > ?',
             (*occupying, end, start),
         ).fetchall()
         short = []

@@ -25,14 +25,15 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import threading
 import zlib
 from pathlib import Path
+from typing import Any
 
 import tantivy
 from alliance.sharing.v1 import sharing_pb2 as pb
 
+from yrd_alliance.kernel.db import Connection
 from yrd_alliance.kernel.tables import tag_set
 
 # Bump when the schema or the tokens change: the index is then rebuilt from the database.
@@ -87,7 +88,7 @@ def _schema() -> tantivy.Schema:
 class SearchIndex:
     """One service's index, in `path`; the only writer of it."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection, source: str) -> None:
+    def __init__(self, path: Path, conn: Connection, source: str) -> None:
         """`source` names the database (a value kept in it): an index made from another one,
         or from this one before it was restored to an earlier state, is started afresh."""
         self.path = path
@@ -165,7 +166,7 @@ class SearchIndex:
             return count
 
     @staticmethod
-    def _document(row: sqlite3.Row) -> tantivy.Document:
+    def _document(row: Any) -> tantivy.Document:
         doc = tantivy.Document()
         doc.add_text("id", row["id"])
         doc.add_bytes("data", bytes(row["data"]))

@@ -1,7 +1,7 @@
 """Sharing's tables. Resources (this region's and, from their events, every other region's) keep
-the protobuf bytes plus what search needs, with a trigram full-text index so Chinese words
-match; requests are this region's; bookings are the owner regions' decisions — written here for
-this region's resources, copied from events for the others'."""
+the protobuf bytes plus what search needs (sharing.search_index keeps the full-text index, from
+the changes numbered here); requests are this region's; bookings are the owner regions'
+decisions — written here for this region's resources, copied from events for the others'."""
 
 from __future__ import annotations
 
@@ -34,6 +34,24 @@ def _change_numbered(when: str, row: str) -> str:
         END"""
 
 
+# PostgreSQL's version of those triggers. Replicas commit concurrently, so the numbering takes a
+# lock held to the commit: numbers then follow commit order, and an index that applied every
+# change up to N never sees a later commit with a number at or below N.
+_CHANGE_NUMBERED_PG = """
+    CREATE FUNCTION search_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        changed TEXT := CASE WHEN TG_OP = 'DELETE' THEN OLD.id ELSE NEW.id END;
+    BEGIN
+        PERFORM pg_advisory_xact_lock(hashtext('search_changes'));
+        INSERT INTO search_changes (id, seq)
+        VALUES (changed, (SELECT coalesce(max(seq), 0) + 1 FROM search_changes))
+        ON CONFLICT (id) DO UPDATE SET seq = excluded.seq;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER search_change AFTER INSERT OR UPDATE OR DELETE ON resources
+        FOR EACH ROW EXECUTE FUNCTION search_change()
+"""
+
 MIGRATIONS = [
     Migration(
         "sharing",
@@ -60,7 +78,6 @@ MIGRATIONS = [
         );
         CREATE INDEX resources_by_owner ON resources (owner, id);
         CREATE INDEX resources_published ON resources (state, updated, id);
-        CREATE VIRTUAL TABLE resources_fts USING fts5 (text, tokenize = 'trigram');
         CREATE TABLE requests (
             id TEXT PRIMARY KEY,
             requester TEXT NOT NULL,
@@ -77,7 +94,7 @@ MIGRATIONS = [
             requester TEXT NOT NULL,
             units INTEGER NOT NULL,
             start INTEGER NOT NULL,
-            end INTEGER NOT NULL,
+            "end" INTEGER NOT NULL,
             state TEXT NOT NULL,
             seq INTEGER NOT NULL,
             reason TEXT NOT NULL,
@@ -87,6 +104,7 @@ MIGRATIONS = [
         CREATE INDEX bookings_by_resource ON bookings (resource, seq);
         CREATE INDEX bookings_by_owner ON bookings (owner, request)
         """,
+        sqlite="CREATE VIRTUAL TABLE resources_fts USING fts5 (text, tokenize = 'trigram')",
     ),
     # Search filters and facet counts read this index alone instead of every row with its data.
     Migration(
@@ -101,7 +119,8 @@ MIGRATIONS = [
     Migration(
         "sharing",
         3,
-        """
+        "",
+        sqlite="""
         CREATE TRIGGER resources_fts_insert AFTER INSERT ON resources BEGIN
             INSERT INTO resources_fts (rowid, text) VALUES (new.rowid, new.text);
         END;
@@ -118,16 +137,19 @@ MIGRATIONS = [
         "sharing",
         4,
         """
-        DROP TRIGGER resources_fts_insert;
-        DROP TRIGGER resources_fts_update;
-        DROP TABLE resources_fts;
         DROP INDEX resources_facets;
         CREATE INDEX resources_shared ON resources (state, owner);
         CREATE TABLE search_changes (id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
-        CREATE INDEX search_changes_by_seq ON search_changes (seq);
+        CREATE INDEX search_changes_by_seq ON search_changes (seq)
+        """,
+        sqlite="""
+        DROP TRIGGER resources_fts_insert;
+        DROP TRIGGER resources_fts_update;
+        DROP TABLE resources_fts;
         INSERT INTO search_changes (id, seq) SELECT id, rowid FROM resources;
         """
         + ";".join(_change_numbered(when, row) for when, row in _CHANGES),
+        postgres=_CHANGE_NUMBERED_PG,
     ),
 ]
 

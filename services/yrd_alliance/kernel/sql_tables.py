@@ -1,19 +1,20 @@
-"""The SQLite adapter of the `Rows` port: a declared table in a service's database. Every
-write is one upsert statement; `apply_if_newer` adds the version check to it."""
+"""The SQL adapter of the `Rows` port: a declared table in a service's database, on either
+engine (kernel.db). Every write is one upsert statement; `apply_if_newer` adds the version check
+to it. Column names are quoted: some (`end`) are words PostgreSQL reserves."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
+from yrd_alliance.kernel.db import Connection
 from yrd_alliance.kernel.tables import M, Stored, StoredRows, Table, Tag, Where, check_extras
 
 
-class SqliteRows(StoredRows[M]):
-    """A table in a service's SQLite database."""
+class SqlRows(StoredRows[M]):
+    """A table in a service's database."""
 
-    def __init__(self, table: Table[M], conn: sqlite3.Connection) -> None:
+    def __init__(self, table: Table[M], conn: Connection) -> None:
         super().__init__(table)
         self.conn = conn
 
@@ -50,8 +51,8 @@ class SqliteRows(StoredRows[M]):
         }
         if t.data:
             values["data"] = message.SerializeToString()
-        names = list(values)
-        updates = ", ".join(f"{c} = excluded.{c}" for c in names if c != t.key)
+        names = [f'"{c}"' for c in values]
+        updates = ", ".join(f"{c} = excluded.{c}" for c in names[1:])
         sql = (
             f"INSERT INTO {t.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
             f"ON CONFLICT ({t.key}) DO UPDATE SET {updates}"
@@ -76,14 +77,14 @@ class SqliteRows(StoredRows[M]):
     def count(self, query: Where) -> int:
         return int(self._select("count(*)", query, None, "")[0][0])
 
-    def _select(self, what: str, query: Where, after: str | None, rest: str) -> list[sqlite3.Row]:
+    def _select(self, what: str, query: Where, after: str | None, rest: str) -> list[Any]:
         clauses, params = [f"{self.table.key} > ?"], [after or ""]
         for column, value in query.active():
             if isinstance(value, Tag):
-                clauses.append(f"instr({column}, ?) > 0")
-                params.append(f",{value.value},")
+                clauses.append(f'"{column}" LIKE ?')
+                params.append(f"%,{value.value},%")
             else:
-                clauses.append(f"{column} = ?")
+                clauses.append(f'"{column}" = ?')
                 params.append(value)  # type: ignore[arg-type]
         sql = f"SELECT {what} FROM {self.table.name} WHERE {' AND '.join(clauses)} {rest}"
         return self.conn.execute(sql, params).fetchall()
