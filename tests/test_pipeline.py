@@ -326,7 +326,7 @@ async def test_a_stuck_outbox_shows_while_nats_is_up(
     try:
         m = Membership(
             host, mpb_grpc.MembershipServiceStub(channel), channel, Tokens(region), region,
-            tmp_path / "m.db", nats_server.url,
+            tmp_path / "m.db", nats_server.url, tmp_path,
         )  # fmt: skip
         await m.create_carrier()
         await read_events(m.nats_url, region, expected=1)

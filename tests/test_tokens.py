@@ -34,10 +34,12 @@ from yrd_alliance.kernel.tokens import (
 from yrd_alliance.membership.app import DEFINITION
 
 from tests.conftest import (
+    Location,
     Membership,
     Tokens,
     auth,
     new_region,
+    read_rows,
     sample_carrier,
     settings_for,
     tls_channel,
@@ -213,9 +215,8 @@ async def unauthenticated(call: Callable[[], Awaitable[Any]]) -> bool:
     return False
 
 
-def _revoked_rows(db: Path) -> list[str]:
-    with sqlite3.connect(db) as conn:
-        return [row[0] for row in conn.execute("SELECT token_id FROM revoked_tokens")]
+def _revoked_rows(db: Location) -> list[str]:
+    return [row[0] for row in read_rows(db, "SELECT token_id FROM revoked_tokens")]
 
 
 async def test_only_an_operator_of_the_region_revokes_and_a_refusal_changes_nothing(
@@ -242,7 +243,7 @@ async def test_only_an_operator_of_the_region_revokes_and_a_refusal_changes_noth
         grpc.StatusCode.INVALID_ARGUMENT,
     )
     assert violated_fields(error) == {"token_id", "parent"}
-    assert _revoked_rows(membership.db_path) == []
+    assert _revoked_rows(membership.database) == []
     assert membership.row_counts()["outbox"] == 0
 
 
