@@ -156,17 +156,23 @@ class Federation:
     ) -> Any:
         return settings_class(**self._values(name, db, **overrides))
 
-    def process(self, name: str, service: str, environment: dict[str, str]) -> ServiceProcess:
+    def process(
+        self, name: str, service: str, environment: dict[str, str], **overrides: Any
+    ) -> ServiceProcess:
         """The region's `service` as a process of its own (not started), its log beside the
-        databases; `environment` holds variables beside its settings."""
-        values = self._values(name, service, write_rate_per_s=100_000, write_burst=100_000)
+        databases; `environment` holds variables beside its settings, `overrides` settings of
+        its own (a replica's db_path, say)."""
+        values = self._values(
+            name, service, write_rate_per_s=100_000, write_burst=100_000, **overrides
+        )
+        label = Path(values["db_path"]).stem
         return ServiceProcess(
-            f"{service}-{name}",
+            label,
             service,
             port=free_port(),
             settings=values,
             ca_file=GRPC_TLS.ca,
-            log_path=self.folder / f"{service}-{name}.log",
+            log_path=self.folder / f"{label}.log",
             environment=environment,
         )
 

@@ -103,6 +103,7 @@ class EventConsumer:
         return self._durable
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self._durable}")
 
     async def stop(self) -> None:
@@ -234,14 +235,10 @@ class EventConsumer:
 
     def apply(self, tx: Connection, event: Event) -> bool:
         """Applies one event in its own savepoint, once: an event already applied is skipped.
-        Raises what the handler raised, with nothing of it kept. Returns whether it emitted."""
-        seen = tx.execute(
-            "SELECT 1 FROM applied_events WHERE consumer = ? AND event_id = ?",
-            (self._durable, event.id),
-        ).fetchone()
-        if seen:
-            self.skipped += 1
-            return False
+        Raises what the handler raised, with nothing of it kept. Returns whether it emitted.
+
+        The event is claimed first: a replica applying it at the same moment holds the claim's
+        row until it commits, and this insert then finds it and skips."""
         handler = self._handlers.get(event.type)
         if handler is not None:
             problem = event.origin_problem()
@@ -250,20 +247,25 @@ class EventConsumer:
         began = time.perf_counter()
         tx.execute("SAVEPOINT event")
         try:
-            uow = UnitOfWork(tx)
-            with self._traced(event):
-                if handler is not None:
-                    handler(uow, event)
-                uow.write_events()
+            claimed = tx.execute(
+                "INSERT INTO applied_events (consumer, event_id, applied_at) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                (self._durable, event.id, time.time()),
+            ).rowcount
+            uow = UnitOfWork(tx, self._db.engine.for_update)
+            if claimed:
+                with self._traced(event):
+                    if handler is not None:
+                        handler(uow, event)
+                    uow.write_events()
         except BaseException:
             tx.execute("ROLLBACK TO event")
             tx.execute("RELEASE event")
             raise
         tx.execute("RELEASE event")
-        tx.execute(
-            "INSERT INTO applied_events (consumer, event_id, applied_at) VALUES (?, ?, ?)",
-            (self._durable, event.id, time.time()),
-        )
+        if not claimed:
+            self.skipped += 1
+            return False
         self.applied += 1
         self.on_applied(time.perf_counter() - began)
         return bool(uow.events)

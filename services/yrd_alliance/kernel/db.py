@@ -14,6 +14,12 @@ nothing is acknowledged before it is durable.
 
 A unit's body must not await: units are nested savepoints of one transaction, and a unit that
 yielded could be rolled back together with a later one. `write()` checks this.
+
+Replicas (PostgreSQL only) each run this writer over the same database. Inside a unit, reading
+an entity locks its row until the commit (SELECT … FOR UPDATE), so two replicas changing one
+entity take turns and neither writes over the other; a unit that meets a deadlock or another
+replica's use of its request_id fails with Conflict (ABORTED: nothing kept, try again). The
+workers that must run once per service (kernel.leadership) hold the engine's lease.
 """
 
 from __future__ import annotations
@@ -24,11 +30,13 @@ import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager, nullcontext
 from itertools import count
 from pathlib import Path
 from typing import Any, Protocol
 
+from yrd_alliance.kernel.errors import Conflict
+from yrd_alliance.kernel.leadership import Lease
 from yrd_alliance.kernel.tables import Migration
 
 
@@ -62,6 +70,7 @@ class Engine(Protocol):
 
     name: str
     begin: str  # the statement that opens a write transaction
+    for_update: str  # what makes a read inside a unit of work lock the row it reads
 
     @property
     def error(self) -> type[Exception]:
@@ -74,8 +83,21 @@ class Engine(Protocol):
         """The migration's statements in this engine's dialect."""
         ...
 
+    @property
+    def conflicts(self) -> tuple[type[Exception], ...]:
+        """What a statement raises when another replica's transaction is in the way."""
+        ...
+
     def data_version(self, conn: Connection) -> int:
         """A number that moves whenever any connection commits a change."""
+        ...
+
+    def lease(self, name: str) -> Lease:
+        """The right to run this service's once-only workers (kernel.leadership)."""
+        ...
+
+    def migrating(self, conn: Connection) -> AbstractContextManager[None]:
+        """Holds off other replicas' migrations while this one migrates."""
         ...
 
 
@@ -123,6 +145,9 @@ class Database:
         self._open_units.append(savepoint)
         try:
             yield conn
+        except self.engine.conflicts as exc:
+            self._close_unit(savepoint, rollback=True)
+            raise Conflict(f"a concurrent write got in the way ({exc}); try again") from exc
         except BaseException:
             self._close_unit(savepoint, rollback=True)
             raise
@@ -178,6 +203,10 @@ class Database:
         self.conn.execute("COMMIT")
 
     def migrate(self, migrations: Sequence[Migration]) -> None:
+        with self.engine.migrating(self.conn):
+            self._migrate(migrations)
+
+    def _migrate(self, migrations: Sequence[Migration]) -> None:
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " component TEXT NOT NULL, version INTEGER NOT NULL, PRIMARY KEY (component, version))"
@@ -230,9 +259,14 @@ class Database:
 
 
 class SqliteEngine:
+    """One process owns the file: its writer is the only one, so reads need no locks, and it
+    always holds the lease."""
+
     name = "sqlite"
     error = sqlite3.Error
     begin = "BEGIN IMMEDIATE"
+    for_update = ""
+    conflicts: tuple[type[Exception], ...] = ()
 
     def __init__(self, path: Path, *, sync_full: bool) -> None:
         self.path = path
@@ -256,6 +290,23 @@ class SqliteEngine:
 
     def data_version(self, conn: Connection) -> int:
         return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def lease(self, name: str) -> Lease:
+        return SoleLease()
+
+    def migrating(self, conn: Connection) -> AbstractContextManager[None]:
+        return nullcontext()
+
+
+class SoleLease:
+    def acquire(self) -> bool:
+        return True
+
+    def held(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
 
 
 def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:

@@ -53,6 +53,11 @@ class FailedPrecondition(AllianceError, code=grpc.StatusCode.FAILED_PRECONDITION
 class EtagMismatch(AllianceError, code=grpc.StatusCode.ABORTED, reason="ETAG_MISMATCH"): ...
 
 
+class Conflict(AllianceError, code=grpc.StatusCode.ABORTED, reason="CONCURRENT_WRITE"):
+    """Another replica's write got in the way (a lock it held, the same request_id): nothing
+    of this one was kept, and trying again is safe."""
+
+
 class PermissionDenied(AllianceError, code=grpc.StatusCode.PERMISSION_DENIED): ...
 
 

@@ -61,10 +61,12 @@ class Pipeline:
     relay: OutboxRelay
     consumers: Sequence[EventConsumer]
     stuck_after_s: float
+    # Whether this replica runs the relay (kernel.leadership); the leader judges the outbox.
+    leads: Callable[[], bool] = lambda: True
 
     def outbox_stuck(self, backlog: int) -> bool:
         idle = time.monotonic() - self.relay.last_progress
-        return backlog > 0 and self.link.is_connected and idle > self.stuck_after_s
+        return backlog > 0 and self.leads() and self.link.is_connected and idle > self.stuck_after_s
 
     async def status(self) -> pb.PipelineStatus:
         backlog, oldest_age = self.relay.backlog()

@@ -102,6 +102,7 @@ class OutboxRelay:
         self.on_published: Callable[[float, int], None] = lambda seconds, events: None
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     def wake(self) -> None:
@@ -144,7 +145,7 @@ class OutboxRelay:
                 acked, reason = 0, exc
             if acked:
                 self._traced(rows[:acked])
-                await self._mark_sent(rows[acked - 1].seq)
+                await self._mark_sent([row.seq for row in rows[:acked]])
                 self.published += acked
                 self.last_progress = time.monotonic()
             if reason is None:
@@ -233,11 +234,13 @@ class OutboxRelay:
         )
         return [_Row(r[0], r[1], json.loads(r[2]), r[3], r[4]) for r in cursor]
 
-    async def _mark_sent(self, up_to_seq: int) -> None:
+    async def _mark_sent(self, seqs: list[int]) -> None:
+        # The rows published, by number, not "up to": on PostgreSQL another replica's commit
+        # may bring a lower number after this batch was read.
         async with self._db.write() as tx:
             tx.execute(
-                "UPDATE outbox SET sent_at = ? WHERE sent_at IS NULL AND seq <= ?",
-                (time.time(), up_to_seq),
+                f"UPDATE outbox SET sent_at = ? WHERE seq IN ({', '.join('?' * len(seqs))})",
+                (time.time(), *seqs),
             )
 
     async def _purge_sent(self) -> None:

@@ -16,7 +16,8 @@ how their writes stay correct).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -102,6 +103,12 @@ class PostgresEngine:
     name = "postgresql"
     error = psycopg.Error
     begin = "BEGIN"
+    for_update = " FOR UPDATE"
+    conflicts: tuple[type[Exception], ...] = (
+        psycopg.errors.DeadlockDetected,
+        psycopg.errors.SerializationFailure,
+        psycopg.errors.LockNotAvailable,
+    )
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -116,8 +123,55 @@ class PostgresEngine:
     def script(self, migration: Migration) -> list[str]:
         return [s for s in (column_types(migration.sql), migration.postgres) if s.strip()]
 
+    def lease(self, name: str) -> AdvisoryLease:
+        return AdvisoryLease(self, name)
+
+    @contextmanager
+    def migrating(self, conn: Any) -> Iterator[None]:
+        conn.execute("SELECT pg_advisory_lock(hashtext(?))", ("migrations",))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(hashtext(?))", ("migrations",))
+
     def data_version(self, conn: Any) -> int:
         # The write-ahead log's position moves with every commit to the server, whoever makes
         # it: a cached reply is dropped after any change (and after some that change nothing).
         row = conn.execute("SELECT pg_current_wal_insert_lsn() - '0/0'::pg_lsn").fetchone()
         return int(row[0])
+
+
+class AdvisoryLease:
+    """A session advisory lock, on a connection of its own: the server lets it go when that
+    connection closes, so a replica that dies leaves the lease to the others at once."""
+
+    def __init__(self, engine: PostgresEngine, name: str) -> None:
+        self._engine = engine
+        self._name = name
+        self._conn: PgConnection | None = None
+        self._holding = False
+
+    def acquire(self) -> bool:
+        if self._conn is None:
+            self._conn = self._engine.connect(read_only=False)
+        taken = self._conn.execute("SELECT pg_try_advisory_lock(hashtext(?))", (self._name,))
+        self._holding = bool(taken.fetchone()[0])  # type: ignore[index]
+        return self._holding
+
+    def held(self) -> bool:
+        if self._conn is None or not self._holding:
+            return False
+        try:
+            self._conn.execute("SELECT 1")
+            return True
+        except psycopg.Error:
+            self.release()
+            return False
+
+    def release(self) -> None:
+        self._holding = False
+        if self._conn is not None:
+            try:
+                self._conn.close()  # and with it the lock
+            finally:
+                self._conn = None

@@ -30,6 +30,7 @@ from yrd_alliance.kernel.consumer import EventConsumer
 from yrd_alliance.kernel.db import Database
 from yrd_alliance.kernel.federation import FederationServicer, FederationSupervisor
 from yrd_alliance.kernel.guard import Guard, GuardedServer
+from yrd_alliance.kernel.leadership import Leadership
 from yrd_alliance.kernel.limits import WriteLimiter
 from yrd_alliance.kernel.metrics import ServiceMetrics
 from yrd_alliance.kernel.nats_link import NatsLink
@@ -138,6 +139,7 @@ class ServiceHost:
         self._consumers: list[EventConsumer] = []
         self._service_names: list[str] = []
         self._background: asyncio.Task[None] | None = None
+        self._stopping = False
         self._metrics_server: Any = None
         self.metrics_port = 0
         self._tracing = Tracing.from_environment(definition.name, settings.region)
@@ -213,6 +215,14 @@ class ServiceHost:
                 tracing=self._tracing,
             )
         ]
+        self._background_job = parts.background
+        self.leadership = Leadership(
+            db.engine.lease(f"{self.definition.name}-workers"),
+            self._start_workers,
+            self._stop_workers,
+            name=f"{self.definition.name}-{settings.region}",
+            poll_s=settings.leader_poll_s,
+        )
         pipeline = Pipeline(
             settings.region,
             self.definition.name,
@@ -221,6 +231,7 @@ class ServiceHost:
             relay,
             self._consumers,
             settings.stuck_after_s,
+            leads=lambda: self.leadership.leading,
         )
         self.metrics = ServiceMetrics(settings.region, self.definition.name)
         self.metrics.watch(relay, self._consumers, self.runtime.read_cache)
@@ -279,14 +290,8 @@ class ServiceHost:
             )
 
         link.start()
-        relay.start()
         self.supervisor.start()
-        if parts.background is not None:
-            self._background = asyncio.create_task(
-                parts.background(), name=f"{self.definition.name}-background"
-            )
-        for consumer in self._consumers:
-            consumer.start()
+        await self.leadership.start()
         self._watch.start()
         await server.start()
         await self._set_health(health_pb2.HealthCheckResponse.SERVING, ["", *self._service_names])
@@ -298,6 +303,30 @@ class ServiceHost:
             self.port,
         )
         return self.port
+
+    async def _start_workers(self) -> None:
+        """What one replica at a time runs (kernel.leadership): publishing the outbox, applying
+        events, housekeeping."""
+        assert self.runtime is not None
+        self.runtime.relay.start()
+        if self._background_job is not None:
+            self._background = asyncio.create_task(
+                self._background_job(), name=f"{self.definition.name}-background"
+            )
+        for consumer in self._consumers:
+            consumer.start()
+
+    async def _stop_workers(self) -> None:
+        """On shutdown the relay first publishes what waits (for the grace period); when the
+        lease was lost, the new leader will."""
+        assert self.runtime is not None
+        flush_s = self.settings.shutdown_grace_s if self._stopping else 0.0
+        await self.runtime.relay.stop(flush_timeout_s=flush_s)
+        if self._background is not None:
+            await cancel_and_wait(self._background)
+            self._background = None
+        for consumer in reversed(self._consumers):
+            await consumer.stop()
 
     async def _set_health(self, status: int, names: list[str]) -> None:
         for name in names:
@@ -313,12 +342,8 @@ class ServiceHost:
             ["", *self._service_names, *self.supervisor.health_names, *self._watch.health_names],
         )
         await self._server.stop(self.settings.shutdown_grace_s)
-        await self.runtime.relay.stop(flush_timeout_s=self.settings.shutdown_grace_s)
-        if self._background is not None:
-            await cancel_and_wait(self._background)
-            self._background = None
-        for consumer in reversed(self._consumers):
-            await consumer.stop()
+        self._stopping = True
+        await self.leadership.stop()
         await self.runtime.link.close()
         self.runtime.db.close()
         if self._metrics_server is not None:

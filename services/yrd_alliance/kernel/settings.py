@@ -156,6 +156,13 @@ class ServiceSettings(BaseSettings):
         description="The outbox health turns NOT_SERVING when its oldest unsent event is older "
         "than this while NATS is connected",
     )
+    leader_poll_s: float = Field(
+        default=1.0,
+        gt=0,
+        le=60,
+        description="With replicas on PostgreSQL: how often a replica that does not lead tries "
+        "for the lease (kernel.leadership), and the leader checks it still holds it",
+    )
     shutdown_grace_s: float = Field(default=5.0, ge=0)
     log_level: str = "INFO"
     log_format: Literal["text", "json"] = Field(

@@ -12,15 +12,17 @@ from yrd_alliance.kernel.tables import M, Stored, StoredRows, Table, Tag, Where,
 
 
 class SqlRows(StoredRows[M]):
-    """A table in a service's database."""
+    """A table in a service's database; `for_update` (kernel.db's Engine) makes reading an
+    entity by its name lock its row, as a unit of work does on PostgreSQL."""
 
-    def __init__(self, table: Table[M], conn: Connection) -> None:
+    def __init__(self, table: Table[M], conn: Connection, for_update: str = "") -> None:
         super().__init__(table)
         self.conn = conn
+        self.for_update = for_update
 
     def _load(self, key: str) -> tuple[bytes, int, dict[str, Any]] | None:
         t = self.table
-        row = self.conn.execute(t.sql_find, (key,)).fetchone()
+        row = self.conn.execute(t.sql_find + self.for_update, (key,)).fetchone()
         if row is None:
             return None
         return row[0], int(row[1]), {c: row[c] for c in t.extras}
@@ -28,7 +30,7 @@ class SqlRows(StoredRows[M]):
     def version(self, name: str) -> int | None:
         t = self.table
         row = self.conn.execute(
-            f"SELECT version FROM {t.name} WHERE {t.key} = ?", (t.key_of(name),)
+            f"SELECT version FROM {t.name} WHERE {t.key} = ?{self.for_update}", (t.key_of(name),)
         ).fetchone()
         return None if row is None else int(row[0])
 
