@@ -60,13 +60,14 @@ lint: install
 protos: install
 	$(BIN)/python protos/generate.py
 
-bench: install
+bench: install postgresql
 	$(BIN)/python -m bench.membership_bench
 	$(BIN)/python -m bench.federation_bench
 	$(BIN)/python -m bench.pairing_bench
 	$(BIN)/python -m bench.sharing_bench
 	$(BIN)/python -m bench.observability_bench
 	$(BIN)/python -m bench.portal_bench
+	$(BIN)/python -m bench.storage_bench
 
 # The README's two portal screenshots, taken by the browser tests.
 screenshots: install chromium
