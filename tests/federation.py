@@ -5,9 +5,11 @@ membership=False, none: the test starts the services it needs as processes, `pro
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 import time
-from dataclasses import dataclass, field
+import urllib.request
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,12 @@ from yrd_alliance.cli.partners import Partner, provision
 from yrd_alliance.deployment.nats_auth import DEMO_PARTNER, SERVICE_USER, admin_user
 from yrd_alliance.deployment.nats_secrets import NatsSecrets, TlsFiles
 from yrd_alliance.deployment.procs import NatsServer, ServiceProcess, free_port, region_nats
-from yrd_alliance.deployment.topology import Topology, free_base_port, local_topology
+from yrd_alliance.deployment.topology import (
+    RegionNode,
+    Topology,
+    free_base_port,
+    local_topology,
+)
 from yrd_alliance.kernel.nats_link import tls_context
 from yrd_alliance.kernel.server import ServiceHost
 from yrd_alliance.kernel.settings import ServiceSettings
@@ -37,7 +44,8 @@ from tests.tcp_proxy import TcpProxy
 @dataclass
 class Region:
     name: str
-    nats: NatsServer
+    nats: NatsServer  # its first server
+    servers: list[NatsServer] = field(default_factory=list)  # all of them, in a cluster
     host: ServiceHost | None = None
     channel: grpc.aio.Channel | None = None
     # Further services started by start_pairing and the like: (host, channel).
@@ -74,16 +82,21 @@ class Federation:
 
     async def connect(self, region: str, user: str = SERVICE_USER, **options: Any) -> Client:
         """A NATS connection to the region as `user`, over TLS (see url)."""
-        return await nats.connect(self.url(region, user), tls=self.tls_context, **options)
+        return await nats.connect(self.urls(region, user), tls=self.tls_context, **options)
 
     def url(self, region: str, user: str = SERVICE_USER) -> str:
         """The region's NATS URL with a user's credentials: the services', a partner's (its own
         account, read-only), or the alliance's admin user of a partner's account."""
+        return self.urls(region, user)[0]
+
+    def urls(self, region: str, user: str = SERVICE_USER) -> list[str]:
+        """As `url`, for every server of the region's cluster."""
         own = self.keys.region(region)
         password = {SERVICE_USER: own.service_password, **own.partners}
         for partner in own.partners:
             password[admin_user(partner)] = own.admin_password
-        return self.regions[region].nats.url.replace("nats://", f"nats://{user}:{password[user]}@")
+        login = f"nats://{user}:{password[user]}@"
+        return [s.client_url.replace("nats://", login) for s in self.topology.servers(region)]
 
     async def provision_partners(self, region: str) -> None:
         for partner in self.keys.partners:
@@ -104,12 +117,21 @@ class Federation:
         proxy_link: tuple[str, str] | None = None,
         partners: tuple[str, ...] = (DEMO_PARTNER,),
         membership: bool = True,
+        clusters: dict[str, int] | None = None,
         **overrides: Any,
     ) -> Federation:
         """proxy_link=(spoke, hub) sends that spoke's leaf connection through a TcpProxy;
         `partners` get accounts of their own; `overrides` are settings of every service;
-        membership=False starts no in-process membership service."""
+        membership=False starts no in-process membership service; `clusters` runs a region's
+        NATS as a cluster of that many servers."""
         topology = local_topology(names, base_port=free_base_port(len(names)))
+        for name, size in (clusters or {}).items():
+            first = replace(topology.region(name), cluster_port=free_port())
+            more = [
+                RegionNode(name, free_port(), free_port(), free_port(), cluster_port=free_port())
+                for _ in range(size - 1)
+            ]
+            topology = topology.with_cluster(name, (first, *more))
         keys = NatsSecrets.generate(names, partners)
         federation = cls(topology, folder, keys=keys, overrides=overrides, tls_dir=folder / "tls")
         try:
@@ -126,14 +148,19 @@ class Federation:
             self.proxy = TcpProxy(self.topology.region(proxy_link[1]).leaf_port)
             await self.proxy.start()
         for name in names:
-            server = region_nats(
-                self.topology,
-                name,
-                self.folder / "nats",
-                self.folder / f"nats-{name}.log",
-                keys=self.keys,
-                tls=self.tls(name),
-            )
+            servers = [
+                region_nats(
+                    self.topology,
+                    name,
+                    self.folder / "nats",
+                    self.folder / f"nats-{name}{'' if i == 0 else f'-{i + 1}'}.log",
+                    keys=self.keys,
+                    tls=self.tls(name),
+                    server=i,
+                )
+                for i in range(len(self.topology.servers(name)))
+            ]
+            server = servers[0]
             if self.proxy is not None and proxy_link is not None and name == proxy_link[0]:
                 config = self.folder / "nats" / f"{name}.conf"
                 hub = self.topology.region(proxy_link[1])
@@ -141,10 +168,14 @@ class Federation:
                 text = config.read_text()
                 assert text.count(direct) == 1, f"{name}'s config has no single link to {hub}"
                 config.write_text(text.replace(direct, f"nats-leaf://127.0.0.1:{self.proxy.port}"))
-            server.start()
-            self.regions[name] = Region(name, server)
+            for each in servers:
+                each.start()
+            self.regions[name] = Region(name, server, servers)
         for region in self.regions.values():
-            await asyncio.to_thread(region.nats.wait_ready)
+            for each in region.servers:
+                await asyncio.to_thread(each.wait_ready)
+            if len(region.servers) > 1:
+                await asyncio.to_thread(self.wait_for_meta_leader, region.name)
         for name in names:
             if membership:
                 await self.start_service(name)
@@ -181,7 +212,8 @@ class Federation:
             "region": name,
             "federation": ",".join(self.topology.names),
             "db_path": self.folder / f"{name}-{db}.db",
-            "nats_url": self.regions[name].nats.url,
+            "nats_url": self.topology.client_urls(name),
+            "events_replicas": min(3, len(self.topology.servers(name))),
             "nats_user": SERVICE_USER,
             "nats_password": self.keys.region(name).service_password,
             "jwks_file": JWKS,
@@ -236,6 +268,22 @@ class Federation:
             for _ in range(count)
         ]
 
+    def wait_for_meta_leader(self, name: str, within_s: float = 30.0) -> None:
+        """Until every server of the region's cluster knows its JetStream meta leader: before
+        that, JetStream API requests go unanswered."""
+        deadline = time.monotonic() + within_s
+        for node in self.topology.servers(name):
+            while True:
+                url = f"http://127.0.0.1:{node.monitor_port}/jsz"
+                try:
+                    with urllib.request.urlopen(url, timeout=1) as reply:
+                        if json.load(reply).get("meta_cluster", {}).get("leader"):
+                            break
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline, f"{name}'s cluster elected no meta leader"
+                time.sleep(0.1)
+
     def restart_nats(self, name: str) -> None:
         region = self.regions[name]
         node = self.topology.region(name)
@@ -248,6 +296,7 @@ class Federation:
             tls=self.tls(name),
         )
         assert region.nats.port == node.client_port
+        region.servers[0] = region.nats
         region.nats.start()
         region.nats.wait_ready()
 
@@ -264,7 +313,8 @@ class Federation:
                     await region.host.stop()
         finally:
             for region in self.regions.values():
-                region.nats.stop()
+                for server in region.servers or [region.nats]:
+                    server.stop()
             if self.proxy is not None:
                 await self.proxy.close()
 

@@ -62,10 +62,11 @@ class RegionSecrets:
     service_password: str
     admin_password: str  # the alliance's user in each partner account
     partners: dict[str, str] = field(default_factory=dict)  # partner → its password
+    route_password: str = ""  # what the servers of the region's cluster log in to each other with
 
     @classmethod
     def generate(cls, partners: tuple[str, ...]) -> RegionSecrets:
-        return cls(_password(), _password(), {p: _password() for p in partners})
+        return cls(_password(), _password(), {p: _password() for p in partners}, _password())
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class NatsKeySettings(BaseSettings):
     service_password: SecretStr
     admin_password: SecretStr
     partners: SecretStr = SecretStr("")  # "name=password,name=password"
+    route_password: SecretStr = SecretStr("")  # only for a region run as a cluster
     ca_file: Path | None = None  # the deployment's CA (PEM)
     cert_file: Path | None = None  # the server's certificate and key
     key_file: Path | None = None
@@ -174,4 +176,5 @@ class NatsKeySettings(BaseSettings):
             self.service_password.get_secret_value(),
             self.admin_password.get_secret_value(),
             partners,
+            self.route_password.get_secret_value(),
         )

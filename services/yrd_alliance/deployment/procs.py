@@ -271,23 +271,24 @@ def region_nats(
     *,
     keys: NatsSecrets | None = None,
     tls: TlsFiles | None = None,
+    server: int = 0,
 ) -> NatsServer:
-    """The NATS server of one region, its configuration written from the topology (mode 0600:
-    with keys it holds passwords)."""
-    node = topology.region(region)
+    """A NATS server of one region (`server`: which of its cluster's), its configuration written
+    from the topology (mode 0600: with keys it holds passwords)."""
+    node = topology.servers(region)[server]
+    label = region if len(topology.servers(region)) == 1 else f"{region}-{server + 1}"
     base_dir.mkdir(parents=True, exist_ok=True)
-    store = base_dir / f"{region}-js"
-    config = base_dir / f"{region}.conf"
+    store = base_dir / f"{label}-js"
+    config = base_dir / f"{label}.conf"
     config.touch(mode=0o600)
-    config.write_text(
-        topology.nats_config(region, store, keys=keys.region(region) if keys else None, tls=tls)
-    )
+    region_keys = keys.region(region) if keys else None
+    config.write_text(topology.nats_config(region, store, keys=region_keys, tls=tls, server=server))
     return NatsServer(
         store,
         port=node.client_port,
         monitor_port=node.monitor_port,
         config=config,
-        name=f"alliance-{region}",
+        name=f"alliance-{label}",
         log_path=log_path,
     )
 

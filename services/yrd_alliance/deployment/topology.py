@@ -9,11 +9,17 @@ hub is down the spokes reach each other through the first spoke, and no two regi
 solicit each other: two spokes that did (each listing the other) were both refused by loop
 detection, which then holds both off for 30 s, again and again. `no_advertise` keeps servers
 from learning direct URLs around a proxy placed on a link.
+
+A region may run as a cluster (`with_cluster`): several servers joined by routes, which log in
+to each other with the region's route password, their streams kept in several copies (the
+services' `EVENTS_REPLICAS`). Every server listens for leaf connections, and the other regions'
+leaf remotes list every server of the region, so a link survives the loss of any one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from yrd_alliance.deployment.nats_auth import (
@@ -39,16 +45,23 @@ class RegionNode:
     leaf_port: int
     monitor_port: int
     host: str = "127.0.0.1"  # where others reach this region's leaf listener
+    cluster_port: int = 0  # where the other servers of its cluster reach it (a cluster only)
 
     @property
     def leaf_url(self) -> str:
         return f"nats-leaf://{self.host}:{self.leaf_port}"
+
+    @property
+    def client_url(self) -> str:
+        return f"nats://{self.host}:{self.client_port}"
 
 
 @dataclass(frozen=True)
 class Topology:
     hub: str
     regions: tuple[RegionNode, ...]
+    # The servers of each region run as a cluster, the first being its entry in `regions`.
+    clusters: Mapping[str, tuple[RegionNode, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         names = [r.name for r in self.regions]
@@ -67,14 +80,29 @@ class Topology:
                 return node
         raise KeyError(f"no region {name!r} in the topology ({', '.join(self.names)})")
 
+    def servers(self, name: str) -> tuple[RegionNode, ...]:
+        """The region's NATS servers: its cluster's, or its one."""
+        return self.clusters.get(name) or (self.region(name),)
+
+    def client_urls(self, name: str) -> str:
+        """What the region's services connect to: every server, comma-separated."""
+        return ",".join(node.client_url for node in self.servers(name))
+
+    def with_cluster(self, name: str, servers: tuple[RegionNode, ...]) -> Topology:
+        """The region run as a cluster of these servers (each with its own ports)."""
+        if len(servers) < 3 or any(not s.cluster_port or s.name != name for s in servers):
+            raise ValueError("a cluster is three or more servers of the region, with routes")
+        regions = tuple(servers[0] if r.name == name else r for r in self.regions)
+        return replace(self, regions=regions, clusters={**self.clusters, name: servers})
+
     def leaf_remotes(self, name: str) -> list[str]:
-        """Where `name` connects as a leaf: nothing for the hub; for a spoke the hub, then the
-        spokes before it."""
+        """Where `name` connects as a leaf: nothing for the hub; for a spoke every server of the
+        hub, then of the spokes before it."""
         if name == self.hub:
             return []
         spokes = [r for r in self.regions if r.name != self.hub]
         earlier = spokes[: [r.name for r in spokes].index(name)]
-        return [self.region(self.hub).leaf_url, *(r.leaf_url for r in earlier)]
+        return [s.leaf_url for r in (self.hub, *(e.name for e in earlier)) for s in self.servers(r)]
 
     def with_hosts(self, host_of: dict[str, str]) -> Topology:
         return replace(
@@ -89,23 +117,27 @@ class Topology:
         listen_host: str = "127.0.0.1",
         keys: RegionSecrets | None = None,
         tls: TlsFiles | None = None,
+        server: int = 0,
     ) -> str:
         """With keys, the server requires the users of deployment.nats_auth, over TLS; without, it
         is open. With TLS files, every client and leaf connection is TLS (plaintext is refused),
         leaf remotes verify the servers they connect to against the CA, and with keys they log
-        in by their region's leaf certificate."""
+        in by their region's leaf certificate. `server`: which of a cluster's servers."""
         if keys is not None and tls is None:
             raise ValueError("a server with users needs TLS: its leaf links log in by certificate")
-        node = self.region(name)
+        servers = self.servers(name)
+        node = servers[server]
         remotes = self.leaf_remotes(name)
         peers = [r for r in self.names if r != name]
+        clustered = len(servers) > 1
         lines = [
             f"# NATS of region {name}, derived from deployment.topology; do not edit by hand.",
-            f"server_name: alliance-{name}",
+            f"server_name: alliance-{name}" + (f"-{server + 1}" if clustered else ""),
             f"listen: {listen_host}:{node.client_port}",
             f"http: {listen_host}:{node.monitor_port}",
             "",
             *([tls.block(""), ""] if tls else []),
+            *(_cluster_block(name, servers, server, listen_host, keys, tls) if clustered else []),
             "jetstream {",
             f'  store_dir: "{store_dir}"',
             f"  domain: {name}",
@@ -128,6 +160,40 @@ class Topology:
             ]
         lines += ["}", ""]
         return "\n".join(lines)
+
+
+def _cluster_block(
+    name: str,
+    servers: tuple[RegionNode, ...],
+    index: int,
+    listen_host: str,
+    keys: RegionSecrets | None,
+    tls: TlsFiles | None,
+) -> list[str]:
+    """Routes to the cluster's other servers. With keys, a route logs in with the region's route
+    password (so no other region's credentials open one); with TLS, routes are TLS too."""
+    if keys is not None and not keys.route_password:
+        raise ValueError(f"region {name} runs as a cluster: its keys need a route password")
+    login = f"{ROUTE_USER}:{keys.route_password}@" if keys else ""
+    routes = [
+        f"nats-route://{login}{s.host}:{s.cluster_port}"
+        for i, s in enumerate(servers)
+        if i != index
+    ]
+    return [
+        "cluster {",
+        f"  name: {name}",
+        f"  listen: {listen_host}:{servers[index].cluster_port}",
+        *([tls.block("  ")] if tls else []),
+        *(
+            [f'  authorization {{ user: {ROUTE_USER}, password: "{hashed(keys.route_password)}" }}']
+            if keys
+            else []
+        ),
+        f"  routes: {_list(routes)}",
+        "}",
+        "",
+    ]
 
 
 def local_topology(names: list[str], *, hub: str | None = None, base_port: int = 4222) -> Topology:
@@ -180,6 +246,7 @@ def container_topology(names: list[str], *, hub: str | None = None) -> Topology:
     )
 
 
+ROUTE_USER = "route"
 REGIONS = ["sh", "hz", "zjg"]
 ALLIANCE = local_topology(REGIONS)
 CONTAINERS = container_topology(REGIONS)

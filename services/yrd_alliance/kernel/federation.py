@@ -49,8 +49,10 @@ class FederationSupervisor:
         health: HealthServicer | None = None,
         interval_s: float = 1.0,
         retention_s: float = RETENTION_S,
+        replicas: int = 1,
     ) -> None:
         self._link = link
+        self._replicas = replicas
         self._health = health
         self._region = region
         self._others = [r for r in federation if r != region]
@@ -113,8 +115,10 @@ class FederationSupervisor:
         without = [r for r in everyone if r not in regions]
         self._last_reapply = time.monotonic()
         try:
-            await js.update_stream(all_stream_config(self._region, without, self._retention_s))
-            await js.update_stream(all_stream_config(self._region, everyone, self._retention_s))
+            for sources in (without, everyone):
+                await js.update_stream(
+                    all_stream_config(self._region, sources, self._retention_s, self._replicas)
+                )
             for region in regions:
                 self.restarts[region] += 1
             log.info(

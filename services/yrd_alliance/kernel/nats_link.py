@@ -1,7 +1,8 @@
 """The service's one NATS connection, established in the background and kept alive.
 
 A service starts and serves even when NATS is down: writes land in the outbox and the relay
-publishes them once the link is up. After the first connect, nats-py reconnects by itself.
+publishes them once the link is up. After the first connect, nats-py reconnects by itself, to
+any server of the region's cluster when `url` lists several (comma-separated).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ class NatsLink:
         while True:
             try:
                 client = await nats.connect(
-                    self._url,
+                    [url.strip() for url in self._url.split(",")],
                     name=self._name,
                     user=self._user,
                     password=self._password,

@@ -154,9 +154,13 @@ class ServiceHost:
 
         async def ensure_region_streams(js: JetStreamContext) -> None:
             retention_s = settings.events_retention_hours * 3600
-            await ensure_stream(js, events_stream_config(settings.region, retention_s))
+            replicas = settings.events_replicas
+            await ensure_stream(js, events_stream_config(settings.region, retention_s, replicas))
             await ensure_stream(
-                js, all_stream_config(settings.region, settings.federation_regions, retention_s)
+                js,
+                all_stream_config(
+                    settings.region, settings.federation_regions, retention_s, replicas
+                ),
             )
 
         link = NatsLink(
@@ -197,6 +201,7 @@ class ServiceHost:
             settings.federation_regions,
             health=self._health,
             retention_s=settings.events_retention_hours * 3600,
+            replicas=settings.events_replicas,
         )
         parts = self.definition.build(self.runtime)
         projection = with_revocations(parts.projection, revocations)

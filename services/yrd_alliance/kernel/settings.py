@@ -94,7 +94,19 @@ class ServiceSettings(BaseSettings):
         description="postgresql://user:password@host:port/database: the service's tables in "
         "PostgreSQL instead of the SQLite file, so that several replicas can share them",
     )
-    nats_url: str = "nats://127.0.0.1:4222"
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222",
+        description="The region's NATS server, or its cluster's servers, comma-separated: the "
+        "service connects to any and moves to another when one fails",
+    )
+    events_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="Copies of the region's streams on its NATS cluster's servers (3 on a "
+        "cluster of three: an acked event survives the loss of any one). Every service of a "
+        "region must agree",
+    )
     nats_user: str | None = None
     nats_password: SecretStr | None = None
     nats_ca_file: Path | None = Field(

@@ -31,10 +31,14 @@ def region_subjects(region: str) -> str:
     return f"alliance.{region}.>"
 
 
-def _durable_stream(name: str, retention_s: float, **kwargs: object) -> StreamConfig:
-    """File storage, kept for the retention period, deduplicated by Nats-Msg-Id."""
+def _durable_stream(
+    name: str, retention_s: float, replicas: int = 1, **kwargs: object
+) -> StreamConfig:
+    """File storage, kept for the retention period, deduplicated by Nats-Msg-Id; `replicas`
+    copies on the servers of a region's cluster (a publish is acked once most hold it)."""
     return StreamConfig(
         name=name,
+        num_replicas=replicas,
         storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS,
         discard=DiscardPolicy.OLD,
@@ -45,9 +49,11 @@ def _durable_stream(name: str, retention_s: float, **kwargs: object) -> StreamCo
     )
 
 
-def events_stream_config(region: str, retention_s: float = RETENTION_S) -> StreamConfig:
+def events_stream_config(
+    region: str, retention_s: float = RETENTION_S, replicas: int = 1
+) -> StreamConfig:
     return _durable_stream(
-        events_stream_name(region), retention_s, subjects=[region_subjects(region)]
+        events_stream_name(region), retention_s, replicas, subjects=[region_subjects(region)]
     )
 
 
@@ -56,7 +62,7 @@ def all_stream_name(region: str) -> str:
 
 
 def all_stream_config(
-    region: str, federation: list[str], retention_s: float = RETENTION_S
+    region: str, federation: list[str], retention_s: float = RETENTION_S, replicas: int = 1
 ) -> StreamConfig:
     sources = [StreamSource(name=events_stream_name(region))]
     sources += [
@@ -66,7 +72,7 @@ def all_stream_config(
         for other in federation
         if other != region
     ]
-    return _durable_stream(all_stream_name(region), retention_s, sources=sources)
+    return _durable_stream(all_stream_name(region), retention_s, replicas, sources=sources)
 
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:

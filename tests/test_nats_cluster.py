@@ -1,0 +1,105 @@
+"""sh's NATS as a cluster of three servers, its streams kept in three copies, its services
+connected to all three; hz a single server, leaf-linked to every one of them. Each of sh's
+servers is SIGKILLed and restarted in turn while sh writes: every acknowledged write's event is
+in sh's stream once, in order, and reaches hz."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from alliance.membership.v1 import membership_pb2 as pb
+from yrd_alliance.kernel.streams import events_stream_name
+
+from tests.conftest import Tokens, auth, sample_carrier
+from tests.federation import Federation, held_by, wait_until_held
+from tests.test_replicas import stream_events
+
+pytestmark = pytest.mark.slow
+
+
+async def test_a_cluster_loses_no_acknowledged_event_when_any_server_dies(
+    tmp_path: Path,
+) -> None:
+    federation = await Federation.start(
+        ["sh", "hz"], tmp_path, clusters={"sh": 3}, write_rate_per_s=10_000, write_burst=10_000
+    )
+    try:
+        sh = federation.regions["sh"]
+        stub, md = sh.stub, auth(Tokens("sh").operator())
+        created: list[str] = []
+
+        async def writer(n: int) -> None:
+            while len(created) < n:
+                reply = await stub.CreateCarrier(
+                    pb.CreateCarrierRequest(parent="regions/sh", carrier=sample_carrier()),
+                    metadata=md,
+                )
+                created.append(reply.name)
+                await asyncio.sleep(0.01)
+
+        nc = await federation.connect("sh")
+        js = nc.jetstream()
+
+        async def stored() -> int:
+            """Events in sh's stream, asked until a leader answers."""
+            deadline = time.monotonic() + 15
+            while True:
+                try:
+                    return (await js.stream_info(events_stream_name("sh"))).state.messages
+                except Exception:
+                    assert time.monotonic() < deadline, "sh's stream does not answer"
+                    await asyncio.sleep(0.2)
+
+        grew: list[int] = []
+
+        async def kill_in_turn() -> None:
+            """Each server down for a while: events must go on being stored meanwhile."""
+            for server in sh.servers:
+                await asyncio.sleep(1.0)
+                server.kill()
+                await asyncio.sleep(1.0)
+                before = await stored()
+                await asyncio.sleep(2.0)
+                grew.append(await stored() - before)
+                server.start()
+                await asyncio.to_thread(server.wait_ready)
+
+        writing = asyncio.gather(*(writer(10_000) for _ in range(4)))
+        try:
+            await kill_in_turn()
+        finally:
+            await nc.close()
+        assert all(n > 0 for n in grew), f"events stored while each server was down: {grew}"
+        total = len(created)
+        writing.cancel()
+        await asyncio.gather(writing, return_exceptions=True)
+        created = created[:total] if len(created) > total else created
+
+        # Every acknowledged carrier's event reaches sh's stream once, in order.
+        deadline = time.monotonic() + 60
+        events: list[dict[str, str]] = []
+        while True:
+            try:  # the stream answers once its servers have elected a leader again
+                events = await stream_events(federation, "sh")
+            except Exception:
+                assert time.monotonic() < deadline, "sh's stream did not answer again"
+                await asyncio.sleep(0.5)
+                continue
+            seen = {e["ce-subject"] for e in events}
+            if set(created) <= seen or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+        assert set(created) <= seen, f"{len(set(created) - seen)} of {len(created)} missing"
+        ids = Counter(e["ce-id"] for e in events)
+        assert max(ids.values()) == 1, "an event is in the stream twice"
+        assert len(created) > 100, len(created)
+
+        # hz, leaf-linked to every server of sh's cluster, holds them too.
+        await wait_until_held(federation, "hz", set(created), within_s=60)
+        assert len(await held_by(federation, "hz")) >= len(created)
+    finally:
+        await federation.stop()
