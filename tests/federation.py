@@ -99,14 +99,23 @@ class Federation:
         return [s.client_url.replace("nats://", login) for s in self.topology.servers(region)]
 
     async def provision_partners(self, region: str) -> None:
+        """Each partner's copy and feed. A cluster that has just formed may take more than the
+        API's 5 s to make them on a busy machine: asked again (it is idempotent) for 30 s."""
+        deadline = time.monotonic() + 30
         for partner in self.keys.partners:
-            await provision(
-                self.url(region),
-                self.url(region, admin_user(partner)),
-                region,
-                Partner(partner),
-                tls=self.tls_context,
-            )
+            while True:
+                try:
+                    await provision(
+                        self.url(region),
+                        self.url(region, admin_user(partner)),
+                        region,
+                        Partner(partner),
+                        tls=self.tls_context,
+                    )
+                    break
+                except nats.errors.TimeoutError:
+                    if time.monotonic() > deadline:
+                        raise
 
     @classmethod
     async def start(
@@ -283,6 +292,23 @@ class Federation:
                     pass
                 assert time.monotonic() < deadline, f"{name}'s cluster elected no meta leader"
                 time.sleep(0.1)
+
+    @staticmethod
+    def wait_current(server: NatsServer, within_s: float = 60.0) -> None:
+        """Until a cluster's server, started again, has caught up with its streams (its full
+        /healthz answers 200): stopping another server before then can leave a stream without
+        a majority, as in any rolling restart."""
+        deadline = time.monotonic() + within_s
+        url = f"http://127.0.0.1:{server.monitor_port}/healthz"
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=1) as reply:
+                    if reply.status == 200:
+                        return
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, f"{server.name} did not catch up"
+            time.sleep(0.1)
 
     def restart_nats(self, name: str) -> None:
         region = self.regions[name]
