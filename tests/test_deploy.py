@@ -18,7 +18,11 @@ from opentelemetry.sdk import environment_variables as otel_environment
 from yrd_alliance.cli.certs import certificate_authority, region_tls
 from yrd_alliance.deployment.nats_secrets import NatsKeySettings, NatsSecrets, TlsFiles
 from yrd_alliance.deployment.procs import NatsServer
-from yrd_alliance.deployment.topology import CONTAINERS, render_container_config
+from yrd_alliance.deployment.topology import (
+    CONTAINERS,
+    container_topology,
+    render_container_config,
+)
 from yrd_alliance.membership.app import MembershipSettings
 from yrd_alliance.pairing.app import PairingSettings
 from yrd_alliance.portal.settings import PortalSettings
@@ -56,13 +60,29 @@ def observability(compose: dict[str, Any]) -> dict[str, Any]:
 
 
 def region_services(compose: dict[str, Any]) -> dict[str, Any]:
-    """The regions' containers: everything but the observability profile's."""
-    return {n: s for n, s in compose["services"].items() if n not in observability(compose)}
+    """The regions' containers of the `all` profile (one server and one process each)."""
+    return {n: s for n, s in compose["services"].items() if "all" in s.get("profiles", [])}
+
+
+def ours(compose: dict[str, Any]) -> dict[str, Any]:
+    """Every container of the project's own image, in any profile."""
+    return {n: s for n, s in compose["services"].items() if "build" in s}
+
+
+def production(compose: dict[str, Any]) -> dict[str, Any]:
+    return {n: s for n, s in compose["services"].items() if "production" in s.get("profiles", [])}
+
+
+def region_of(name: str) -> str:
+    """membership-sh → sh, sharing-sh-2 → sh."""
+    found = re.fullmatch(r"[a-z]+-([a-z]+)(?:-\d+)?", name)
+    assert found, name
+    return found.group(1)
 
 
 def test_every_command_is_a_real_program(compose: dict[str, Any]) -> None:
     scripts = _scripts()
-    for name, service in region_services(compose).items():
+    for name, service in ours(compose).items():
         assert service["command"][0] in scripts, f"{name}: unknown command {service['command']}"
         assert (BIN / service["command"][0]).exists() or service["command"][0] == "python"
 
@@ -70,7 +90,7 @@ def test_every_command_is_a_real_program(compose: dict[str, Any]) -> None:
 def test_every_variable_is_a_real_setting_and_secrets_come_from_outside(
     compose: dict[str, Any],
 ) -> None:
-    for name, service in region_services(compose).items():
+    for name, service in ours(compose).items():
         for key, value in (service.get("environment") or {}).items():
             if key.startswith("OTEL_"):
                 assert key in OTEL_VARIABLES, f"{name}: {key} is no OpenTelemetry variable"
@@ -115,8 +135,9 @@ def test_each_region_profile_has_its_nats_and_services_as_the_topology_says(
             assert "/etc/alliance/tls" in mounts and "/etc/alliance/issuer/jwks.json" in mounts
             probe = definition["healthcheck"]["test"]
             assert probe[-2:] == ["--cacert", "/etc/alliance/tls/ca.pem"], probe
-    everything = {n for n, s in compose["services"].items() if "all" in s.get("profiles", [])}
-    assert everything == set(region_services(compose))
+    # the rest of the project's containers are the production profile's
+    others = set(ours(compose)) - set(region_services(compose))
+    assert all(compose["services"][n]["profiles"] == ["production"] for n in others), others
 
 
 def test_host_ports_do_not_collide(compose: dict[str, Any]) -> None:
@@ -125,7 +146,7 @@ def test_host_ports_do_not_collide(compose: dict[str, Any]) -> None:
 
 
 def test_builds_and_mounts_refer_to_real_files(compose: dict[str, Any]) -> None:
-    for name, service in region_services(compose).items():
+    for name, service in ours(compose).items():
         build = service["build"]
         assert (ROOT / build["context"] / build["dockerfile"]).is_file(), name
         for volume in service.get("volumes", []):
@@ -180,13 +201,16 @@ def test_no_secret_variable_is_shared_by_two_regions(compose: dict[str, Any]) ->
     shares are the token issuer's public JWKS, which signs nothing, and the address of the trace
     collector, which takes no credential."""
     used_by: dict[str, set[str]] = {}
-    for name, service in region_services(compose).items():
-        region = name.rsplit("-", 1)[1]
+    for name, service in [
+        *ours(compose).items(),
+        ("postgres-sh", compose["services"]["postgres-sh"]),
+    ]:
+        region = region_of(name)
         values = [*(service.get("environment") or {}).values(), *service.get("volumes", [])]
         for value in values:
             for variable in re.findall(r"\$\{(\w+)", str(value)):
                 used_by.setdefault(variable, set()).add(region)
-    public = {"ALLIANCE_JWKS_FILE", "ALLIANCE_OTLP_ENDPOINT"}
+    public = {"ALLIANCE_JWKS_FILE", "ALLIANCE_OTLP_ENDPOINT", "ALLIANCE_NATS_CLUSTERS"}
     shared = {v: r for v, r in used_by.items() if len(r) > 1 and v not in public}
     assert not shared, shared
 
@@ -199,7 +223,8 @@ def test_nats_secrets_prints_what_compose_needs(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     exported = dict(re.findall(r"^export (\w+)=(.*)$", result.stdout, re.M))
     compose_text = (ROOT / "docker-compose.yml").read_text()
-    secrets = r"\$\{(ALLIANCE_[A-Z]+_(?:NATS_\w+?|PORTAL_NATS_PASSWORD|PORTAL_SECRET))[:}]"
+    kinds = r"NATS_\w+?|PORTAL_NATS_PASSWORD|PORTAL_SECRET|POSTGRES_PASSWORD"
+    secrets = rf"\$\{{(ALLIANCE_[A-Z]+_(?:{kinds}))[:}}]"
     needed = set(re.findall(secrets, compose_text))
     assert needed and needed <= set(exported), needed - set(exported)
     for region in CONTAINERS.names:  # the portal's NATS user is the partner `portal`
@@ -228,7 +253,7 @@ async def test_service_healthcheck_command_works(
 ) -> None:
     test = compose["services"]["membership-sh"]["healthcheck"]["test"]
     assert test[:3] == ["CMD", "alliance", "probe"]
-    for name, service in region_services(compose).items():
+    for name, service in ours(compose).items():
         if name.startswith("portal-"):  # HTTPS: its own /healthz, the server verified
             probe = service["healthcheck"]["test"][-1]
             assert "https://127.0.0.1:8443/healthz" in probe and "/etc/alliance/tls/ca.pem" in probe
@@ -401,3 +426,96 @@ def _families(port: int) -> set[str]:
 
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
         return {f.name for f in text_string_to_metric_families(response.read().decode())}
+
+
+def test_production_profile_runs_sh_as_a_cluster_on_postgresql(
+    compose: dict[str, Any], tmp_path: Path
+) -> None:
+    services = compose["services"]
+    sh = {n for n in production(compose) if region_of(n) == "sh"}
+    replicas = {f"{s}-sh-1" for s in SERVICES} | {"sharing-sh-2", "portal-sh-1"}
+    assert sh == {"nats-sh-1", "nats-sh-2", "nats-sh-3", "postgres-sh", *replicas}
+    for region in ("hz", "zjg"):  # as in the other profiles, leaf-linked to sh's cluster
+        assert {n for n in production(compose) if region_of(n) == region} == {
+            n for n, s in services.items() if region in s.get("profiles", [])
+        }
+        assert services[f"nats-{region}"]["environment"]["ALLIANCE_NATS_CLUSTERS"].startswith("${")
+    cluster = container_topology(CONTAINERS.names, clusters={"sh": 3})
+    for i in (1, 2, 3):
+        nats = services[f"nats-sh-{i}"]
+        assert nats["command"] == ["alliance", "nats", "--region", "sh", "--server", str(i)]
+        assert nats["environment"]["ALLIANCE_NATS_CLUSTERS"] == "sh=3"
+        assert nats["environment"]["ALLIANCE_NATS_ROUTE_PASSWORD"].startswith("${")
+    databases = re.findall(
+        r"CREATE DATABASE (\w+);", (ROOT / "deploy/postgres/databases.sql").read_text()
+    )
+    for name in replicas - {"portal-sh-1"}:
+        service = name.split("-")[0]
+        env, prefix = services[name]["environment"], service.upper()
+        assert env[f"{prefix}_NATS_URL"] == cluster.client_urls("sh")
+        assert env[f"{prefix}_EVENTS_REPLICAS"] == "3"
+        url = env[f"{prefix}_DATABASE_URL"]
+        assert re.fullmatch(
+            rf"postgresql://alliance:\$\{{ALLIANCE_SH_POSTGRES_PASSWORD:\?[^}}]+\}}@postgres-sh:5432/{service}",
+            url,
+        ), url
+        assert service in databases
+        assert services[name]["depends_on"]["postgres-sh"]["condition"] == "service_healthy"
+    assert services["sharing-sh-1"]["environment"] == services["sharing-sh-2"]["environment"]
+    assert services["sharing-sh-1"]["volumes"][0] != services["sharing-sh-2"]["volumes"][0]
+    portal = services["portal-sh-1"]["environment"]
+    assert portal["PORTAL_NATS_URL"] == cluster.client_urls("sh")
+    postgres = services["postgres-sh"]
+    assert re.fullmatch(r"postgres:\d+\.\d+", postgres["image"]), "pin the image"
+    assert "--locale=C" in postgres["environment"]["POSTGRES_INITDB_ARGS"]
+    assert postgres["healthcheck"]["test"][:2] == ["CMD", "pg_isready"]
+    for volume in postgres["volumes"]:
+        source = volume.split(":")[0]
+        assert source in compose["volumes"] or (ROOT / source).exists(), volume
+
+    # What `alliance nats` renders in each: nats-server accepts it; sh's servers route to each
+    # other with the route password, hz's leaf link lists all three.
+    keys = NatsSecrets.generate(CONTAINERS.names, ("acme",))
+    route = keys.region("sh").route_password
+    for region, server in [("sh", 0), ("sh", 1), ("sh", 2), ("hz", 0), ("zjg", 0)]:
+        hosts = [f"nats-{region}", *(f"nats-{region}-{i}" for i in (1, 2, 3))]
+        tls = region_tls(tmp_path / "tls", region, f"nats-{region}", hosts)
+        config = render_container_config(
+            region, keys.region(region), tmp_path / region, tls, clusters={"sh": 3}, server=server
+        )
+        result = subprocess.run(
+            [str(BIN / "nats-server"), "-t", "-c", str(config)], capture_output=True, text=True
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        text = config.read_text()
+        if region == "sh":
+            others = [f"nats-sh-{i}" for i in (1, 2, 3) if i != server + 1]
+            assert all(f"route:{route}@{host}:6222" in text for host in others), text
+            assert f"server_name: alliance-sh-{server + 1}" in text
+        else:
+            assert route not in text, "sh's route password outside sh"
+        if region == "hz":
+            assert all(f"nats-leaf://nats-sh-{i}:7422" in text for i in (1, 2, 3))
+
+
+def test_alliance_nats_names_a_server_only_of_a_cluster(tmp_path: Path) -> None:
+    env = {
+        "PATH": str(BIN), "HOME": str(tmp_path),
+        "ALLIANCE_NATS_SERVICE_PASSWORD": "s" * 24, "ALLIANCE_NATS_ADMIN_PASSWORD": "a" * 24,
+    }  # fmt: skip
+    tls = region_tls(tmp_path / "tls", "sh", "nats-sh", ["nats-sh"])
+    env |= {
+        "ALLIANCE_NATS_CA_FILE": str(tls.ca), "ALLIANCE_NATS_CERT_FILE": str(tls.cert),
+        "ALLIANCE_NATS_KEY_FILE": str(tls.key), "ALLIANCE_NATS_LEAF_CERT_FILE": str(tls.leaf_cert),
+        "ALLIANCE_NATS_LEAF_KEY_FILE": str(tls.leaf_key),
+    }  # fmt: skip
+    for extra, server in [({}, "1"), ({"ALLIANCE_NATS_CLUSTERS": "sh=3"}, "4"),
+                          ({"ALLIANCE_NATS_CLUSTERS": "sh=3"}, "0")]:  # fmt: skip
+        result = subprocess.run(
+            [str(BIN / "alliance"), "nats", "--region", "sh", "--server", server,
+             "--config-dir", str(tmp_path / "out")],
+            env={**env, **extra}, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert result.returncode != 0, (extra, server)
+        assert "ALLIANCE_NATS_CLUSTERS" in result.stdout + result.stderr
+        assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())

@@ -135,13 +135,16 @@ def deployment_certificates(
     out: Path, regions: list[str], services: tuple[str, ...] = ()
 ) -> list[Path]:
     """For docker-compose.yml: `out/<region>/` holds the CA certificate, that region's NATS
-    certificate and key (for the host `nats-<region>`), its leaf certificate and key, and each
+    certificate and key (for the host `nats-<region>`, and `nats-<region>-1` to `-3`, the
+    servers of the region run as a cluster), its leaf certificate and key, and each
     service's gRPC certificate and key (`<service>.pem`, for the host `<service>-<region>`,
-    localhost and 127.0.0.1, so the healthcheck verifies it too); the CA's key stays in `out/`
-    alone, so a region's folder lets nobody sign another's certificate."""
+    its replicas `<service>-<region>-1` and `-2`, localhost and 127.0.0.1, so the healthcheck
+    verifies it too); the CA's key stays in `out/` alone, so a region's folder lets nobody sign
+    another's certificate."""
     folders = []
     for region in regions:
-        files = region_tls(out, region, f"nats-{region}", [f"nats-{region}", "localhost"])
+        hosts = [f"nats-{region}", *(f"nats-{region}-{i}" for i in (1, 2, 3)), "localhost"]
+        files = region_tls(out, region, f"nats-{region}", hosts)
         folder = out / region
         folder.mkdir(parents=True, exist_ok=True)
         copies = {
@@ -153,7 +156,8 @@ def deployment_certificates(
         }
         for service in services:
             host = f"{service}-{region}"
-            grpc_files = server_certificate(out, f"grpc-{host}", [host, *LOCAL_HOSTS])
+            replicas = [f"{host}-1", f"{host}-2"]  # the production profile's replicas
+            grpc_files = server_certificate(out, f"grpc-{host}", [host, *replicas, *LOCAL_HOSTS])
             copies[f"{service}.pem"] = grpc_files.cert
             copies[f"{service}.key"] = grpc_files.key
         for target, source in copies.items():

@@ -25,7 +25,7 @@ from yrd_alliance.cli.common import (
 from yrd_alliance.deployment.nats_auth import PORTAL_PARTNER
 from yrd_alliance.deployment.nats_secrets import NatsKeySettings, NatsSecrets
 from yrd_alliance.deployment.procs import venv_script
-from yrd_alliance.deployment.topology import render_container_config
+from yrd_alliance.deployment.topology import clusters_of, render_container_config
 from yrd_alliance.kernel.nats_link import tls_context
 from yrd_alliance.kernel.settings import ConfigError, load_settings
 from yrd_alliance.kernel.streams import all_stream_name
@@ -40,10 +40,14 @@ events = typer.Typer(
 def run_nats(
     region: Annotated[str, typer.Option(help="The region this NATS server serves")],
     config_dir: Annotated[Path, typer.Option(help="Where to write its config")] = Path("/tmp/nats"),
+    server: Annotated[
+        int, typer.Option(help="Which server of the region's cluster ($ALLIANCE_NATS_CLUSTERS)")
+    ] = 0,
 ) -> None:
     """Render a region's NATS config from the topology, $ALLIANCE_NATS_*_PASSWORD and the TLS
     files in $ALLIANCE_NATS_*_FILE, then run nats-server with it (the command of
-    docker-compose.yml's nats-<region> containers)."""
+    docker-compose.yml's nats-<region> containers, and of nats-<region>-<n> for a region that
+    runs as a cluster, named with its size in $ALLIANCE_NATS_CLUSTERS, e.g. sh=3)."""
     try:
         settings = load_settings(NatsKeySettings)
         tls = settings.tls_files()
@@ -52,8 +56,16 @@ def run_nats(
                 "TLS files missing: set ALLIANCE_NATS_CA_FILE, _CERT_FILE, _KEY_FILE, "
                 "_LEAF_CERT_FILE and _LEAF_KEY_FILE (alliance certs makes them)"
             )
-        config = render_container_config(region, settings.keys(), config_dir, tls)
-    except (ConfigError, KeyError) as exc:
+        clusters = clusters_of(settings.clusters)
+        if (region in clusters) != (server > 0) or server > clusters.get(region, 0):
+            raise ConfigError(
+                f"--server names one of the servers of a region in ALLIANCE_NATS_CLUSTERS "
+                f"({settings.clusters or 'none'}), from 1, and only then"
+            )
+        config = render_container_config(
+            region, settings.keys(), config_dir, tls, clusters=clusters, server=max(server - 1, 0)
+        )
+    except (ConfigError, KeyError, ValueError) as exc:
         raise fail(str(exc.code if isinstance(exc, ConfigError) else exc)) from None
     binary = venv_script("nats-server")
     os.execv(binary, [binary, "-c", str(config)])
@@ -65,7 +77,8 @@ def nats_secrets(
     partners: Annotated[str, typer.Option(help="Comma-separated partner organisations")] = "",
 ) -> None:
     """Print new NATS secrets for a deployment as shell exports, ALLIANCE_<R>_NATS_…: per region
-    its services' and admin passwords and its partners' (leaf links log in by certificate).
+    its services', admin and route passwords and its partners' (leaf links log in by
+    certificate), and ALLIANCE_<R>_POSTGRES_PASSWORD for the production profile's PostgreSQL.
     The portals are a partner too (`portal`): ALLIANCE_<R>_PORTAL_NATS_PASSWORD is its
     password, and ALLIANCE_<R>_PORTAL_SECRET the key of its forms' CSRF tokens."""
     names = regions_of(regions)
@@ -80,6 +93,8 @@ def nats_secrets(
             "NATS_SERVICE_PASSWORD": own.service_password,
             "NATS_ADMIN_PASSWORD": own.admin_password,
             "NATS_PARTNERS": ",".join(f"{n}={p}" for n, p in own.partners.items()),
+            "NATS_ROUTE_PASSWORD": own.route_password,  # for a region run as a cluster
+            "POSTGRES_PASSWORD": secrets.token_urlsafe(24),  # for a region on PostgreSQL
             "PORTAL_NATS_PASSWORD": own.partners[PORTAL_PARTNER],
             "PORTAL_SECRET": secrets.token_urlsafe(32),
         }

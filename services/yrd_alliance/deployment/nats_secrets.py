@@ -141,6 +141,7 @@ class NatsKeySettings(BaseSettings):
     admin_password: SecretStr
     partners: SecretStr = SecretStr("")  # "name=password,name=password"
     route_password: SecretStr = SecretStr("")  # only for a region run as a cluster
+    clusters: str = ""  # the regions that run as clusters, "sh=3": where the leaf links go
     ca_file: Path | None = None  # the deployment's CA (PEM)
     cert_file: Path | None = None  # the server's certificate and key
     key_file: Path | None = None

@@ -238,12 +238,33 @@ def free_port_block(offsets: list[int], *, start: int, stop: int) -> int:
     raise RuntimeError("no free range of ports found")
 
 
-def container_topology(names: list[str], *, hub: str | None = None) -> Topology:
-    """One host per region (`nats-<region>`, as in docker-compose.yml), standard NATS ports."""
-    return Topology(
+def container_topology(
+    names: list[str], *, hub: str | None = None, clusters: Mapping[str, int] | None = None
+) -> Topology:
+    """One host per region (`nats-<region>`, as in docker-compose.yml), standard NATS ports; a
+    region in `clusters` runs that many servers instead, `nats-<region>-1`, `-2`, …"""
+    topology = Topology(
         hub=hub or names[0],
         regions=tuple(RegionNode(name, 4222, 7422, 8222, host=f"nats-{name}") for name in names),
     )
+    for name, size in (clusters or {}).items():
+        servers = tuple(
+            RegionNode(name, 4222, 7422, 8222, host=f"nats-{name}-{i}", cluster_port=6222)
+            for i in range(1, size + 1)
+        )
+        topology = topology.with_cluster(name, servers)
+    return topology
+
+
+def clusters_of(text: str) -> dict[str, int]:
+    """ "sh=3,hz=3" → {"sh": 3, "hz": 3}: the regions that run as clusters, and their sizes."""
+    found = {}
+    for entry in filter(None, (e.strip() for e in text.split(","))):
+        name, _, size = entry.partition("=")
+        if not size.isdigit() or int(size) < 3:
+            raise ValueError(f"{entry!r}: a cluster is region=size, with three servers or more")
+        found[name.strip()] = int(size)
+    return found
 
 
 ROUTE_USER = "route"
@@ -254,14 +275,26 @@ CONTAINER_STORE = "/var/lib/nats"
 
 
 def render_container_config(
-    region: str, keys: RegionSecrets, out_dir: Path, tls: TlsFiles | None = None
+    region: str,
+    keys: RegionSecrets,
+    out_dir: Path,
+    tls: TlsFiles | None = None,
+    *,
+    clusters: Mapping[str, int] | None = None,
+    server: int = 0,
 ) -> Path:
-    """A region's NATS config for docker-compose.yml, rendered when its container starts."""
+    """A region's NATS config for docker-compose.yml, rendered when its container starts;
+    `server` is which of a clustered region's servers (from 0)."""
+    topology = container_topology(REGIONS, clusters=clusters) if clusters else CONTAINERS
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{region}.conf"
+    path = out_dir / (
+        f"{region}-{server + 1}.conf" if region in (clusters or {}) else f"{region}.conf"
+    )
     path.touch(mode=0o600)
     path.write_text(
-        CONTAINERS.nats_config(region, CONTAINER_STORE, listen_host="0.0.0.0", keys=keys, tls=tls)
+        topology.nats_config(
+            region, CONTAINER_STORE, listen_host="0.0.0.0", keys=keys, tls=tls, server=server
+        )
     )
     return path
 

@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 OnConnect = Callable[[JetStreamContext], Awaitable[None]]
 
 
+def servers(url: str) -> list[str]:
+    """A region's NATS servers from one URL or several, comma-separated (a cluster)."""
+    return [each.strip() for each in url.split(",") if each.strip()]
+
+
 def tls_context(ca_file: Path | str | None) -> ssl.SSLContext | None:
     """Verifies the NATS server against the deployment's CA; None for a plaintext server."""
     return ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
@@ -77,7 +82,7 @@ class NatsLink:
         while True:
             try:
                 client = await nats.connect(
-                    [url.strip() for url in self._url.split(",")],
+                    servers(self._url),
                     name=self._name,
                     user=self._user,
                     password=self._password,

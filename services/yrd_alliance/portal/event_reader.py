@@ -14,7 +14,7 @@ from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig
 
 from yrd_alliance.kernel.events import Event
-from yrd_alliance.kernel.nats_link import tls_context
+from yrd_alliance.kernel.nats_link import servers, tls_context
 from yrd_alliance.portal.settings import PortalSettings
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ async def _read(
 ) -> None:
     password = settings.nats_password.get_secret_value() if settings.nats_password else None
     nc = await nats.connect(
-        settings.nats_url,
+        servers(settings.nats_url),
         user=settings.nats_user,
         password=password,
         tls=tls_context(settings.nats_ca_file),
