@@ -75,6 +75,10 @@ class PostgresServer(ManagedProcess):
     def popen_options(self) -> dict[str, object]:
         return {} if self.user is None else {"user": self.user, "group": self._group()}
 
+    def resume(self) -> None:
+        """Starts the server again over its data, e.g. after a test killed it."""
+        super().start()
+
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://{SUPERUSER}@{LOOPBACK}:{self.port}/{database}"
 

@@ -25,6 +25,7 @@ workers that must run once per service (kernel.leadership) hold the engine's lea
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import sqlite3
 import threading
@@ -38,6 +39,8 @@ from typing import Any, Protocol
 from yrd_alliance.kernel.errors import Conflict
 from yrd_alliance.kernel.leadership import Lease
 from yrd_alliance.kernel.tables import Migration
+
+log = logging.getLogger(__name__)
 
 
 class Cursor(Protocol):
@@ -160,6 +163,8 @@ class Database:
         if self._open_units[-1] != savepoint:
             raise RuntimeError("a unit of work awaited inside its body; units must not await")
         self._open_units.pop()
+        if rollback and not self.conn.in_transaction:
+            return  # the transaction is gone with its connection: nothing to roll back
         if rollback:
             self.conn.execute(f"ROLLBACK TO {savepoint}")
         self.conn.execute(f"RELEASE {savepoint}")
@@ -179,9 +184,12 @@ class Database:
         began = time.perf_counter()
         try:
             await asyncio.to_thread(self._commit_in_thread)
-        except self.engine.error as exc:
-            if not self._closed and self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+        except Exception as exc:  # every unit of the group fails with it, none is lost silently
+            try:
+                if not self._closed and self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+            except Exception:
+                log.warning("rolling back a failed commit failed too", exc_info=True)
             _settle(waiting, exc)
         else:
             self.commits += 1

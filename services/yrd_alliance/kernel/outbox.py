@@ -95,6 +95,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._last_purge = 0.0
         self.published = 0
         self.dead_lettered = 0
         self.last_progress = time.monotonic()  # when a row last left the backlog
@@ -121,41 +122,49 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         backoff = 0.05
-        last_purge = 0.0
         while not self._stopping:
-            rows = one_per_entity(self._unsent())
-            if not rows:
-                self.last_progress = time.monotonic()
-                self._wake.clear()
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=1.0)
-                except TimeoutError:
-                    pass
-                if time.monotonic() - last_purge > 600:
-                    await self._purge_sent()
-                    last_purge = time.monotonic()
-                continue
             try:
-                js = await self._link.jetstream()
-                began = time.perf_counter()
-                acked, reason = await self._publish(js, rows)
-                if acked:
-                    self.on_published(time.perf_counter() - began, acked)
-            except Exception as exc:
-                acked, reason = 0, exc
-            if acked:
-                self._traced(rows[:acked])
-                await self._mark_sent([row.seq for row in rows[:acked]])
-                self.published += acked
-                self.last_progress = time.monotonic()
-            if reason is None:
-                backoff = 0.05
-            elif is_permanent(reason):
-                await self._set_aside(rows[acked], reason)
-            else:
-                log.warning("outbox relay: publish failed (%s); retrying in %.2fs", reason, backoff)
+                backoff = await self._step(backoff)
+            except Exception as exc:  # the database unreachable: its rows wait there
+                log.warning("outbox relay: %s; retrying in %.2fs", exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
+
+    async def _step(self, backoff: float) -> float:
+        """Publishes one batch, or waits for one; returns the back-off to use next."""
+        rows = one_per_entity(self._unsent())
+        if not rows:
+            self.last_progress = time.monotonic()
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+            except TimeoutError:
+                pass
+            if time.monotonic() - self._last_purge > 600:
+                await self._purge_sent()
+                self._last_purge = time.monotonic()
+            return backoff
+        try:
+            js = await self._link.jetstream()
+            began = time.perf_counter()
+            acked, reason = await self._publish(js, rows)
+            if acked:
+                self.on_published(time.perf_counter() - began, acked)
+        except Exception as exc:
+            acked, reason = 0, exc
+        if acked:
+            self._traced(rows[:acked])
+            await self._mark_sent([row.seq for row in rows[:acked]])
+            self.published += acked
+            self.last_progress = time.monotonic()
+        if reason is None:
+            return 0.05
+        if is_permanent(reason):
+            await self._set_aside(rows[acked], reason)
+            return backoff
+        log.warning("outbox relay: publish failed (%s); retrying in %.2fs", reason, backoff)
+        await asyncio.sleep(backoff)
+        return min(backoff * 2, 2.0)
 
     def _traced(self, rows: list[_Row]) -> None:
         if self._tracing is not None:

@@ -8,6 +8,9 @@ an identity column for AUTOINCREMENT), then what the migration gives PostgreSQL 
 
 Connections are in autocommit mode, so kernel.db's BEGIN, SAVEPOINT and COMMIT are the only
 transaction control, as on SQLite; commits are durable (synchronous_commit is left on). A
+connection the server dropped (a restart, a failover, the network) raises Unavailable, so the
+caller gets UNAVAILABLE and tries again; it connects anew at the next statement outside a
+transaction, never in the middle of one, whose earlier statements the server has forgotten. A
 service holds two connections, like on SQLite: the writer and the reader, both used from its
 event loop, and any number of replicas may share one database (kernel.db's module docstring says
 how their writes stay correct).
@@ -24,6 +27,7 @@ from typing import Any
 import psycopg
 from psycopg.pq import TransactionStatus
 
+from yrd_alliance.kernel.errors import Unavailable
 from yrd_alliance.kernel.tables import Migration
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -79,14 +83,35 @@ def _value(value: object) -> object:
 class PgConnection:
     """A psycopg connection with the face of sqlite3's that kernel.db expects."""
 
-    def __init__(self, conn: psycopg.Connection[Any]) -> None:
-        self._conn = conn
+    def __init__(self, connect: Callable[[], psycopg.Connection[Any]]) -> None:
+        self._connect = connect
+        self._conn = connect()
+        self._in_transaction = False  # as kernel.db began it: the server may have lost it
 
     @property
     def in_transaction(self) -> bool:
+        if self._conn.broken or self._conn.closed:
+            return False
         return self._conn.info.transaction_status != TransactionStatus.IDLE
 
     def execute(self, sql: str, parameters: Any = (), /) -> psycopg.Cursor[Any]:
+        if self._conn.broken and not self._in_transaction:
+            self._reconnect()
+        try:
+            cursor = self._execute(sql, parameters)
+        except psycopg.OperationalError as exc:
+            if not self._conn.broken:
+                raise  # e.g. a deadlock or a cancelled statement: the connection still serves
+            self._in_transaction = False
+            raise Unavailable(f"the connection to PostgreSQL was lost ({exc})") from exc
+        verb = sql.lstrip()[:8].upper()
+        if verb.startswith("BEGIN"):
+            self._in_transaction = True
+        elif verb.startswith(("COMMIT", "ROLLBACK")) and "TO " not in sql.upper():
+            self._in_transaction = False
+        return cursor
+
+    def _execute(self, sql: str, parameters: Any) -> psycopg.Cursor[Any]:
         if not parameters:  # sent as it is: it may hold several statements (a migration)
             return self._conn.execute(sql.encode())
         if isinstance(parameters, Mapping):
@@ -94,6 +119,18 @@ class PgConnection:
         else:
             values = [_value(v) for v in parameters]
         return self._conn.execute(placeholders(sql), values)  # type: ignore[arg-type]
+
+    def _reconnect(self) -> None:
+        try:
+            fresh = self._connect()
+        except psycopg.OperationalError as exc:
+            raise Unavailable(f"PostgreSQL is unreachable ({exc})") from exc
+        self._conn.close()
+        self._conn = fresh
+
+    @property
+    def broken(self) -> bool:
+        return self._conn.broken or self._conn.closed
 
     def close(self) -> None:
         self._conn.close()
@@ -115,10 +152,11 @@ class PostgresEngine:
 
     def connect(self, *, read_only: bool) -> PgConnection:
         options = "-c default_transaction_read_only=on" if read_only else ""
-        conn = psycopg.connect(
-            self.url, autocommit=True, row_factory=_rows, options=options, connect_timeout=10
+        return PgConnection(
+            lambda: psycopg.connect(
+                self.url, autocommit=True, row_factory=_rows, options=options, connect_timeout=5
+            )
         )
-        return PgConnection(conn)
 
     def script(self, migration: Migration) -> list[str]:
         return [s for s in (column_types(migration.sql), migration.postgres) if s.strip()]
@@ -152,19 +190,21 @@ class AdvisoryLease:
         self._holding = False
 
     def acquire(self) -> bool:
-        if self._conn is None:
+        if self._conn is None or self._conn.broken:
+            self.release()
             self._conn = self._engine.connect(read_only=False)
         taken = self._conn.execute("SELECT pg_try_advisory_lock(hashtext(?))", (self._name,))
         self._holding = bool(taken.fetchone()[0])  # type: ignore[index]
         return self._holding
 
     def held(self) -> bool:
-        if self._conn is None or not self._holding:
+        if self._conn is None or not self._holding or self._conn.broken:
+            self.release()  # a lock lost with its connection is not taken back by reconnecting
             return False
         try:
             self._conn.execute("SELECT 1")
             return True
-        except psycopg.Error:
+        except (psycopg.Error, Unavailable):
             self.release()
             return False
 

@@ -1,0 +1,91 @@
+"""A service on PostgreSQL when the server goes away: every call answers UNAVAILABLE (never
+INTERNAL, never a hang) and keeps nothing; once the server is back the service serves again
+without a restart, and what was acknowledged before is there, its events published."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import grpc
+import pytest
+from alliance.membership.v1 import membership_pb2 as pb
+from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
+from yrd_alliance.deployment.postgres_server import PostgresServer, postgres_bin
+from yrd_alliance.deployment.procs import NatsServer
+from yrd_alliance.kernel.server import ServiceHost
+from yrd_alliance.membership.app import DEFINITION
+
+from tests.conftest import (
+    Tokens,
+    auth,
+    new_region,
+    read_events,
+    read_rows,
+    sample_carrier,
+    settings_for,
+    tls_channel,
+)
+
+pytestmark = pytest.mark.slow
+
+
+async def test_a_service_answers_unavailable_while_postgresql_is_down_and_recovers(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed; `make test` installs it")
+    server = PostgresServer()  # its own: this test kills it
+    server.start()
+    server.wait_ready()
+    host: ServiceHost | None = None
+    channel: grpc.aio.Channel | None = None
+    try:
+        database = server.create_database("membership")
+        region = new_region()
+        settings = settings_for(region, database, nats_server.url, folder=tmp_path)
+        host = ServiceHost(DEFINITION, settings.model_copy(update={"leader_poll_s": 0.2}))
+        channel = tls_channel(f"127.0.0.1:{await host.start()}")
+        stub, md = pb_grpc.MembershipServiceStub(channel), auth(Tokens(region).operator())
+
+        def create() -> Awaitable[pb.Carrier]:
+            request = pb.CreateCarrierRequest(parent=f"regions/{region}", carrier=sample_carrier())
+            return stub.CreateCarrier(request, metadata=md, timeout=10)
+
+        first = await create()
+        server.kill()  # as a crash: no goodbye to any client
+        calls: list[Callable[[], Awaitable[object]]] = [
+            create,
+            lambda: stub.GetCarrier(pb.GetCarrierRequest(name=first.name), metadata=md, timeout=10),
+            lambda: stub.ListCarriers(
+                pb.ListCarriersRequest(parent=f"regions/{region}"), metadata=md, timeout=10
+            ),
+        ]
+        for call in calls * 2:  # twice: the second finds no connection to lose
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await call()
+            assert refused.value.code() == grpc.StatusCode.UNAVAILABLE, refused.value.details()
+
+        server.resume()
+        server.wait_ready()
+        second = None
+        for _ in range(100):
+            try:
+                second = await create()
+                break
+            except grpc.aio.AioRpcError as error:
+                assert error.code() == grpc.StatusCode.UNAVAILABLE, error.details()
+                await asyncio.sleep(0.1)
+        assert second is not None, "the service did not serve again"
+        assert (await stub.GetCarrier(pb.GetCarrierRequest(name=first.name), metadata=md)).name
+        rows = read_rows(database, "SELECT count(*) FROM carriers")
+        assert rows[0][0] == 2, "a refused create kept something"
+        events = await read_events(nats_server.url, region, expected=2, wait_s=20)
+        assert sorted(e.resource for e in events) == sorted([first.name, second.name])
+    finally:
+        if channel is not None:
+            await channel.close()
+        if host is not None:
+            await host.stop()
+        server.stop()
