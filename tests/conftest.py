@@ -100,9 +100,40 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer
     server.stop()
 
 
+class ContainerPostgres:
+    """PostgreSQL in a container, for hosts with a Docker engine; same face as PostgresServer."""
+
+    IMAGE = "postgres:16.4"
+
+    def __init__(self) -> None:
+        from testcontainers.community.postgres import PostgresContainer
+
+        self._container = PostgresContainer(self.IMAGE, driver=None)
+        self._container.with_env("POSTGRES_INITDB_ARGS", "--locale=C --encoding=UTF8").start()
+
+    def url(self, database: str = "test") -> str:
+        return str(self._container.get_connection_url()).rsplit("/", 1)[0] + f"/{database}"
+
+    def create_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"'.encode())
+        return self.url(name)
+
+    def stop(self) -> None:
+        self._container.stop()
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
-    """The session's PostgreSQL server (Debian's binaries, which `make test` installs)."""
+    """The session's PostgreSQL: a container where a Docker engine answers, else a server of
+    Debian's binaries (which `make test` installs). Tests that kill PostgreSQL start their own."""
+    if docker_engine_reachable():
+        container = ContainerPostgres()
+        yield container  # type: ignore[misc]
+        container.stop()
+        return
     if postgres_bin() is None:
         pytest.skip("PostgreSQL is not installed; `make test` installs it")
     server = PostgresServer()

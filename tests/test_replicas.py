@@ -4,7 +4,7 @@ applies events, expires requests). Each replica, and one of sh's NATS servers, i
 restarted, in turn, while sh writes resources through both replicas and twenty carriers of
 three regions race for a lab's three units. Afterwards: every acknowledged write is there once,
 no event was published twice or out of order, none was applied twice, nothing is overbooked,
-and hz holds sh's catalogue as sh does."""
+both replicas' searches find what either wrote, and hz and zjg hold sh's catalogue."""
 
 from __future__ import annotations
 
@@ -266,16 +266,28 @@ async def test_replicas_and_nats_servers_killed_in_turn_lose_nothing_and_overboo
         )
         assert applied[0][0] == applied[0][1]
 
-        # hz holds sh's catalogue as sh does, at the same versions.
-        for name in written:
-            await eventually(
-                lambda name=name: sharing["hz"].GetResource(
-                    pb.GetResourceRequest(name=name), metadata=auth(Tokens("hz").partner())
-                ),
-                lambda _: True,
-                f"hz has {name}",
-                within_s=60,
-            )
+        # Both replicas' search indexes and read caches follow what either one writes.
+        async def halls(stub: sharing_grpc.SharingServiceStub) -> int:
+            request = pb.SearchResourcesRequest(region="regions/sh", query="路演厅")
+            reply = await stub.SearchResources(request, metadata=auth(Tokens("sh").operator()))
+            return int(reply.total_size)
+
+        counts = [await halls(stub) for stub in replicas.stubs]
+        assert counts == [len(written) + 1] * 2, counts  # and the hall itself
+        await write(100_000)  # an even number: through the first replica
+        assert await halls(replicas.stubs[1]) == counts[1] + 1, "the other replica missed it"
+
+        # hz and zjg hold sh's catalogue as sh does.
+        for region in ("hz", "zjg"):
+            for name in written:
+                await eventually(
+                    lambda name=name, region=region: sharing[region].GetResource(
+                        pb.GetResourceRequest(name=name), metadata=auth(Tokens(region).partner())
+                    ),
+                    lambda _: True,
+                    f"{region} has {name}",
+                    within_s=60,
+                )
     finally:
         if replicas is not None:
             await replicas.close()
