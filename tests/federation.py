@@ -293,23 +293,6 @@ class Federation:
                 assert time.monotonic() < deadline, f"{name}'s cluster elected no meta leader"
                 time.sleep(0.1)
 
-    @staticmethod
-    def wait_current(server: NatsServer, within_s: float = 60.0) -> None:
-        """Until a cluster's server, started again, has caught up with its streams (its full
-        /healthz answers 200): stopping another server before then can leave a stream without
-        a majority, as in any rolling restart."""
-        deadline = time.monotonic() + within_s
-        url = f"http://127.0.0.1:{server.monitor_port}/healthz"
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=1) as reply:
-                    if reply.status == 200:
-                        return
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"{server.name} did not catch up"
-            time.sleep(0.1)
-
     def restart_nats(self, name: str) -> None:
         region = self.regions[name]
         node = self.topology.region(name)
@@ -347,16 +330,21 @@ class Federation:
 
 async def held_by(federation: Federation, region: str) -> list[str]:
     """The resource names of every event in the region's ALL_<R>, in stream order."""
+    return [headers.get("ce-subject", "") for _, headers in await all_events(federation, region)]
+
+
+async def all_events(federation: Federation, region: str) -> list[tuple[str, dict[str, str]]]:
+    """(subject, headers) of every event in the region's ALL_<R>, in stream order."""
     nc = await federation.connect(region)
     try:
         js = nc.jetstream()
         stream = all_stream_name(region)
         info = await js.stream_info(stream)
-        names = []
+        found = []
         for seq in range(info.state.first_seq, info.state.last_seq + 1):
             msg = await js.get_msg(stream, seq, direct=True)
-            names.append((msg.headers or {}).get("ce-subject", ""))
-        return names
+            found.append((msg.subject, dict(msg.headers or {})))
+        return found
     finally:
         await nc.close()
 

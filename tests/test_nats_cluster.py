@@ -66,7 +66,7 @@ async def test_a_cluster_loses_no_acknowledged_event_when_any_server_dies(
                 await asyncio.sleep(2.0)
                 grew.append(await stored() - before)
                 server.start()
-                await asyncio.to_thread(Federation.wait_current, server)
+                await asyncio.to_thread(server.wait_ready, 60, current=True)
 
         writing = asyncio.gather(*(writer(10_000) for _ in range(4)))
         try:

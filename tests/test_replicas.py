@@ -24,10 +24,9 @@ from google.protobuf.field_mask_pb2 import FieldMask
 from yrd_alliance.deployment.postgres_server import PostgresServer
 from yrd_alliance.deployment.procs import NatsServer, ServiceProcess
 from yrd_alliance.kernel.postgres import PostgresEngine
-from yrd_alliance.kernel.streams import all_stream_name
 
 from tests.conftest import Tokens, auth, read_rows, tls_channel
-from tests.federation import Federation
+from tests.federation import Federation, all_events
 from tests.helpers import eventually
 from tests.test_sharing_federation import ask, create_resource, request_state, wait_for_carrier
 
@@ -81,7 +80,7 @@ async def kill_in_turn(
             await asyncio.sleep(0.5)
             process.start()
             if isinstance(process, NatsServer):
-                await asyncio.to_thread(Federation.wait_current, process)
+                await asyncio.to_thread(process.wait_ready, 60, current=True)
             else:
                 await asyncio.to_thread(process.wait_ready)
     return kills
@@ -316,21 +315,13 @@ async def answered(call: Callable[[], Awaitable[T]], within_s: float = 30.0) -> 
 
 
 async def stream_events(federation: Federation, region: str) -> list[dict[str, Any]]:
-    """The headers of every event the region published, in the order its ALL_<R> holds them."""
-    nc = await federation.connect(region)
-    try:
-        js = nc.jetstream()
-        stream = all_stream_name(region)
-        info = await js.stream_info(stream)
-        found = []
-        for seq in range(info.state.first_seq, info.state.last_seq + 1):
-            msg = await js.get_msg(stream, seq, direct=True)
-            if msg.subject.startswith(f"alliance.{region}."):
-                entity = msg.subject.split(".")[3]  # alliance.<region>.<service>.<entity>.<verb>
-                found.append({**(msg.headers or {}), "entity": entity})
-        return found
-    finally:
-        await nc.close()
+    """The headers of every event the region published, in the order its ALL_<R> holds them,
+    with the entity its subject names (alliance.<region>.<service>.<entity>.<verb>)."""
+    return [
+        {**headers, "entity": subject.split(".")[3]}
+        for subject, headers in await all_events(federation, region)
+        if subject.startswith(f"alliance.{region}.")
+    ]
 
 
 def test_one_replica_at_a_time_holds_the_lease_and_a_dead_ones_passes_on(

@@ -171,9 +171,13 @@ class NatsServer(ManagedProcess):
     def url(self) -> str:
         return f"nats://{LOOPBACK}:{self.port}"
 
-    def wait_ready(self, timeout: float = 15.0) -> None:
+    def wait_ready(self, timeout: float = 15.0, *, current: bool = False) -> None:
+        """Until JetStream is on; with `current`, until this server of a cluster has also
+        caught up with its streams (stopping another one before then can leave a stream
+        without a majority, as in any rolling restart)."""
         deadline = time.monotonic() + timeout
-        url = f"http://{LOOPBACK}:{self.monitor_port}/healthz?js-enabled-only=true"
+        check = "" if current else "?js-enabled-only=true"
+        url = f"http://{LOOPBACK}:{self.monitor_port}/healthz{check}"
         while time.monotonic() < deadline:
             self.fail_if_exited()
             try:
