@@ -84,8 +84,36 @@ async def test_a_service_answers_unavailable_while_postgresql_is_down_and_recove
         events = await read_events(nats_server.url, region, expected=2, wait_s=20)
         assert sorted(e.resource for e in events) == sorted([first.name, second.name])
     finally:
-        if channel is not None:
-            await channel.close()
-        if host is not None:
-            await host.stop()
+        try:
+            if channel is not None:
+                await channel.close()
+            if host is not None:
+                await host.stop()
+        finally:
+            server.stop()
+
+
+async def test_a_service_stops_cleanly_while_postgresql_is_down(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed; `make test` installs it")
+    server = PostgresServer()
+    server.start()
+    server.wait_ready()
+    try:
+        region = new_region()
+        database = server.create_database("membership")
+        settings = settings_for(region, database, nats_server.url, folder=tmp_path)
+        host = ServiceHost(DEFINITION, settings)
+        channel = tls_channel(f"127.0.0.1:{await host.start()}")
+        stub, md = pb_grpc.MembershipServiceStub(channel), auth(Tokens(region).operator())
+        request = pb.CreateCarrierRequest(parent=f"regions/{region}", carrier=sample_carrier())
+        await stub.CreateCarrier(request, metadata=md)
+        await channel.close()
+        server.kill()
+        began = asyncio.get_running_loop().time()
+        await asyncio.wait_for(host.stop(), timeout=15)  # raises nothing, hangs on nothing
+        assert asyncio.get_running_loop().time() - began < 10
+    finally:
         server.stop()
