@@ -86,29 +86,28 @@ class PgConnection:
     def __init__(self, connect: Callable[[], psycopg.Connection[Any]]) -> None:
         self._connect = connect
         self._conn = connect()
-        self._in_transaction = False  # as kernel.db began it: the server may have lost it
+        self._began = False  # kernel.db began a transaction here and has not ended it
 
     @property
     def in_transaction(self) -> bool:
-        if self._conn.broken or self._conn.closed:
+        if self.broken:  # whatever it began is gone with the connection
             return False
         return self._conn.info.transaction_status != TransactionStatus.IDLE
 
     def execute(self, sql: str, parameters: Any = (), /) -> psycopg.Cursor[Any]:
-        if self._conn.broken and not self._in_transaction:
+        if self.broken and not self._began:
             self._reconnect()
         try:
             cursor = self._execute(sql, parameters)
         except psycopg.OperationalError as exc:
-            if not self._conn.broken:
+            if not self.broken:
                 raise  # e.g. a deadlock or a cancelled statement: the connection still serves
-            self._in_transaction = False
+            self._began = False
             raise Unavailable(f"the connection to PostgreSQL was lost ({exc})") from exc
-        verb = sql.lstrip()[:8].upper()
-        if verb.startswith("BEGIN"):
-            self._in_transaction = True
-        elif verb.startswith(("COMMIT", "ROLLBACK")) and "TO " not in sql.upper():
-            self._in_transaction = False
+        if sql == "BEGIN":  # kernel.db's own transaction control, word for word
+            self._began = True
+        elif sql in ("COMMIT", "ROLLBACK"):
+            self._began = False
         return cursor
 
     def _execute(self, sql: str, parameters: Any) -> psycopg.Cursor[Any]:
