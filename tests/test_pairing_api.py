@@ -153,7 +153,7 @@ async def test_a_round_pairs_four_lawyers_with_each_of_ten_carriers_and_publishe
         pairing.stub.PublishRound(pb.PublishRoundRequest(name=draft.name), metadata=pairing.op),
         grpc.StatusCode.FAILED_PRECONDITION,
     )
-    events = await read_events(pairing.members.nats_url, pairing.region, expected=200)
+    events = await read_events(pairing.members.nats_url, pairing.region, expected=121)
     pairing_types = Counter(
         e.type.rsplit(".", 1)[-1] for e in events if e.source.endswith("/pairing")
     )

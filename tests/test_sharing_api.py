@@ -150,7 +150,7 @@ async def test_a_request_in_one_region_is_held_approved_cancelled_and_counted(
         lambda reply: lab.name in {r.name for r in reply.resources},
         "the units are free again",
     )
-    events = await read_events(sharing.members.nats_url, sharing.region, expected=14)
+    events = await read_events(sharing.members.nats_url, sharing.region, expected=13)
     kinds = [e.subject.split(".", 2)[2] for e in events if e.source.endswith("/sharing")]
     assert kinds.count("sharing.resource.created") == 6
     assert [k for k in kinds if "resource" not in k] == [

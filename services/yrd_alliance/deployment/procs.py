@@ -55,6 +55,8 @@ def venv_script(name: str) -> str:
 
 
 class ManagedProcess:
+    stop_signal = signal.SIGTERM  # asks the process to stop cleanly
+
     def __init__(
         self,
         name: str,
@@ -111,7 +113,7 @@ class ManagedProcess:
     def stop(self, timeout: float = 10.0) -> None:
         if not self.running():
             return
-        self.signal_group(signal.SIGTERM)
+        self.signal_group(self.stop_signal)
         assert self.proc is not None
         try:
             self.proc.wait(timeout)

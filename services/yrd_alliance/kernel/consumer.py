@@ -1,7 +1,7 @@
 """Idempotent event consumer: a durable pull consumer whose effects commit exactly once, and in
 which one bad event stops only itself.
 
-Each fetched batch commits in one SQLite transaction, every event inside its own savepoint:
+Each fetched batch commits in one database transaction, every event inside its own savepoint:
 the handler's effects, the events it emits (through a unit of work, as use cases do) and the
 event's id in `applied_events`. Messages are acked only after that commit, so a redelivered
 event finds its id and is skipped.

@@ -2,7 +2,7 @@
 
 SQLite (the default: one file per service, WAL) or PostgreSQL (a `postgresql://` URL in place of
 the file; kernel.postgres). The SQL the services write is the subset both engines speak, with
-SQLite's `?` and `:name` placeholders; a migration may give PostgreSQL a script of its own.
+SQLite's `?` and `:name` placeholders; a migration may add statements only one engine runs.
 
 Two connections: `conn` is the only writer; `reader` serves reads and sees committed data only
 (SQLite's WAL, or PostgreSQL's MVCC, lets it read while a commit is under way). Writes use group

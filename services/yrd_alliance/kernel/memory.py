@@ -1,5 +1,5 @@
 """In-memory adapters of the storage ports, for fast use-case tests: the same `Table`
-declarations, kept in dicts, with the same answers as the SQLite adapters (key order, filters,
+declarations, kept in dicts, with the same answers as the SQL adapters (key order, filters,
 versions, NOT_FOUND). A unit of work that raises leaves nothing behind, as a rolled-back
 transaction does."""
 

@@ -1,6 +1,6 @@
 """What a use case needs from the world, as small protocols: storage that hands out a table's
 rows (to read committed data, or inside a unit of work that also emits events and remembers
-idempotency keys), a factory for this service's events, and list pages. The SQLite and NATS
+idempotency keys), a factory for this service's events, and list pages. The SQL and NATS
 adapters are built by kernel.server; kernel.memory has in-memory ones for use-case tests."""
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from yrd_alliance.kernel.ports import EventFactory, Pages, Ports
 from yrd_alliance.kernel.projection import Projection
 from yrd_alliance.kernel.read_cache import ReadCache
 from yrd_alliance.kernel.settings import ServiceSettings
-from yrd_alliance.kernel.unit_of_work import SqliteStorage, UnitOfWork, unit_of_work
+from yrd_alliance.kernel.unit_of_work import SqlStorage, UnitOfWork, unit_of_work
 
 
 @dataclass
@@ -42,7 +42,7 @@ class Runtime:
     @property
     def ports(self) -> Ports:
         """The use cases' view of this runtime."""
-        storage = SqliteStorage(self.db, self.relay)
+        storage = SqlStorage(self.db, self.relay)
         return Ports(
             self.settings.region,
             storage,

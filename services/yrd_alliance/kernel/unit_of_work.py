@@ -64,7 +64,7 @@ async def unit_of_work(db: Database, relay: OutboxRelay) -> AsyncIterator[UnitOf
 
 
 @dataclass(frozen=True)
-class SqliteStorage:
+class SqlStorage:
     """The storage port over a service's database: reads see committed data only."""
 
     db: Database
