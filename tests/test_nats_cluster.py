@@ -6,12 +6,16 @@ in sh's stream once, in order, and reaches hz."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+import urllib.request
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alliance.membership.v1 import membership_pb2 as pb
+from yrd_alliance.deployment.procs import NatsServer, free_port
 from yrd_alliance.kernel.streams import events_stream_name
 
 from tests.conftest import Tokens, auth, sample_carrier
@@ -97,3 +101,49 @@ async def test_a_cluster_loses_no_acknowledged_event_when_any_server_dies(
         assert len(await held_by(federation, "hz")) >= len(created)
     finally:
         await federation.stop()
+
+
+async def test_a_server_without_the_route_password_joins_no_cluster(tmp_path: Path) -> None:
+    """A server holding the deployment's TLS certificate (a region's leaked keys) but not sh's
+    route password tries to route to each of sh's servers: none takes it in."""
+    federation = await Federation.start(["sh", "hz"], tmp_path, clusters={"sh": 3})
+    intruders: list[NatsServer] = []
+    try:
+        tls = federation.tls("hz")
+        assert tls is not None
+        sh = federation.topology.servers("sh")
+        hz_password = federation.keys.region("hz").route_password
+        for login in ("", "route:wrong@", f"route:{hz_password}@"):
+            port, monitor = free_port(), free_port()
+            routes = ", ".join(f'"nats-route://{login}127.0.0.1:{s.cluster_port}"' for s in sh)
+            config = tmp_path / f"intruder-{len(intruders)}.conf"
+            config.write_text(
+                f"server_name: intruder-{len(intruders)}\nlisten: 127.0.0.1:{port}\n"
+                f"http: 127.0.0.1:{monitor}\n"
+                f"cluster {{ name: sh, listen: 127.0.0.1:{free_port()},\n"
+                f"{tls.block('  ')}\n  routes: [{routes}] }}\n"
+            )
+            intruder = NatsServer(
+                tmp_path / "intruder-js", port=port, monitor_port=monitor, config=config,
+                name="intruder", log_path=tmp_path / "intruder.log",
+            )  # fmt: skip
+            intruder.start()
+            intruders.append(intruder)
+        await asyncio.sleep(3)  # routes are tried at once, then every second
+        for server in [*sh, *(s for s in intruders)]:
+            routes = await asyncio.to_thread(_routez, server.monitor_port)
+            names = {r.get("remote_name", "") for r in routes["routes"]}
+            if isinstance(server, NatsServer):
+                assert routes["num_routes"] == 0, f"{server.name} joined: {names}"
+            else:  # its routes (pooled: several connections a peer) go to the other two only
+                assert len(names) == 2 and all(n.startswith("alliance-sh-") for n in names), names
+    finally:
+        for intruder in intruders:
+            intruder.stop()
+        await federation.stop()
+
+
+def _routez(monitor_port: int) -> dict[str, Any]:
+    url = f"http://127.0.0.1:{monitor_port}/routez"
+    with urllib.request.urlopen(url, timeout=2) as reply:
+        return dict(json.load(reply))
