@@ -54,6 +54,8 @@ def test_config_error_names_each_bad_variable(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("MEMBERSHIP_REGION", "Shanghai!")
     monkeypatch.setenv("MEMBERSHIP_GRPC_PORT", "not-a-port")
     monkeypatch.setenv("MEMBERSHIP_TOKEN_MAX_HOURS", '{"partner": -1}')
+    monkeypatch.setenv("MEMBERSHIP_DATABASE_URL", "mysql://alliance@db/membership")
+    monkeypatch.setenv("MEMBERSHIP_EVENTS_REPLICAS", "7")
     monkeypatch.delenv("MEMBERSHIP_DB_PATH", raising=False)
     with pytest.raises(ConfigError) as caught:
         load_settings(MembershipSettings)
@@ -62,6 +64,8 @@ def test_config_error_names_each_bad_variable(monkeypatch: pytest.MonkeyPatch) -
         "MEMBERSHIP_REGION",
         "MEMBERSHIP_GRPC_PORT",
         "MEMBERSHIP_TOKEN_MAX_HOURS",
+        "MEMBERSHIP_DATABASE_URL",
+        "MEMBERSHIP_EVENTS_REPLICAS",
         "MEMBERSHIP_DB_PATH",
     ):
         assert variable in message, message
