@@ -157,18 +157,7 @@ class Federation:
             self.proxy = TcpProxy(self.topology.region(proxy_link[1]).leaf_port)
             await self.proxy.start()
         for name in names:
-            servers = [
-                region_nats(
-                    self.topology,
-                    name,
-                    self.folder / "nats",
-                    self.folder / f"nats-{name}{'' if i == 0 else f'-{i + 1}'}.log",
-                    keys=self.keys,
-                    tls=self.tls(name),
-                    server=i,
-                )
-                for i in range(len(self.topology.servers(name)))
-            ]
+            servers = [self._nats(name, i) for i in range(len(self.topology.servers(name)))]
             server = servers[0]
             if self.proxy is not None and proxy_link is not None and name == proxy_link[0]:
                 config = self.folder / "nats" / f"{name}.conf"
@@ -293,18 +282,18 @@ class Federation:
                 assert time.monotonic() < deadline, f"{name}'s cluster elected no meta leader"
                 time.sleep(0.1)
 
+    def _nats(self, name: str, server: int = 0) -> NatsServer:
+        """The region's NATS server (`server`: which of its cluster's), its config written."""
+        log = self.folder / f"nats-{name}{'' if server == 0 else f'-{server + 1}'}.log"
+        return region_nats(
+            self.topology, name, self.folder / "nats", log,
+            keys=self.keys, tls=self.tls(name), server=server,
+        )  # fmt: skip
+
     def restart_nats(self, name: str) -> None:
         region = self.regions[name]
-        node = self.topology.region(name)
-        region.nats = region_nats(
-            self.topology,
-            name,
-            self.folder / "nats",
-            self.folder / f"nats-{name}.log",
-            keys=self.keys,
-            tls=self.tls(name),
-        )
-        assert region.nats.port == node.client_port
+        region.nats = self._nats(name)
+        assert region.nats.port == self.topology.region(name).client_port
         region.servers[0] = region.nats
         region.nats.start()
         region.nats.wait_ready()
