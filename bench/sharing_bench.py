@@ -42,7 +42,7 @@ from yrd_alliance.kernel.clock import to_timestamp, utcnow
 from yrd_alliance.kernel.db import Database
 from yrd_alliance.kernel.names import new_id
 from yrd_alliance.kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
-from yrd_alliance.kernel.sqlite_tables import SqliteRows
+from yrd_alliance.kernel.sql_tables import SqlRows
 from yrd_alliance.sharing import store
 
 from bench.baselines import ECHO_METHOD
@@ -103,7 +103,7 @@ def fill(path: Path, region: str, count: int) -> None:
                 state=pb.RESOURCE_STATE_PUBLISHED,
             )
             resource.update_time.CopyFrom(to_timestamp(utcnow()))
-            SqliteRows(store.RESOURCES, tx).put(resource, 1)
+            SqlRows(store.RESOURCES, tx).put(resource, 1)
     db.close()
 
 
