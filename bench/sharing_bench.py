@@ -253,9 +253,9 @@ async def search_figures(resources: int, seconds: float, rounds: int) -> tuple[l
                 unseen.append(row(fig, echo, "p99 ≤ 20 ms, ≥ 0.5"))
                 unseen_p99[kind] = fig.p99_ms
                 print(f"  {kind}: p99 {fig.p99_ms:.2f} ms", flush=True)
-        (searcher,) = children(cached.pid)
-        costs["memory after the queries: the service + its search process"] = (
-            f"{rss_mb(cached.pid):,.0f} + {rss_mb(searcher):,.0f} MB"
+        searchers = children(cached.pid)
+        costs[f"memory after the queries: the service + its {len(searchers)} search processes"] = (
+            f"{rss_mb(cached.pid):,.0f} + {' + '.join(f'{rss_mb(p):,.0f}' for p in searchers)} MB"
         )
         cached.stop()
         began = time.monotonic()

@@ -189,24 +189,26 @@ async def test_searches_sent_to_a_search_process_that_dies_are_answered_by_its_s
     db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
     resources = [_resource("sh", n, n % 5) for n in range(2000)]
     await _write(tmp_path / "sharing.db", resources)
-    reader = SearchProcess(tmp_path / "sharing.search")
+    reader = SearchProcess(tmp_path / "sharing.search", processes=2)
     async with search_catalogue(db, tmp_path, reader=reader) as catalogue:
         await catalogue.current()
         words = [f"实验室{n}" for n in range(40)]
         queries = [Query(here="sh", words=(word,)) for word in words]
         first = await catalogue.search(queries[0], None, 10)
-        killed = reader.pid
-        assert killed is not None and first[1] > 0
+        killed = set(reader.pids)
+        assert len(killed) == 2 and first[1] > 0
         abandoned = asyncio.ensure_future(catalogue.search(queries[1], None, 10))
         await asyncio.sleep(0)  # sent: its answer comes after its caller gave up
         abandoned.cancel()
         assert await catalogue.search(queries[0], None, 10) == first
-        assert reader.pid == killed, "an abandoned search cost the process its life"
+        assert set(reader.pids) == killed, "an abandoned search cost a process its life"
         searches = [asyncio.ensure_future(catalogue.search(q, None, 10)) for q in queries]
-        await asyncio.sleep(0)  # sent, not yet answered
-        os.kill(killed, signal.SIGKILL)
+        await asyncio.sleep(0)  # sent, not yet answered: each child holds some
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
         answers = await asyncio.gather(*searches)
-        assert reader.pid not in (None, killed) and _gone(killed)
+        assert len(reader.pids) == 2 and not killed & set(reader.pids)
+        assert all(_gone(pid) for pid in killed)
         for word, (page, total, _, _) in zip(words, answers, strict=True):
             found = [r for r in reversed(resources) if word in r.title]  # newest first
             names = [pb.Resource.FromString(data).name for _, data in page]
@@ -362,9 +364,10 @@ async def test_the_service_answers_while_it_builds_its_index_and_a_search_waits_
                 pb.SearchResourcesRequest(query="路演"), metadata=md, timeout=120
             )
             assert _counted(found.total_size, len(resources))
-        (searcher,) = children(process.pid)
+        searchers = children(process.pid)
+        assert searchers, "the service searches in processes of its own"
         os.kill(process.pid, signal.SIGKILL)  # the service alone, as the OOM killer would
-        assert _gone(searcher), "the search process outlived the service"
+        assert all(map(_gone, searchers)), "a search process outlived the service"
     finally:
         process.stop()
 

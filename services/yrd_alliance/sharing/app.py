@@ -24,7 +24,7 @@ from yrd_alliance.sharing.requests import Requests
 from yrd_alliance.sharing.resources import Resources
 from yrd_alliance.sharing.rules import SERVICE
 from yrd_alliance.sharing.search_index import SearchIndex
-from yrd_alliance.sharing.search_process import SearchProcess
+from yrd_alliance.sharing.search_process import PROCESSES, SearchProcess
 from yrd_alliance.sharing.servicer import SharingServicer
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,9 @@ class SharingSettings(ServiceSettings):
 
     expiry_interval_s: float = Field(
         default=30.0, gt=0, description="How often requests whose window has begun expire"
+    )
+    search_processes: int = Field(
+        default=PROCESSES, ge=1, le=16, description="Processes that answer searches from the index"
     )
 
 
@@ -71,7 +74,8 @@ def _build(runtime: Runtime) -> Parts:
     # keeps an index of its own.
     index_path = settings.db_path.with_name(f"{settings.db_path.stem}.search")
     index = SearchIndex(index_path, db.connect_reader(), db.service_key("search-index").hex())
-    catalogue = IndexedCatalogue(db.reader, index, SearchProcess(index_path))
+    searches = SearchProcess(index_path, settings.search_processes)
+    catalogue = IndexedCatalogue(db.reader, index, searches)
     servicer = SharingServicer(
         Resources(ports, catalogue),
         Requests(ports),

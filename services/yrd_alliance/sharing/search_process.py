@@ -1,12 +1,16 @@
-"""Searches answered by a child process of the service, so that they run on a core the
+"""Searches answered by child processes of the service, so that they run on cores the
 service's event loop does not hold: half of a search's CPU is tantivy's, and the other half,
-gRPC's, already keeps that loop busy.
+gRPC's, already keeps that loop busy. With more than one child, tantivy's half of many
+searches runs on every core, and one slow search holds up only the searches queued behind it
+in its own child.
 
-The service writes each search to the child's stdin as it comes; the child answers them in
+The service writes each search to a child's stdin as it comes; the child answers them in
 order on its stdout, each frame a 4-byte length and a `marshal`led tuple (plain values only:
-nothing in a frame can make either side run code). A child that dies is started again and the
-searches it held are asked again; it exits when its stdin closes, so it never outlives the
-service, even a SIGKILLed one.
+nothing in a frame can make either side run code). A search goes to the child with the fewest
+waiting, except a relevance search: every page of one goes to the same child, which keeps the
+snapshot its first page pinned. A child that dies is started again and the searches it held
+are asked again; it exits when its stdin closes, so it never outlives the service, even a
+SIGKILLed one.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import sys
 from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from yrd_alliance.kernel.errors import Unavailable
 from yrd_alliance.sharing.search import Query
@@ -29,6 +33,9 @@ from yrd_alliance.sharing.search_reader import Cursor, Found, IndexReader
 log = logging.getLogger(__name__)
 _LENGTH = 4
 STOP_TIMEOUT_S = 5.0
+# Two children keep both of two cores searching when tantivy's half is the larger one (on a
+# large catalogue): measured in bench.sharing_bench.
+PROCESSES = 2
 
 
 class _Gone(Exception):
@@ -66,6 +73,11 @@ class _Child:
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stdout), process.stdout)
         stdin, _ = await loop.connect_write_pipe(asyncio.Protocol, process.stdin)
         return cls(process, stdin, stdout)
+
+    @property
+    def waiting(self) -> int:
+        """Searches sent and not yet answered."""
+        return len(self._waiting)
 
     @property
     def answering(self) -> bool:
@@ -121,42 +133,50 @@ class _Child:
 
 
 class SearchProcess:
-    """The service's side: `search` as the child answers it, the child started on first use."""
+    """The service's side: `search` as its children answer it, the children started on first
+    use."""
 
-    def __init__(self, index: Path) -> None:
+    def __init__(self, index: Path, processes: int = PROCESSES) -> None:
         self._index = index
-        self._child: _Child | None = None
+        self._children: list[_Child | None] = [None] * processes
         self._starting = asyncio.Lock()
 
     async def search(
         self, q: Query, excluded: Sequence[str], cursor: Cursor, limit: int, generation: int
     ) -> Found:
         request = (q.fields(), tuple(excluded), cursor, limit, generation)
-        for _attempt in range(2):
-            child = await self._running()
+        for _attempt in range(len(self._children) + 1):  # every child may have died at once
+            child = await self._child_for(q)
             try:
                 return await child.ask(request)
             except _Gone:
-                log.warning("the search process exited (code %s)", child.process.poll())
+                log.warning("a search process exited (code %s)", child.process.poll())
         raise Unavailable("search is restarting; try again")
 
-    async def _running(self) -> _Child:
-        async with self._starting:
-            if self._child is None or not self._child.answering:
-                if self._child is not None:
-                    self._child.kill()  # alive but no longer answering, or gone already
-                self._child = await _Child.start(self._index)
-            return self._child
+    async def _child_for(self, q: Query) -> _Child:
+        """The child that answers `q`: every child is (re)started first when one is not
+        answering."""
+        children = self._children
+        if not all(child is not None and child.answering for child in children):
+            async with self._starting:
+                for slot, child in enumerate(children):
+                    if child is None or not child.answering:
+                        if child is not None:
+                            child.kill()  # alive but no longer answering, or gone already
+                        children[slot] = await _Child.start(self._index)
+        running = cast(list[_Child], children)
+        if q.words and q.relevance:  # the Query's hash is fixed for this process's life
+            return running[hash(q) % len(running)]
+        return min(running, key=lambda child: child.waiting)
 
     @property
-    def pid(self) -> int | None:
-        """The running child's process id, if one was started."""
-        return self._child.process.pid if self._child is not None else None
+    def pids(self) -> list[int]:
+        """The process ids of the children started."""
+        return [child.process.pid for child in self._children if child is not None]
 
     async def close(self) -> None:
-        if self._child is not None:
-            await self._child.stop()
-            self._child = None
+        await asyncio.gather(*(child.stop() for child in self._children if child is not None))
+        self._children = [None] * len(self._children)
 
 
 def serve(index: Path, requests: BinaryIO, answers: BinaryIO) -> None:
