@@ -81,10 +81,11 @@ async def search_catalogue(
     reader: SearchProcess | None = None,
 ) -> AsyncIterator[IndexedCatalogue]:  # fmt: skip
     """The catalogue as the sharing service has it: the index written here (in `folder`),
-    read by its own process; both let go of at the end."""
+    read by two processes of its own (so that the tests see a search's pages stay on one);
+    both let go of at the end."""
     path = folder / "sharing.search"
     index = index or SearchIndex(path, db.connect_reader(), source="test")
-    catalogue = IndexedCatalogue(db.reader, index, reader or SearchProcess(path))
+    catalogue = IndexedCatalogue(db.reader, index, reader or SearchProcess(path, processes=2))
     try:
         yield catalogue
     finally:

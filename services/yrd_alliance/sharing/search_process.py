@@ -7,10 +7,10 @@ in its own child.
 The service writes each search to a child's stdin as it comes; the child answers them in
 order on its stdout, each frame a 4-byte length and a `marshal`led tuple (plain values only:
 nothing in a frame can make either side run code). A search goes to the child with the fewest
-waiting, except a relevance search: every page of one goes to the same child, which keeps the
-snapshot its first page pinned. A child that dies is started again and the searches it held
-are asked again; it exits when its stdin closes, so it never outlives the service, even a
-SIGKILLed one.
+waiting (each in turn when several are as idle), except a relevance search: every page of one
+goes to the same child, which keeps the snapshot its first page pinned. A child that dies is
+started again and the searches it held are asked again; it exits when its stdin closes, so it
+never outlives the service, even a SIGKILLed one.
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ from yrd_alliance.sharing.search_reader import Cursor, Found, IndexReader
 log = logging.getLogger(__name__)
 _LENGTH = 4
 STOP_TIMEOUT_S = 5.0
-# Two children keep both of two cores searching when tantivy's half is the larger one (on a
-# large catalogue): measured in bench.sharing_bench.
-PROCESSES = 2
+# One child by default: on 2 cores a second one raised the throughput of the costliest
+# searches at 500,000 resources by 13-31 % but made every kind's p99 worse, at 50,000 too (the
+# README's search figures). More cores are what more children are for.
+PROCESSES = 1
 
 
 class _Gone(Exception):
@@ -140,6 +141,7 @@ class SearchProcess:
         self._index = index
         self._children: list[_Child | None] = [None] * processes
         self._starting = asyncio.Lock()
+        self._turn = 0
 
     async def search(
         self, q: Query, excluded: Sequence[str], cursor: Cursor, limit: int, generation: int
@@ -167,7 +169,8 @@ class SearchProcess:
         running = cast(list[_Child], children)
         if q.words and q.relevance:  # the Query's hash is fixed for this process's life
             return running[hash(q) % len(running)]
-        return min(running, key=lambda child: child.waiting)
+        self._turn = (self._turn + 1) % len(running)  # of those as idle, each in turn
+        return min(running[self._turn :] + running[: self._turn], key=lambda c: c.waiting)
 
     @property
     def pids(self) -> list[int]:

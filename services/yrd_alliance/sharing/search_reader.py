@@ -19,7 +19,13 @@ import tantivy
 
 from yrd_alliance.kernel.errors import FieldViolation, InvalidArgument
 from yrd_alliance.sharing.search import Query
-from yrd_alliance.sharing.search_index import GRAMS, LONGEST, SAMPLE_PARTS, SAMPLED
+from yrd_alliance.sharing.search_index import (
+    GRAMS,
+    LONGEST,
+    SAMPLE_PARTS,
+    SAMPLED,
+    filter_term,
+)
 
 FEW_TIED = 8  # matches asked for first that share one update time (they are sorted by id)
 # Snapshots kept for relevance pages that continue on the results their first page saw, the
@@ -314,8 +320,7 @@ def _word_runs(word: str) -> tuple[str, list[tuple[int, str]]]:
 
 def _filters(q: Query) -> list[tuple[str, object]]:
     """The (field, value) terms a query's filters require."""
-    filters = (("category", q.category), ("region", q.region), ("owner", q.owner),
-               ("chains", q.chain))  # fmt: skip
+    filters = (("filters", filter_term(q.category, q.chain, q.region)), ("owner", q.owner))
     return [(field, value) for field, value in filters if value]
 
 
