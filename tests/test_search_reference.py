@@ -7,6 +7,7 @@ what a plain scan of the resources says."""
 from __future__ import annotations
 
 import random
+import re
 import string
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -97,11 +98,23 @@ def _fragment(rng: random.Random, resource: pb.Resource, shortest: int, longest:
     return rng.choice(WORDS)
 
 
+def _ascii_fragment(rng: random.Random, resource: pb.Resource) -> str:
+    """A piece of six to twelve characters of a resource's runs of ASCII letters (which cross
+    word boundaries: `LabPatent`), else an English word."""
+    stretches = [s for s in re.findall(r"[A-Za-z]+", _text(resource)) if len(s) >= 6]
+    if not stretches:
+        return rng.choice([w for w in WORDS if w.isascii()])
+    stretch = rng.choice(stretches)
+    length = rng.randint(6, min(12, len(stretch)))
+    start = rng.randrange(len(stretch) - length + 1)
+    return stretch[start : start + length]
+
+
 def random_queries(rng: random.Random, resources: list[pb.Resource], n: int) -> Iterator[Query]:
     owners = sorted({r.owner for r in resources})
     for _ in range(n):
         kind = rng.choice(
-            ["word", "word", "fragment", "long", "two", "english", "filters", "absent"]
+            ["word", "word", "fragment", "long", "two", "english", "ascii", "filters", "absent"]
         )
         words: tuple[str, ...] = ()
         if kind == "word":
@@ -112,6 +125,8 @@ def random_queries(rng: random.Random, resources: list[pb.Resource], n: int) -> 
             words = (_fragment(rng, rng.choice(resources), 6, 13),)
         elif kind == "two":
             words = tuple(dict.fromkeys(rng.sample(WORDS, 2)))
+        elif kind == "ascii":  # one term of the index's ASCII runs, or a phrase past them
+            words = (_ascii_fragment(rng, rng.choice(resources)),)
         elif kind == "english":
             word = rng.choice([w for w in WORDS if w.isascii()])
             words = (rng.choice([word, word.lower(), word.upper()]),)
@@ -205,7 +220,10 @@ async def test_three_hundred_random_queries_equal_the_reference(
             seen_kinds["two characters, found"] += 1
         if any(len(w) > 5 for w in q.words) and expected:
             seen_kinds["longer than five, found"] += 1
+        if any(len(w) > 5 and w.isascii() for w in q.words) and expected:
+            seen_kinds["ASCII, longer than five, found"] += 1
     # the random queries covered what they are meant to
     assert seen_kinds["two characters, found"] >= 20, seen_kinds
     assert seen_kinds["longer than five, found"] >= 20, seen_kinds
+    assert seen_kinds["ASCII, longer than five, found"] >= 15, seen_kinds
     assert seen_kinds[("words", False)] >= 10 and seen_kinds[("filters only", True)] >= 10

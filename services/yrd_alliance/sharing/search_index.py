@@ -9,7 +9,9 @@ with positions, of five, one token per position. A word of two to five character
 term, and a longer one a phrase of five-character runs that covers it (`roadshow`: `roads` at
 0 and `dshow` at 3). A run with whitespace in it becomes a one-character separator token no
 query can name, which keeps the positions and stops phrases across it. One-character words
-look up a field of the text's distinct characters.
+look up a field of the text's distinct characters. Runs of six to ten printable ASCII
+characters are terms too, in a field of their own, so that most English words are one term
+rather than a phrase, whose positions cost several times as much to rank (`roadshow`).
 
 Filters are one term, whichever of category, industrial chain and region a search names
 together (`c3:h4:rhz`): every resource is indexed under every combination of its own. Reading
@@ -42,11 +44,16 @@ from yrd_alliance.kernel.db import Connection
 from yrd_alliance.kernel.tables import tag_set
 
 # Bump when the schema or the tokens change: the index is then rebuilt from the database.
-VERSION = 3
+VERSION = 4
 # The field of each run length; the longest has positions, for the phrases of longer words.
 GRAMS = {2: "pairs", 3: "triples", 4: "quads", 5: "quints"}
 LONGEST = max(GRAMS)
 SEPARATOR = "_"  # a single character: never a query's bigram
+# Stretches of printable ASCII (never whitespace): their runs of LONGEST + 1 to ASCII_LONGEST
+# characters are terms of the field ASCII.
+PRINTABLE_ASCII = re.compile(r"[!-~]+")
+ASCII_LONGEST = 10
+ASCII = "ascii"
 _WHITESPACE = re.compile(r"\s")
 _WITH_WHITESPACE = re.compile(r"\S*\0\S*")
 STATE = "applied.json"  # beside the index: its version, its database, the last change applied
@@ -65,10 +72,27 @@ def grams(text: str, n: int) -> str:
     return _WITH_WHITESPACE.sub(SEPARATOR, runs)
 
 
+def ascii_runs(text: str) -> str:
+    """The runs of LONGEST + 1 to ASCII_LONGEST neighbouring characters of a lowercased text's
+    stretches of printable ASCII."""
+    runs = [
+        stretch[k : k + n]
+        for stretch in PRINTABLE_ASCII.findall(text)
+        for n in range(LONGEST + 1, min(len(stretch), ASCII_LONGEST) + 1)
+        for k in range(len(stretch) - n + 1)
+    ]
+    return " ".join(runs)
+
+
 def tokens(text: str) -> dict[str, str]:
-    """Each field's tokens of a text: its distinct characters and its runs of each length."""
+    """Each field's tokens of a text: its distinct characters, its runs of each length and its
+    longer runs of ASCII."""
     t = _WHITESPACE.sub("\0", text.lower())
-    return {"chars": " ".join(set(t) - {"\0"})} | {f: grams(t, n) for n, f in GRAMS.items()}
+    return (
+        {"chars": " ".join(set(t) - {"\0"})}
+        | {f: grams(t, n) for n, f in GRAMS.items()}
+        | {ASCII: ascii_runs(t)}
+    )
 
 
 def _schema() -> tantivy.Schema:
@@ -80,6 +104,7 @@ def _schema() -> tantivy.Schema:
         for n, field in GRAMS.items():
             option = "position" if n == LONGEST else "freq"  # freq: relevance counts matches
             b.add_text_field(prefix + field, tokenizer_name="whitespace", index_option=option)
+        b.add_text_field(prefix + ASCII, tokenizer_name="whitespace", index_option="freq")
     b.add_text_field("region", fast=True, tokenizer_name="raw", index_option="basic")
     b.add_text_field("owner", tokenizer_name="raw", index_option="basic")
     b.add_text_field("filters", tokenizer_name="whitespace", index_option="basic")

@@ -20,8 +20,11 @@ import tantivy
 from yrd_alliance.kernel.errors import FieldViolation, InvalidArgument
 from yrd_alliance.sharing.search import Query
 from yrd_alliance.sharing.search_index import (
+    ASCII,
+    ASCII_LONGEST,
     GRAMS,
     LONGEST,
+    PRINTABLE_ASCII,
     SAMPLE_PARTS,
     SAMPLED,
     filter_term,
@@ -309,11 +312,13 @@ def _newest_first(
 
 def _word_runs(word: str) -> tuple[str, list[tuple[int, str]]]:
     """The field a word is looked up in and its (position, term)s there: the word itself up to
-    LONGEST characters, else a phrase over a sparse cover of its longest runs (every character
-    in one)."""
+    LONGEST characters (ASCII_LONGEST when it is all printable ASCII), else a phrase over a
+    sparse cover of its LONGEST-character runs (every character in one)."""
     n = len(word)
     if n <= LONGEST:
         return ("chars" if n == 1 else GRAMS[n]), [(0, word)]
+    if n <= ASCII_LONGEST and PRINTABLE_ASCII.fullmatch(word):
+        return ASCII, [(0, word)]
     offsets = sorted({*range(0, n - LONGEST + 1, LONGEST), n - LONGEST})
     return GRAMS[LONGEST], [(o, word[o : o + LONGEST]) for o in offsets]
 
