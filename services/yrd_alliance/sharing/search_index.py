@@ -105,10 +105,11 @@ def _schema() -> tantivy.Schema:
             option = "position" if n == LONGEST else "freq"  # freq: relevance counts matches
             b.add_text_field(prefix + field, tokenizer_name="whitespace", index_option=option)
         b.add_text_field(prefix + ASCII, tokenizer_name="whitespace", index_option="freq")
-    b.add_text_field("region", fast=True, tokenizer_name="raw", index_option="basic")
+    # category and region stored too: the facets of a search whose every match is on its page
+    b.add_text_field("region", stored=True, fast=True, tokenizer_name="raw", index_option="basic")
     b.add_text_field("owner", tokenizer_name="raw", index_option="basic")
     b.add_text_field("filters", tokenizer_name="whitespace", index_option="basic")
-    b.add_unsigned_field("category", fast=True)  # counted for the facets
+    b.add_unsigned_field("category", stored=True, fast=True)  # counted for the facets
     b.add_unsigned_field("updated", indexed=True, fast=True)
     b.add_unsigned_field("capacity", fast=True)  # read as a column only
     for field in ("private", "sample"):

@@ -4,14 +4,14 @@ index's files beside the service's writer and moves to a newer snapshot when a s
 for one. Page tokens carry a key this module makes and `cursor` reads back.
 
 Two things keep a search from costing in proportion to all its matches: the counts of a
-search with very many are estimated from the index's sample (`_facets`), and a recency page
+search with very many are estimated from the index's sample (`_estimate`), and a recency page
 looks first among the newest documents (`_newest_hits`).
 """
 
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,10 +34,17 @@ FEW_TIED = 8  # matches asked for first that share one update time (they are sor
 # Snapshots kept for relevance pages that continue on the results their first page saw, the
 # least recently used let go first (each holds its segments' files open).
 PINNED = 64
-Recent = tuple[int, str, bytes]  # (update time, id, resource) of a match on a recency page
+
+
+# What the index keeps of a match beside its terms: (id, the resource as a search returns it,
+# the document, whose category and region are read only for facets)
+Stored = tuple[str, bytes, tantivy.Document]
+
+Recent = tuple[int, Stored]  # (update time, the match) on a recency page
 # Where the next page begins: after (update time, id) on a recency page; at (snapshot,
 # "offset") on a relevance page.
 Cursor = tuple[int, str] | None
+Facets = tuple[dict[int, int], dict[str, int]]  # matches per category, matches per region
 # (page as (token key, resource), matches per category, matches per region)
 Found = tuple[list[tuple[str, bytes]], dict[int, int], dict[str, int]]
 _MUST, _MUST_NOT = tantivy.Occur.Must, tantivy.Occur.MustNot
@@ -101,62 +108,71 @@ class IndexReader:
     ) -> Found:
         """(page as (token key, resource), matches per category, matches per region) from a
         snapshot that has applied at least the change numbered `generation`; a relevance page
-        after the first from the snapshot its first page used, while it is kept."""
+        after the first from the snapshot its first page used, while it is kept.
+
+        When a first page should hold every match, its own pass counts them, and when they
+        do all fit, their stored fields make the facets: no second pass over them."""
         generation, searcher = self._snapshot(generation)
         query = self._query(q, excluded)
+        facets, expected = self._estimate(searcher, q, excluded)
+        one_pass = facets is None and cursor is None and expected <= limit
+        total: int | None = None  # every match, when the page's pass counted them
         if q.words and q.relevance:
             offset = 0
             if cursor is not None:
                 generation, offset = cursor[0], int(cursor[1])
             searcher = self._pinned_snapshot(generation)  # the first page pins its snapshot
-            categories, regions = self._facets(searcher, q, excluded, query)
-            page = self._best(searcher, query, generation, offset, limit)
+            found = searcher.search(query, limit=limit, offset=offset, count=one_pass)
+            shown = [_stored(searcher, address) for _, address in found.hits]
+            page = [(f"{generation} {offset + i}", s[1]) for i, s in enumerate(shown, 1)]
+            total = _count(found)
         else:
-            categories, regions = self._facets(searcher, q, excluded, query)
-            matches = sum(categories.values())
-            page = self._newest(searcher, query, cursor, limit, matches)
-        return page, categories, regions
-
-    def _best(
-        self, searcher: tantivy.Searcher, query: tantivy.Query, generation: int, offset: int,
-        limit: int,
-    ) -> list[tuple[str, bytes]]:  # fmt: skip
-        """Highest bm25 first, paged by offset on the searcher the first page used, so later
-        pages neither repeat nor skip while that searcher is pinned."""
-        hits = searcher.search(query, limit=limit, offset=offset, count=False).hits
-        return [
-            (f"{generation} {offset + i + 1}", _stored(searcher, address)[1])
-            for i, (_, address) in enumerate(hits)
-        ]
+            if facets is None and not one_pass:
+                facets = self._counted(searcher, query)
+            if facets is not None:
+                matches = sum(facets[0].values())
+                recent = self._newest(searcher, query, cursor, limit, matches)
+            else:
+                first, total = _newest_counted(searcher, query, limit + 1)
+                recent = self._newest(searcher, query, None, limit, total, first)
+            shown = [stored for _, stored in recent]
+            page = [(f"{updated} {id_}", data) for updated, (id_, data, _) in recent]
+        if facets is None:
+            every = total is not None and total <= len(shown)
+            facets = _tallied(shown) if every else self._counted(searcher, query)
+        return page, *facets
 
     def _newest(
         self, searcher: tantivy.Searcher, query: tantivy.Query, after: tuple[int, str] | None,
-        limit: int, matches: int,
-    ) -> list[tuple[str, bytes]]:  # fmt: skip
-        """Newest first, ties by id, after the (update time, id) of the last result shown.
+        limit: int, matches: int, first: list[tuple[int, tantivy.DocAddress]] | None = None,
+    ) -> list[Recent]:  # fmt: skip
+        """Newest first, ties by id, after the (update time, id) of the last result shown;
+        `first`, when given, the query's limit + 1 newest matches, found already.
 
         tantivy orders by update time alone, so the hits it cut off may share the last update
         time it kept. That group is fetched whole (and sorted by id) only when the page reaches
         it; one more hit than the page needs makes that rare."""
 
         def ordered(found: list[tuple[int, tantivy.DocAddress]]) -> list[Recent]:
-            return sorted(((u, *_stored(searcher, address)) for u, address in found), reverse=True)
+            return sorted(((u, _stored(searcher, address)) for u, address in found), reverse=True)
 
         page: list[Recent] = []
         if after is not None:  # the rest of the last result's group, then older ones
-            page = [k for k in ordered(self._tied(searcher, query, after[0])) if k[:2] < after]
+            page = [
+                k for k in ordered(self._tied(searcher, query, after[0])) if (k[0], k[1][0]) < after
+            ]
             if len(page) >= limit or after[0] == 0:
-                return _keyed(page[:limit])
+                return page[:limit]
             query = _and(query, self._range("updated", upper=after[0] - 1))
         need = limit - len(page)
-        hits = self._newest_hits(searcher, query, need + 1, matches)
+        hits = first if first is not None else self._newest_hits(searcher, query, need + 1, matches)
         rest = ordered(hits)
         if len(hits) > need:
             edge = hits[-1][0]
             rest = [k for k in rest if k[0] > edge]
             if len(rest) < need:
                 rest += ordered(self._tied(searcher, query, edge))
-        return _keyed((page + rest)[:limit])
+        return (page + rest)[:limit]
 
     def _newest_hits(
         self, searcher: tantivy.Searcher, query: tantivy.Query, count: int, matches: int
@@ -199,27 +215,29 @@ class IndexReader:
             limit *= 16
         return [(updated, address) for _, address in hits]
 
-    def _facets(
-        self, searcher: tantivy.Searcher, q: Query, excluded: Sequence[str], query: tantivy.Query
-    ) -> tuple[dict[int, int], dict[str, int]]:
-        """Matches per category and per region: counted exactly up to about ESTIMATE_ABOVE
-        matches, estimated above from the index's sample (counting every match costs in
-        proportion to them, which a large catalogue cannot afford). The sample is not asked
-        when the query's rarest term says it cannot match more."""
-        if self._at_most(searcher, q) <= ESTIMATE_ABOVE:
-            return self._counted(searcher, query)
+    def _estimate(
+        self, searcher: tantivy.Searcher, q: Query, excluded: Sequence[str]
+    ) -> tuple[Facets | None, int]:
+        """Matches per category and per region estimated from the index's sample, when there
+        are more than about ESTIMATE_ABOVE (counting every match costs in proportion to them,
+        which a large catalogue cannot afford), else None: they are to be counted exactly.
+        Beside it, how many matches there may be: as many as the query's rarest term has
+        documents, or the sample says; the sample is not asked when that term says no more
+        than ESTIMATE_ABOVE."""
+        at_most = self._at_most(searcher, q)
+        if at_most <= ESTIMATE_ABOVE:
+            return None, at_most
         categories, regions = self._counted(searcher, self._query(q, excluded, sampled=True))
-        if sum(categories.values()) * SAMPLE_PARTS <= ESTIMATE_ABOVE:
-            return self._counted(searcher, query)
+        sampled = sum(categories.values()) * SAMPLE_PARTS
+        if sampled <= ESTIMATE_ABOVE:
+            return None, sampled
         return (
             {key: n * SAMPLE_PARTS for key, n in categories.items()},
             {key: n * SAMPLE_PARTS for key, n in regions.items()},
-        )
+        ), sampled
 
     @staticmethod
-    def _counted(
-        searcher: tantivy.Searcher, query: tantivy.Query
-    ) -> tuple[dict[int, int], dict[str, int]]:
+    def _counted(searcher: tantivy.Searcher, query: tantivy.Query) -> Facets:
         found = searcher.aggregate(
             query,
             {
@@ -350,14 +368,38 @@ def _stale_token() -> InvalidArgument:
     )
 
 
-def _keyed(page: list[Recent]) -> list[tuple[str, bytes]]:
-    """(page token key, resource) of each result on a recency page."""
-    return [(f"{updated} {id_}", data) for updated, id_, data in page]
+def _newest_counted(
+    searcher: tantivy.Searcher, query: tantivy.Query, limit: int
+) -> tuple[list[tuple[int, tantivy.DocAddress]], int]:
+    """`_newest_first`, and how many match, from one pass over the matches."""
+    found = searcher.search(
+        query, limit=limit, count=True, order_by_field="updated", order=tantivy.Order.Desc
+    )
+    count = _count(found)
+    assert count is not None, "counted"
+    return [(int(value), address) for value, address in found.hits], count
 
 
-def _stored(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> tuple[str, bytes]:
-    """(id, resource) of a match."""
+def _count(found: tantivy.SearchResult) -> int | None:
+    """The matches a search counted (None unless asked to): missing from tantivy's stubs."""
+    count: int | None = getattr(found, "count")  # noqa: B009
+    return count
+
+
+def _tallied(matches: list[Stored]) -> Facets:
+    """The facets of these matches, when they are every match."""
+    categories: Counter[int] = Counter()
+    regions: Counter[str] = Counter()
+    for _, _, doc in matches:
+        category, region = doc.get_first("category"), doc.get_first("region")
+        assert isinstance(category, int) and isinstance(region, str), "every document has both"
+        categories[category] += 1
+        regions[region] += 1
+    return dict(categories), dict(regions)
+
+
+def _stored(searcher: tantivy.Searcher, address: tantivy.DocAddress) -> Stored:
     doc = searcher.doc(address)
     id_, data = doc.get_first("id"), doc.get_first("data")
     assert isinstance(id_, str) and isinstance(data, bytes), "every document has both"
-    return id_, data
+    return id_, data, doc
