@@ -10,6 +10,7 @@ outbox → stop consumers → close NATS → DB.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -367,6 +368,9 @@ async def serve(definition: ServiceDefinition, settings: ServiceSettings) -> Non
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await host.start()
+    # What start made lives as long as the process: left out of every later collection, a
+    # full one no longer walks it while calls wait (it paused the loop for up to 17 ms).
+    gc.freeze()
     await stop.wait()
     await host.stop()
 
