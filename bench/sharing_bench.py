@@ -254,7 +254,7 @@ async def search_figures(resources: int, seconds: float, rounds: int) -> tuple[l
                 unseen_p99[kind] = fig.p99_ms
                 print(f"  {kind}: p99 {fig.p99_ms:.2f} ms", flush=True)
         searchers = children(cached.pid)
-        costs[f"memory after the queries: the service + its {len(searchers)} search processes"] = (
+        costs["memory after the queries: the service + its search processes"] = (
             f"{rss_mb(cached.pid):,.0f} + {' + '.join(f'{rss_mb(p):,.0f}' for p in searchers)} MB"
         )
         cached.stop()
