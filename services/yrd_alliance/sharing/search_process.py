@@ -33,9 +33,9 @@ from yrd_alliance.sharing.search_reader import Cursor, Found, IndexReader
 log = logging.getLogger(__name__)
 _LENGTH = 4
 STOP_TIMEOUT_S = 5.0
-# One child by default: on 2 cores a second one raised the throughput of the costliest
-# searches at 500,000 resources by 13-31 % but made every kind's p99 worse, at 50,000 too (the
-# README's search figures). More cores are what more children are for.
+# One child by default: on 2 cores a second one raised the throughput of searches at 500,000
+# resources by 7-43 % but made most kinds' p99 worse (the README's "How search works"). More
+# cores are what more children are for.
 PROCESSES = 1
 
 
