@@ -34,12 +34,9 @@ FEW_TIED = 8  # matches asked for first that share one update time (they are sor
 # Snapshots kept for relevance pages that continue on the results their first page saw, the
 # least recently used let go first (each holds its segments' files open).
 PINNED = 64
-
-
 # What the index keeps of a match beside its terms: (id, the resource as a search returns it,
 # the document, whose category and region are read only for facets)
 Stored = tuple[str, bytes, tantivy.Document]
-
 Recent = tuple[int, Stored]  # (update time, the match) on a recency page
 # Where the next page begins: after (update time, id) on a recency page; at (snapshot,
 # "offset") on a relevance page.
