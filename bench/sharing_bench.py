@@ -2,7 +2,7 @@
 
   search    SearchResources over 50,000 and 500,000 published resources in one region's
             database, at 16 calls in flight ÷ a bare grpc.aio echo of a reply of the same size
-            (goals: p99 ≤ 20 ms, ratio ≥ 0.5); then 300 distinct queries of each kind (Chinese
+            (goals: p99 ≤ 20 ms, ratio ≥ 0.5); then 1,000 distinct queries of each kind (Chinese
             words of 2 and of 3–5 characters, English, both, filters only, free units in a
             window), none repeated, so the read cache answers none ÷ an echo of 2 KiB; the
             index's size and build time, the service's memory and start time; each kind's p99
