@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import sqlite3
 import ssl
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,7 @@ from yrd_alliance.kernel.auth import Role
 from yrd_alliance.kernel.nats_link import tls_context
 from yrd_alliance.kernel.streams import all_stream_name, events_stream_name
 
-from bench.harness import bearer, machine, open_channel, quantile, service_process
+from bench.harness import bearer, machine, open_channel, quantile, scratch, service_process
 from tests.tcp_proxy import ProxyProcess
 
 REGIONS = ["sh", "hz", "zjg"]
@@ -43,7 +42,7 @@ POLL_S = 0.0002
 
 
 async def run(samples: int, backlog: int) -> list[str]:
-    work = Path(tempfile.mkdtemp(prefix="alliance-fed-bench-"))
+    work = scratch("alliance-fed-bench-")
     topology = local_topology(REGIONS, base_port=free_base_port(len(REGIONS)))
     proxy = ProxyProcess(topology.region("sh").leaf_port)  # the link, out of this process
     await proxy.start()

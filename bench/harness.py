@@ -23,9 +23,18 @@ from yrd_alliance.deployment.procs import ManagedProcess, ServiceProcess, free_p
 from yrd_alliance.kernel.auth import Role
 
 IN_FLIGHT = 16
+
+
+def scratch(prefix: str) -> Path:
+    """A new folder for a benchmark's files (databases, logs, the search index), removed when
+    the benchmark's process exits."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 # The benchmarks' token issuer: its key signs their tokens, the services get its JWKS.
-ISSUER = Issuer.load_or_create(Path(tempfile.mkdtemp(prefix="bench-issuer-")))
-atexit.register(shutil.rmtree, ISSUER.folder, ignore_errors=True)
+ISSUER = Issuer.load_or_create(scratch("bench-issuer-"))
 SIGNING_KEY = ISSUER.key()
 JWKS = ISSUER.jwks_path
 # Every server of a benchmark, the baselines too, serves TLS with this certificate; with

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import nats
 from alliance.membership.v1 import membership_pb2 as pb
@@ -36,6 +34,7 @@ from bench.harness import (
     paired,
     quantile,
     row,
+    scratch,
     start,
     wait_tcp,
     with_and_without_cache,
@@ -43,7 +42,7 @@ from bench.harness import (
 
 
 async def run(seconds: float, rounds: int) -> list[str]:
-    work = Path(tempfile.mkdtemp(prefix="alliance-bench-"))
+    work = scratch("alliance-bench-")
     region = "bench"
     nats_server = NatsServer(work / "js", log_path=work / "nats.log")
     processes: list[ManagedProcess] = [start(nats_server, nats_server.wait_ready)]

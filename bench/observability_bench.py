@@ -15,10 +15,8 @@ Run: .venv/bin/python -m bench.observability_bench   (about five minutes)
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
@@ -34,6 +32,7 @@ from bench.harness import (
     machine,
     open_channel,
     round_ratios,
+    scratch,
     service_process,
     start,
 )
@@ -43,7 +42,7 @@ GOALS = {"metrics": "≥ 0.95", "traced": "reported", "traced 10 %": "reported"}
 
 
 async def run(seconds: float, rounds: int) -> list[str]:
-    work = Path(tempfile.mkdtemp(prefix="alliance-bench-"))
+    work = scratch("alliance-bench-")
     nats_server = NatsServer(work / "js", log_path=work / "nats.log")
     processes: list[ManagedProcess] = [start(nats_server, nats_server.wait_ready)]
     sink = TraceSink()

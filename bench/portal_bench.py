@@ -19,10 +19,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
-import shutil
 import ssl
-import tempfile
-from pathlib import Path
 from urllib.parse import quote
 
 import aiohttp
@@ -45,6 +42,7 @@ from bench.harness import (
     open_channel,
     paired,
     row,
+    scratch,
     service_process,
     start,
 )
@@ -119,7 +117,7 @@ async def _fill(membership: str, sharing: str) -> list[pb.Resource]:
 
 
 async def run(seconds: float, rounds: int) -> list[str]:
-    work = Path(tempfile.mkdtemp(prefix="alliance-portal-bench-"))
+    work = scratch("alliance-portal-bench-")
     nats_server = NatsServer(work / "js", log_path=work / "nats.log")
     processes: list[ManagedProcess] = [start(nats_server, nats_server.wait_ready)]
     try:
@@ -219,7 +217,6 @@ async def run(seconds: float, rounds: int) -> list[str]:
     finally:
         for process in reversed(processes):
             process.stop()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def main() -> None:

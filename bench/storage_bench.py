@@ -15,11 +15,9 @@ Run: make bench   (about a minute and a half; prints a markdown table for the RE
 from __future__ import annotations
 
 import asyncio
-import tempfile
 import uuid
 from collections.abc import Awaitable, Callable
 from itertools import count
-from pathlib import Path
 
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
@@ -34,6 +32,7 @@ from bench.harness import (
     load,
     machine,
     open_channel,
+    scratch,
     service_process,
     start,
 )
@@ -50,7 +49,7 @@ SAMPLE = pb.Carrier(
 
 
 async def run(seconds: float, rounds: int) -> list[str]:
-    work = Path(tempfile.mkdtemp(prefix="alliance-bench-"))
+    work = scratch("alliance-bench-")
     nats_server = NatsServer(work / "js", log_path=work / "nats.log")
     postgres = PostgresServer()
     processes: list[ManagedProcess] = [
