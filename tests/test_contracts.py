@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from yrd_alliance.kernel.settings import ConfigError, load_settings
 from yrd_alliance.membership.app import MembershipSettings
+from yrd_alliance.sharing.app import SharingSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -69,6 +70,23 @@ def test_config_error_names_each_bad_variable(monkeypatch: pytest.MonkeyPatch) -
         "MEMBERSHIP_DB_PATH",
     ):
         assert variable in message, message
+
+
+@pytest.mark.parametrize("processes", ["0", "17", "two"])
+def test_search_processes_outside_one_to_sixteen_are_refused_by_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, processes: str
+) -> None:
+    monkeypatch.setenv("SHARING_REGION", "sh")
+    monkeypatch.setenv("SHARING_DB_PATH", str(tmp_path / "sharing.db"))
+    monkeypatch.setenv("SHARING_JWKS_FILE", str(tmp_path / "jwks.json"))
+    monkeypatch.setenv("SHARING_PLAINTEXT", "true")
+    for accepted in ("1", "16"):
+        monkeypatch.setenv("SHARING_SEARCH_PROCESSES", accepted)
+        assert load_settings(SharingSettings).search_processes == int(accepted)
+    monkeypatch.setenv("SHARING_SEARCH_PROCESSES", processes)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(SharingSettings)
+    assert "SHARING_SEARCH_PROCESSES" in str(caught.value.code)
 
 
 def test_service_refuses_to_start_without_configuration(tmp_path: Path) -> None:
