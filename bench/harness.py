@@ -23,6 +23,7 @@ from yrd_alliance.deployment.procs import ManagedProcess, ServiceProcess, free_p
 from yrd_alliance.kernel.auth import Role
 
 IN_FLIGHT = 16
+WARM_UP_S = 0.5  # a load's first calls, not measured
 
 
 def scratch(prefix: str) -> Path:
@@ -77,8 +78,8 @@ def quantile(values: list[float], q: float) -> float:
 async def load(name: str, call: Callable[[], Awaitable[object]], seconds: float) -> Figure:
     """Keeps IN_FLIGHT calls running for `seconds` after a short warm-up; rate and latency."""
     latencies: list[float] = []
-    stop_at = time.monotonic() + 0.5 + seconds
-    measure_from = time.monotonic() + 0.5
+    stop_at = time.monotonic() + WARM_UP_S + seconds
+    measure_from = time.monotonic() + WARM_UP_S
 
     async def worker() -> None:
         while (start := time.monotonic()) < stop_at:
@@ -90,6 +91,11 @@ async def load(name: str, call: Callable[[], Awaitable[object]], seconds: float)
     return Figure(
         name, len(latencies) / seconds, quantile(latencies, 0.5), quantile(latencies, 0.99)
     )
+
+
+def calls_made(figure: Figure, seconds: float) -> float:
+    """About how many calls a `load` of `seconds` made, the warm-up's too."""
+    return figure.rate * (seconds + WARM_UP_S)
 
 
 async def load_each(name: str, calls: list[Callable[[], Awaitable[object]]]) -> Figure:
@@ -151,6 +157,25 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class CpuUse:
+    """The CPU time this process (the client) and the processes `servers` names use from now
+    on, per call: when every core is busy, throughput follows it, so the ratio of two calls'
+    totals is the most their throughput ratio can be on this machine."""
+
+    def __init__(self, servers: dict[str, list[int]]) -> None:
+        self._servers = servers
+        self._began = self._now()
+
+    def _now(self) -> dict[str, float]:
+        used = {name: sum(map(cpu_seconds, pids)) for name, pids in self._servers.items()}
+        return {"client": time.process_time(), **used}
+
+    def per_call(self, calls: float) -> dict[str, float]:
+        """µs per call each side used since this began: the client first, then `servers`'."""
+        now = self._now()
+        return {name: (now[name] - self._began[name]) / calls * 1e6 for name in now}
+
+
 def rss_mb(pid: int) -> float:
     """A process's resident memory, in MB."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -178,7 +203,7 @@ async def round_ratios(
             # the warm-up's calls are not counted in the figure: count over the whole load
             used = cpu_seconds(pid) - before
             figures[side].append(figure)
-            cpu[side].append(used / max(1.0, figure.rate * (seconds + 0.5)) * 1e6)
+            cpu[side].append(used / max(1.0, calls_made(figure, seconds)) * 1e6)
     pairs = list(zip(figures["call"], figures["base"], strict=True))
     return Rounds(
         _median(figures["call"]),

@@ -4,7 +4,8 @@
             database, at 16 calls in flight ÷ a bare grpc.aio echo of a reply of the same size
             (goals: p99 ≤ 20 ms, ratio ≥ 0.5); then 1,000 distinct queries of each kind (Chinese
             words of 2 and of 3–5 characters, English, both, filters only, free units in a
-            window), none repeated, so the read cache answers none ÷ an echo of 2 KiB; the
+            window), none repeated, so the read cache answers none ÷ an echo of 2 KiB, with
+            the CPU per call of the client, the service and its search process; the
             index's size and build time, the service's memory and start time; each kind's p99
             at 500,000 ÷ at 50,000 (goal ≤ 2)
   workflow  a Hangzhou request for a Shanghai resource: CreateRequest returns in hz → the owner
@@ -47,8 +48,10 @@ from yrd_alliance.sharing import store
 from bench.baselines import ECHO_METHOD
 from bench.harness import (
     BASELINE_ENV,
+    CpuUse,
     arguments,
     bearer,
+    calls_made,
     load,
     load_each,
     machine,
@@ -169,13 +172,13 @@ async def search_figures(resources: int, seconds: float, rounds: int) -> tuple[l
     processes: list[ManagedProcess] = [start(nats_server, nats_server.wait_ready)]
     try:
         echo_port = free_port()
-        echo = ManagedProcess(
+        echo_server = ManagedProcess(
             "echo",
             [sys.executable, "-m", "bench.baselines", "echo", str(echo_port)],
             env=BASELINE_ENV,
             log_path=work / "echo.log",
         )
-        processes.append(start(echo, wait_tcp(echo_port, echo)))
+        processes.append(start(echo_server, wait_tcp(echo_port, echo_server)))
         began = time.monotonic()
         started = with_and_without_cache(
             "sharing",
@@ -237,7 +240,10 @@ async def search_figures(resources: int, seconds: float, rounds: int) -> tuple[l
                     )
                     print(f"  {fig.name}: p99 {fig.p99_ms:.2f} ms", flush=True)
             stub = pb_grpc.SharingServiceStub(cached_ch)
+            meter = CpuUse({"server": [echo_server.pid]})
             echo = await load("echo of 2 KiB", lambda: echo_call(b"2048", metadata=md), seconds)
+            echo_cpu = meter.per_call(calls_made(echo, seconds))
+            cpu = [_cpu_row(echo.name, echo_cpu, echo_cpu)]
             unseen = [
                 "",
                 f"| {DISTINCT} distinct queries of each kind, cache on but never hit "
@@ -245,12 +251,15 @@ async def search_figures(resources: int, seconds: float, rounds: int) -> tuple[l
                 "| baseline, same run | ratio | p99 ratio | goal |",
                 "|---|---|---|---|---|---|---|---|",
             ]
+            searching = {"server": [cached.pid], "search": children(cached.pid)}
             for kind, requests in distinct_queries(random.Random(11)).items():
+                meter = CpuUse(searching)
                 fig = await load_each(
                     kind,
                     [lambda r=r: stub.SearchResources(r, metadata=md) for r in requests],
                 )
                 unseen.append(row(fig, echo, "p99 ≤ 20 ms, ≥ 0.5"))
+                cpu.append(_cpu_row(kind, meter.per_call(len(requests)), echo_cpu))
                 unseen_p99[kind] = fig.p99_ms
                 print(f"  {kind}: p99 {fig.p99_ms:.2f} ms", flush=True)
         searchers = children(cached.pid)
@@ -272,6 +281,11 @@ async def search_figures(resources: int, seconds: float, rounds: int) -> tuple[l
             *rows,
             *unseen,
             "",
+            f"| CPU per call, µs ({resources:,} resources) | client | server | its search "
+            "processes | total | the echo's total ÷ this |",
+            "|---|---|---|---|---|---|",
+            *cpu,
+            "",
             f"| what the index costs at {resources:,} resources | |",
             "|---|---|",
             *(f"| {what} | {figure} |" for what, figure in costs.items()),
@@ -280,6 +294,17 @@ async def search_figures(resources: int, seconds: float, rounds: int) -> tuple[l
         for process in reversed(processes):
             process.stop()
         shutil.rmtree(work, ignore_errors=True)  # now: 600 MB at 500,000 resources
+
+
+def _cpu_row(name: str, used: dict[str, float], echo: dict[str, float]) -> str:
+    """A row of the CPU table: each side's µs per call, and the echo's total ÷ this one's, the
+    most the ratio of their throughputs can be while the machine's every core is busy."""
+    total = sum(used.values())
+    search = f"{used['search']:,.0f}" if "search" in used else "–"
+    return (
+        f"| {name} | {used['client']:,.0f} | {used['server']:,.0f} | {search} | {total:,.0f} "
+        f"| {sum(echo.values()) / total:.2f}× |"
+    )
 
 
 async def _searchable(target: str) -> None:

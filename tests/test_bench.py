@@ -1,10 +1,14 @@
 """The benchmarks are not run by the suite (they take minutes), so it checks what would stop
-`make bench` at once: every benchmark module imports, and every one the Makefile runs exists."""
+`make bench` at once: every benchmark module imports, and every one the Makefile runs exists;
+and the one helper whose figures the README's explanation rests on."""
 
 from __future__ import annotations
 
 import importlib
 import re
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -25,3 +29,22 @@ def test_make_bench_runs_every_benchmark_and_only_those() -> None:
     assert target, "the Makefile has a bench target"
     run = re.findall(r"-m bench\.(\w+)", target.group(1))
     assert sorted(run) == sorted(m for m in MODULES if m.endswith("_bench"))
+
+
+def test_cpu_use_counts_each_side_per_call() -> None:
+    """The CPU table of the sharing benchmark: a server that spins 0.4 s of CPU over 4 calls
+    used about 100 ms per call, and the client, which only waited, far less."""
+    from bench.harness import CpuUse
+
+    spin = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass"
+    server = subprocess.Popen([sys.executable, "-c", spin])
+    try:
+        meter = CpuUse({"server": [server.pid]})
+        time.sleep(1.0)  # python's start, then the spin; the client sleeps
+        used = meter.per_call(4)
+    finally:
+        server.kill()
+        server.wait()
+    assert set(used) == {"client", "server"}
+    assert 90_000 <= used["server"] <= 150_000, used
+    assert used["client"] < 10_000, used
