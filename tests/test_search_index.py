@@ -11,6 +11,8 @@ import os
 import random
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -25,7 +27,7 @@ from yrd_alliance.kernel.errors import InvalidArgument
 from yrd_alliance.kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from yrd_alliance.kernel.sql_tables import SqlRows
 from yrd_alliance.sharing.search import Query
-from yrd_alliance.sharing.search_index import SAMPLE_PARTS
+from yrd_alliance.sharing.search_index import SAMPLE_PARTS, SearchIndex
 from yrd_alliance.sharing.search_process import SearchProcess
 from yrd_alliance.sharing.search_reader import ESTIMATE_ABOVE
 from yrd_alliance.sharing.store import MIGRATIONS, RESOURCES
@@ -299,6 +301,52 @@ async def test_a_database_from_before_the_index_is_indexed_whole(tmp_path: Path)
         page, total, _, _ = await catalogue.search(Query(here="sh", words=("第7批",)), None, 100)
         assert total == 50
         assert {pb.Resource.FromString(data).name for _, data in page} == {r.name for r in old}
+    db.close()
+
+
+_REBUILD = """
+import logging, sys
+from pathlib import Path
+from yrd_alliance.kernel.db import Database
+from yrd_alliance.sharing.search_index import SearchIndex
+logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
+db = Database(Path(sys.argv[1]), sync_full=False)
+SearchIndex(Path(sys.argv[2]), db.connect_reader(), source="test").catch_up(commit_every_s=0.2)
+"""
+
+
+async def test_a_rebuild_killed_midway_goes_on_from_its_last_commit(tmp_path: Path) -> None:
+    """A rebuild commits and logs its progress as it goes: SIGKILLed after some of its
+    commits, it is taken up where the last one ended, not from the start, and then finds
+    every resource."""
+    db_path, index = tmp_path / "sharing.db", tmp_path / "sharing.search"
+    db = Database(db_path, sync_full=False)
+    db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
+    resources = [_resource("sh", n, n % 3) for n in range(30_000)]
+    await _write(db_path, resources)
+    latest = db.reader.execute("SELECT max(seq) FROM search_changes").fetchone()[0]
+    rebuild = subprocess.Popen(  # noqa: ASYNC220 - nothing else runs on the loop meanwhile
+        [sys.executable, "-c", _REBUILD, str(db_path), str(index)],
+        stdout=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert rebuild.stdout is not None
+        progress = [rebuild.stdout.readline() for _ in range(2)]  # logged after each commit
+        os.killpg(rebuild.pid, signal.SIGKILL)
+    finally:
+        rebuild.kill()
+        rebuild.wait()
+    assert all(line.startswith("search index: changes up to no. ") for line in progress)
+    assert f" of {latest:,} applied" in progress[-1], progress
+    resumed = SearchIndex(index, db.connect_reader(), source="test")
+    left = latest - resumed.applied
+    assert 0 < left < latest, "taken up from the last commit before the kill"
+    assert resumed.catch_up() == left
+    async with search_catalogue(db, tmp_path, index=resumed) as catalogue:
+        _, total, _, _ = await catalogue.search(Query(here="sh", words=("第1批",)), None, 10)
+        assert total == 10_000
+        _, total, _, _ = await catalogue.search(Query(here="sh", category=2), None, 10)
+        assert total == 5_000
     db.close()
 
 

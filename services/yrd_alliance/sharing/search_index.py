@@ -29,10 +29,12 @@ behind what `GetResource` reads.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
 import threading
+import time
 import zlib
 from pathlib import Path
 from typing import Any
@@ -43,8 +45,13 @@ from alliance.sharing.v1 import sharing_pb2 as pb
 from yrd_alliance.kernel.db import Connection
 from yrd_alliance.kernel.tables import tag_set
 
+log = logging.getLogger(__name__)
+
 # Bump when the schema or the tokens change: the index is then rebuilt from the database.
 VERSION = 4
+# A long catch-up (a rebuild) commits and logs its progress this often: a crash loses no more
+# of it than that.
+COMMIT_EVERY_S = 5.0
 # The field of each run length; the longest has positions, for the phrases of longer words.
 GRAMS = {2: "pairs", 3: "triples", 4: "quads", 5: "quints"}
 LONGEST = max(GRAMS)
@@ -193,22 +200,33 @@ class SearchIndex:
         """Whether the database committed changes the index has not applied."""
         return self._latest() > self.applied
 
-    def catch_up(self) -> int:
-        """Applies every change the database committed after the last one applied, in one
-        commit of the index; returns how many. Blocks: run it off the event loop."""
+    def catch_up(self, commit_every_s: float = COMMIT_EVERY_S) -> int:
+        """Applies every change the database committed after the last one applied; returns how
+        many. A short catch-up is one commit of the index; a long one (a rebuild) commits every
+        `commit_every_s` and logs how far it got, and after a crash goes on from its last
+        commit. Blocks: run it off the event loop."""
         with self._lock:
+            latest = self._latest()
             rows = self._conn.execute(  # streamed: a rebuild reads every resource
                 "SELECT c.seq AS seq, c.id AS changed, r.* FROM search_changes c "
                 "LEFT JOIN resources r ON r.id = c.id WHERE c.seq > ? ORDER BY c.seq",
                 (self.applied,),
             )
+            began = committed_at = time.monotonic()
             applied, count = self.applied, 0
             for row in rows:
                 self._writer.delete_documents_by_term("id", row["changed"])
                 if row["state"] == pb.RESOURCE_STATE_PUBLISHED:
                     self._writer.add_document(self._document(row))
                 applied, count = row["seq"], count + 1
-            if count:
+                if count % 1000 == 0 and time.monotonic() - committed_at >= commit_every_s:
+                    self._commit(applied)
+                    committed_at = time.monotonic()
+                    log.info(
+                        "search index: changes up to no. %s of %s applied (%s in %.0f s)",
+                        f"{applied:,}", f"{latest:,}", f"{count:,}", committed_at - began,
+                    )  # fmt: skip
+            if applied > self.applied:
                 self._commit(applied)
             return count
 
