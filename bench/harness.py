@@ -198,12 +198,11 @@ async def round_ratios(
     cpu: dict[str, list[float]] = {"call": [], "base": []}
     for _ in range(rounds):
         for side, (name, action, pid) in (("base", baseline), ("call", call)):
-            before = cpu_seconds(pid)
+            meter = CpuUse({"server": [pid]})
             figure = await load(name, action, seconds)
-            # the warm-up's calls are not counted in the figure: count over the whole load
-            used = cpu_seconds(pid) - before
             figures[side].append(figure)
-            cpu[side].append(used / max(1.0, calls_made(figure, seconds)) * 1e6)
+            # the warm-up's calls are not counted in the figure: count over the whole load
+            cpu[side].append(meter.per_call(max(1.0, calls_made(figure, seconds)))["server"])
     pairs = list(zip(figures["call"], figures["base"], strict=True))
     return Rounds(
         _median(figures["call"]),
