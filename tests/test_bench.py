@@ -8,7 +8,6 @@ import importlib
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -36,11 +35,17 @@ def test_cpu_use_counts_each_side_per_call() -> None:
     used about 100 ms per call, and the client, which only waited, far less."""
     from bench.harness import CpuUse
 
-    spin = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass"
-    server = subprocess.Popen([sys.executable, "-c", spin])
+    spin = (
+        "import sys, time\nend = time.process_time() + 0.4\n"
+        "while time.process_time() < end: pass\nprint(flush=True)\nsys.stdin.read()"
+    )  # then it waits, alive, so that its CPU time can still be read
+    server = subprocess.Popen(
+        [sys.executable, "-c", spin], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
     try:
         meter = CpuUse({"server": [server.pid]})
-        time.sleep(1.0)  # python's start, then the spin; the client sleeps
+        assert server.stdout is not None
+        server.stdout.readline()  # python's start, then the spin; the client only waits
         used = meter.per_call(4)
     finally:
         server.kill()
