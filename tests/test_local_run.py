@@ -4,6 +4,7 @@ status, and a clean stop on Ctrl-C that leaves no process behind."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import re
@@ -27,7 +28,7 @@ from alliance.pairing.v1 import pairing_pb2 as pairing_pb
 from alliance.pairing.v1 import pairing_pb2_grpc as pairing_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from yrd_alliance.cli import demo, pairing_demo
-from yrd_alliance.cli.local import METRICS_OFFSET
+from yrd_alliance.cli.local import METRICS_OFFSET, PORTS_PER_SERVICE, SERVICES
 from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.issuer import Issuer
 from yrd_alliance.deployment.nats_auth import SERVICE_USER
@@ -39,16 +40,45 @@ pytestmark = pytest.mark.slow
 BIN = Path(sys.executable).parent
 
 
+# `alliance up`'s port options: each a base port drawn from [start, stop), and the offsets of
+# the ports it derives. NATS: client, leaf, monitor per region. gRPC: a block of ten per service,
+# one port per region, metrics 1000 above. Portals: one per region, metrics 1000 above.
+PORT_OPTIONS = {
+    "--nats-port": ([offset + r for offset in (0, 3200, 4000) for r in range(3)], 20000, 23900),
+    "--grpc-port": (
+        [
+            PORTS_PER_SERVICE * s + r + m
+            for s in range(len(SERVICES))
+            for r in range(3)
+            for m in (0, METRICS_OFFSET)
+        ],
+        28000,
+        29400,
+    ),
+    "--portal-port": ([r + m for r in range(3) for m in (0, METRICS_OFFSET)], 30500, 31700),
+}
+EPHEMERAL_PORTS = 32768  # Linux hands out ports from here to outgoing connections
+
+
 def free_ports() -> list[str]:
-    """`alliance up`'s port options, each block of ports free and apart from the others: NATS
-    (client, leaf, monitor), gRPC (a block of ten per service, metrics 1000 above) and portals."""
-    grpc_offsets = [10 * s + r + m for s in range(3) for r in range(3) for m in (0, METRICS_OFFSET)]
-    portal_offsets = [r + m for r in range(3) for m in (0, METRICS_OFFSET)]
+    """`alliance up`'s port options, each block of ports free on loopback now."""
     return [
-        "--nats-port", str(free_base_port(3)),
-        "--grpc-port", str(free_port_block(grpc_offsets, start=28000, stop=30500)),
-        "--portal-port", str(free_port_block(portal_offsets, start=30000, stop=31700)),
-    ]  # fmt: skip
+        str(part)
+        for option, (offsets, start, stop) in PORT_OPTIONS.items()
+        for part in (option, free_port_block(offsets, start=start, stop=stop))
+    ]
+
+
+def test_the_port_options_ranges_never_meet_nor_reach_the_ephemeral_ports() -> None:
+    """`alliance up` checks a block's ports just before starting its servers; if blocks could
+    overlap, an earlier block's server could hold a later block's port (a CI run failed so)."""
+    spans = sorted(
+        (start + min(offsets), stop - 1 + max(offsets))
+        for offsets, start, stop in PORT_OPTIONS.values()
+    )
+    for (_, end), (next_start, _) in itertools.pairwise(spans):
+        assert end < next_start, spans
+    assert spans[-1][1] < EPHEMERAL_PORTS, spans
 
 
 def _alliance(*args: str, base: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
