@@ -19,7 +19,8 @@ import grpc
 from yrd_alliance.cli.certs import LOCAL_HOSTS, server_certificate
 from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.issuer import Issuer
-from yrd_alliance.deployment.procs import ManagedProcess, ServiceProcess, free_port
+from yrd_alliance.deployment.ports import free_port
+from yrd_alliance.deployment.procs import ManagedProcess, ServiceProcess
 from yrd_alliance.kernel.auth import Role
 
 IN_FLIGHT = 16

@@ -19,7 +19,8 @@ from collections.abc import Awaitable, Callable
 import nats
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
-from yrd_alliance.deployment.procs import ManagedProcess, NatsServer, free_port
+from yrd_alliance.deployment.ports import free_port
+from yrd_alliance.deployment.procs import ManagedProcess, NatsServer
 from yrd_alliance.kernel.auth import Role
 from yrd_alliance.kernel.streams import events_stream_name
 

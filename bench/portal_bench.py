@@ -28,7 +28,8 @@ from alliance.membership.v1 import membership_pb2 as mpb
 from alliance.membership.v1 import membership_pb2_grpc as mpb_grpc
 from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as pb_grpc
-from yrd_alliance.deployment.procs import ManagedProcess, NatsServer, PortalProcess, free_port
+from yrd_alliance.deployment.ports import free_port
+from yrd_alliance.deployment.procs import ManagedProcess, NatsServer, PortalProcess
 from yrd_alliance.kernel.auth import Role
 
 from bench.harness import (

@@ -29,13 +29,8 @@ from alliance.membership.v1 import membership_pb2 as mpb
 from alliance.membership.v1 import membership_pb2_grpc as mpb_grpc
 from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as pb_grpc
-from yrd_alliance.deployment.procs import (
-    ManagedProcess,
-    NatsServer,
-    children,
-    free_port,
-    region_nats,
-)
+from yrd_alliance.deployment.ports import free_port
+from yrd_alliance.deployment.procs import ManagedProcess, NatsServer, children, region_nats
 from yrd_alliance.deployment.topology import free_base_port, local_topology
 from yrd_alliance.kernel.auth import Role
 from yrd_alliance.kernel.clock import to_timestamp, utcnow

@@ -24,7 +24,8 @@ from yrd_alliance.cli.local import local_tls
 from yrd_alliance.cli.partners import Partner, provision
 from yrd_alliance.deployment.nats_auth import DEMO_PARTNER, SERVICE_USER, admin_user
 from yrd_alliance.deployment.nats_secrets import NatsSecrets, TlsFiles
-from yrd_alliance.deployment.procs import NatsServer, ServiceProcess, free_port, region_nats
+from yrd_alliance.deployment.ports import free_port
+from yrd_alliance.deployment.procs import NatsServer, ServiceProcess, region_nats
 from yrd_alliance.deployment.topology import (
     RegionNode,
     Topology,

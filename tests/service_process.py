@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from yrd_alliance.deployment.procs import ServiceProcess, free_port
+from yrd_alliance.deployment.ports import free_port
+from yrd_alliance.deployment.procs import ServiceProcess
 
 from tests.conftest import GRPC_TLS, JWKS
 

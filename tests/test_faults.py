@@ -14,7 +14,8 @@ import grpc
 import pytest
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
-from yrd_alliance.deployment.procs import NatsServer, free_port
+from yrd_alliance.deployment.ports import free_port
+from yrd_alliance.deployment.procs import NatsServer
 from yrd_alliance.kernel.consumer import EventConsumer
 from yrd_alliance.kernel.db import Database, Migration
 from yrd_alliance.kernel.events import Event

@@ -32,8 +32,8 @@ from yrd_alliance.cli.local import METRICS_OFFSET, PORTS_PER_SERVICE, SERVICES
 from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.issuer import Issuer
 from yrd_alliance.deployment.nats_auth import SERVICE_USER
-from yrd_alliance.deployment.procs import free_port
-from yrd_alliance.deployment.topology import free_base_port, free_port_block
+from yrd_alliance.deployment.ports import free_port, free_port_block
+from yrd_alliance.deployment.topology import free_base_port
 from yrd_alliance.kernel.auth import Role
 
 pytestmark = pytest.mark.slow

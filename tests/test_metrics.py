@@ -16,7 +16,7 @@ from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
 from prometheus_client.parser import text_string_to_metric_families
 from yrd_alliance.cli.status import rpc_summary
-from yrd_alliance.deployment.procs import free_port
+from yrd_alliance.deployment.ports import free_port
 from yrd_alliance.kernel.server import ServiceHost
 from yrd_alliance.membership.app import DEFINITION
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 from alliance.membership.v1 import membership_pb2 as pb
-from yrd_alliance.deployment.procs import NatsServer, free_port
+from yrd_alliance.deployment.ports import free_port
+from yrd_alliance.deployment.procs import NatsServer
 from yrd_alliance.kernel.streams import events_stream_name
 
 from tests.conftest import Tokens, auth, sample_carrier

@@ -25,7 +25,8 @@ from alliance.sharing.v1 import sharing_pb2 as pb
 from alliance.sharing.v1 import sharing_pb2_grpc as sharing_grpc
 from alliance.sharing.v1.events_pb2 import ResourceCreated
 from opentelemetry.sdk.trace import TracerProvider
-from yrd_alliance.deployment.procs import ManagedProcess, ServiceProcess, free_port, venv_script
+from yrd_alliance.deployment.ports import free_port
+from yrd_alliance.deployment.procs import ManagedProcess, ServiceProcess, venv_script
 from yrd_alliance.deployment.trace_sink import ReceivedSpan, TraceSink
 from yrd_alliance.kernel import logs
 from yrd_alliance.kernel.events import Event, build_event

@@ -23,13 +23,8 @@ from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.issuer import Issuer
 from yrd_alliance.deployment.nats_auth import DEMO_PARTNER, SERVICE_USER, admin_user
 from yrd_alliance.deployment.nats_secrets import NatsSecrets, TlsFiles
-from yrd_alliance.deployment.procs import (
-    LOOPBACK,
-    ManagedProcess,
-    PortalProcess,
-    ServiceProcess,
-    region_nats,
-)
+from yrd_alliance.deployment.ports import LOOPBACK
+from yrd_alliance.deployment.procs import ManagedProcess, PortalProcess, ServiceProcess, region_nats
 from yrd_alliance.deployment.topology import Topology, local_topology
 from yrd_alliance.kernel.auth import Role
 from yrd_alliance.kernel.nats_link import tls_context

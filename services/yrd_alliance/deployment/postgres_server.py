@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from yrd_alliance.deployment.procs import LOOPBACK, ManagedProcess, free_port
+from yrd_alliance.deployment.ports import LOOPBACK, free_port
+from yrd_alliance.deployment.procs import ManagedProcess
 
 SUPERUSER = "alliance"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -20,16 +19,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.nats_secrets import NatsSecrets, TlsFiles
+from yrd_alliance.deployment.ports import LOOPBACK, free_port
 from yrd_alliance.deployment.topology import Topology
 from yrd_alliance.kernel.settings import ServiceSettings
-
-LOOPBACK = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
 
 
 def children(pid: int) -> list[int]:

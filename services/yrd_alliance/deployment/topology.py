@@ -36,6 +36,7 @@ from yrd_alliance.deployment.nats_auth import (
     service_allow,
 )
 from yrd_alliance.deployment.nats_secrets import RegionSecrets, TlsFiles, hashed
+from yrd_alliance.deployment.ports import free_port_block
 
 
 @dataclass(frozen=True)
@@ -211,31 +212,6 @@ def free_base_port(regions: int, *, start: int = 20000, stop: int = 28000) -> in
     """A base port whose derived client, leaf and monitor ports are all free on loopback."""
     offsets = [offset + i for offset in (0, 3200, 4000) for i in range(regions)]
     return free_port_block(offsets, start=start, stop=stop)
-
-
-def free_port_block(offsets: list[int], *, start: int, stop: int) -> int:
-    """A base port in [start, stop) such that base + each offset is free on loopback. Keep the
-    range below Linux's ephemeral ports (32768+), which outgoing connections take at any
-    moment, so a port found free stays free until the server binds it."""
-    import random
-    import socket
-
-    rng = random.Random()
-    for _ in range(200):
-        base = rng.randrange(start, stop)
-        try:
-            sockets = []
-            for port in (base + offset for offset in offsets):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-        return base
-    raise RuntimeError("no free range of ports found")
 
 
 def container_topology(
