@@ -32,7 +32,7 @@ from yrd_alliance.cli.local import METRICS_OFFSET, PORTS_PER_SERVICE, SERVICES
 from yrd_alliance.deployment.channels import GrpcTarget
 from yrd_alliance.deployment.issuer import Issuer
 from yrd_alliance.deployment.nats_auth import SERVICE_USER
-from yrd_alliance.deployment.ports import free_port, free_port_block
+from yrd_alliance.deployment.ports import EPHEMERAL_PORTS, free_port, free_port_block
 from yrd_alliance.deployment.topology import free_base_port
 from yrd_alliance.kernel.auth import Role
 
@@ -57,7 +57,6 @@ PORT_OPTIONS = {
     ),
     "--portal-port": ([r + m for r in range(3) for m in (0, METRICS_OFFSET)], 30500, 31700),
 }
-EPHEMERAL_PORTS = 32768  # Linux hands out ports from here to outgoing connections
 
 
 def free_ports() -> list[str]:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import socket
 
 import pytest
-from yrd_alliance.deployment.ports import LOOPBACK, SINGLE_PORTS, free_port, free_port_block
-
-EPHEMERAL_PORTS = 32768  # where Linux begins handing ports to outgoing connections
+from yrd_alliance.deployment.ports import (
+    EPHEMERAL_PORTS,
+    LOOPBACK,
+    SINGLE_PORTS,
+    free_port,
+    free_port_block,
+)
 
 
 def test_single_ports_are_below_the_ephemeral_ports_and_never_repeat() -> None:

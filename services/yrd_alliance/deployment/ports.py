@@ -12,6 +12,7 @@ import random
 import socket
 
 LOOPBACK = "127.0.0.1"
+EPHEMERAL_PORTS = 32768  # where Linux begins handing ports to outgoing connections
 # Single ports, apart from the blocks that `free_base_port` and the tests draw (20000 up).
 SINGLE_PORTS = (10_000, 20_000)
 _ATTEMPTS = 200
