@@ -64,7 +64,8 @@ async def test_a_cluster_loses_no_acknowledged_event_when_any_server_dies(
         async def kill_in_turn() -> None:
             """Each server down for a while: events must go on being stored meanwhile. When
             the dead one led the stream, the relay's publishes wait out a new leader's election
-            and their own ack timeout and back-off (seconds), so the store is given time."""
+            (nats-server's followers wait 4-9 s first) and their own ack timeout and back-off,
+            so the store is given time."""
             for server in sh.servers:
                 await asyncio.sleep(1.0)
                 server.kill()
