@@ -294,3 +294,55 @@ async def test_a_longer_federation_list_consumes_the_new_region_from_the_start(
         await link.close()
         await nc.close()
         db.close()
+
+
+async def test_a_consumer_stopped_while_events_arrive_leaves_none_delivered_and_unacked(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """A stop that cancelled the fetch under way left the event the server then sent it
+    delivered to no one: it waited out the ack wait (30 s) before any consumer saw it again."""
+    region = new_region()
+    stream = events_stream_name(region)
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await ensure_stream(js, events_stream_config(region))
+    db = Database(tmp_path / "consumer.db")
+    db.migrate([*KERNEL_MIGRATIONS, SEEN])
+    link = NatsLink(nats_server.url, name="consumer-test")
+    link.start()
+    published = 0
+
+    async def publish() -> None:
+        nonlocal published
+        while True:
+            event = _carrier_event(region, published)
+            await js.publish(event.subject, event.payload, headers=event.headers())
+            published += 1
+            await asyncio.sleep(0.005)
+
+    def record(uow: UnitOfWork, event: Event) -> None:
+        uow.tx.execute("INSERT INTO seen (event_id) VALUES (?)", (event.id,))
+
+    kind = _carrier_event(region, 0).type
+    publisher = asyncio.create_task(publish())
+    try:
+        for stop in range(5):
+            consumer = EventConsumer(
+                db, link, stream=stream, durable="audit", handlers={kind: record}, ack_wait_s=60.0
+            )
+            consumer.start()
+            await _until("events applied", lambda c=consumer: c.applied > 0)
+            await asyncio.sleep(0.1 + 0.1 * stop)
+            await consumer.stop()
+            await asyncio.sleep(0.3)  # events go on arriving; none may go to the stopped one
+            info = await js.consumer_info(stream, "audit")
+            assert info.num_ack_pending == 0, f"stop {stop}: {info.num_ack_pending} unacked"
+        publisher.cancel()
+        applied = db.reader.execute("SELECT count(*) FROM seen").fetchone()[0]
+        info = await js.consumer_info(stream, "audit")
+        assert applied == info.ack_floor.stream_seq, "every event acked was applied, once"
+    finally:
+        publisher.cancel()
+        await link.close()
+        await nc.close()
+        db.close()
