@@ -331,7 +331,8 @@ class ServiceHost:
         if self._background is not None:
             await cancel_and_wait(self._background)
             self._background = None
-        await asyncio.gather(*(consumer.stop() for consumer in self._consumers))
+        for consumer in reversed(self._consumers):
+            await consumer.stop()
 
     async def _set_health(self, status: int, names: list[str]) -> None:
         for name in names:
