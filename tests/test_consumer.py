@@ -294,3 +294,68 @@ async def test_a_longer_federation_list_consumes_the_new_region_from_the_start(
         await link.close()
         await nc.close()
         db.close()
+
+
+async def test_a_consumer_stopped_while_events_arrive_leaves_none_delivered_and_unacked(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """A stop that cancelled the fetch under way left the event the server then sent it
+    delivered to no one: it waited out the ack wait before any consumer saw it again."""
+    region = new_region()
+    stream = events_stream_name(region)
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    await ensure_stream(js, events_stream_config(region))
+    db = Database(tmp_path / "consumer.db")
+    db.migrate([*KERNEL_MIGRATIONS, SEEN])
+    link = NatsLink(nats_server.url, name="consumer-test")
+    link.start()
+    published = 0
+
+    async def publish() -> None:
+        nonlocal published
+        while True:
+            event = _carrier_event(region, published)
+            await js.publish(event.subject, event.payload, headers=event.headers())
+            published += 1
+            await asyncio.sleep(0.005)
+
+    def record(uow: UnitOfWork, event: Event) -> None:
+        uow.tx.execute("INSERT INTO seen (event_id) VALUES (?)", (event.id,))
+
+    def seen() -> int:
+        return int(db.reader.execute("SELECT count(*) FROM seen").fetchone()[0])
+
+    kind = _carrier_event(region, 0).type
+    publisher = asyncio.create_task(publish())
+    try:
+        for stop in range(5):
+            consumer = EventConsumer(
+                db, link, stream=stream, durable="audit", handlers={kind: record}, ack_wait_s=60.0
+            )
+            consumer.start()
+            await _until("events applied", lambda c=consumer: c.applied > 0)
+            await asyncio.sleep(0.1 + 0.1 * stop)
+            began = time.monotonic()
+            await consumer.stop()
+            stopped_in = time.monotonic() - began
+            await asyncio.sleep(0.3)  # events go on arriving; none may go to the stopped one
+            info = await js.consumer_info(stream, "audit")
+            assert info.num_ack_pending == 0, f"stop {stop}: {info.num_ack_pending} unacked"
+            assert stopped_in < 0.5, f"stop {stop} took {stopped_in:.2f} s"
+        publisher.cancel()
+        await asyncio.gather(publisher, return_exceptions=True)
+        stored = (await js.stream_info(stream)).state.last_seq
+        consumer = EventConsumer(db, link, stream=stream, durable="audit", handlers={kind: record})
+        consumer.start()
+        await _until("the rest applied", lambda: seen() == stored)
+        began = time.monotonic()
+        await consumer.stop()  # idle: its pull request is open, and no event comes
+        assert time.monotonic() - began < 0.5, "an idle consumer stops at once"
+        info = await js.consumer_info(stream, "audit")
+        assert seen() == info.ack_floor.stream_seq == stored, "each event applied once"
+    finally:
+        publisher.cancel()
+        await link.close()
+        await nc.close()
+        db.close()

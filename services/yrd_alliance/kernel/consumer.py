@@ -28,7 +28,6 @@ from contextlib import AbstractContextManager, nullcontext
 from enum import Enum
 
 from nats.aio.msg import Msg
-from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
@@ -39,11 +38,14 @@ from yrd_alliance.kernel.errors import FailedPrecondition
 from yrd_alliance.kernel.events import Event
 from yrd_alliance.kernel.nats_link import NatsLink
 from yrd_alliance.kernel.projection import Handler
+from yrd_alliance.kernel.pull import PullInbox
 from yrd_alliance.kernel.tasks import cancel_and_wait
 from yrd_alliance.kernel.tracing import Tracing
 from yrd_alliance.kernel.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+
+_SETTLE_WITHIN_S = 5.0  # at stop, for the events in hand to be applied and acked
 
 
 class OriginRefused(Exception):
@@ -86,6 +88,7 @@ class EventConsumer:
         self._on_emitted = on_emitted  # wakes the outbox relay: handlers may emit events
         self._tracing = tracing
         self._task: asyncio.Task[None] | None = None
+        self._inbox: PullInbox | None = None
         self._stopping = False
         self.applied = 0
         self.skipped = 0
@@ -107,8 +110,14 @@ class EventConsumer:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self._durable}")
 
     async def stop(self) -> None:
-        # The flag, not only cancel(): a cancelled fetch inside nats-py can surface as a timeout.
+        """Ends the open pull request, and lets the events it brought be applied and acked
+        before the task goes (see kernel.pull). Elsewhere (connecting, backing off) nothing is
+        in hand, and the task is cancelled at once."""
         self._stopping = True
+        inbox, self._inbox = self._inbox, None
+        if inbox is not None and self._task is not None:
+            await inbox.close()
+            await asyncio.wait({self._task}, timeout=_SETTLE_WITHIN_S)
         await cancel_and_wait(self._task)
 
     def config(self) -> ConsumerConfig:
@@ -150,40 +159,33 @@ class EventConsumer:
     async def _run(self) -> None:
         backoff = 0.1
         while not self._stopping:
+            inbox: PullInbox | None = None
             try:
-                js = await self._link.jetstream()
-                await self.reconcile(js)
-                subscription = await js.pull_subscribe_bind(
-                    durable=self._durable, stream=self._stream
+                await self.reconcile(await self._link.jetstream())
+                inbox = PullInbox(
+                    await self._link.client(),
+                    stream=self._stream,
+                    durable=self._durable,
+                    batch=self._batch,
                 )
-                while not self._stopping:
-                    try:
-                        messages = await self._next_batch(subscription)
-                    except (TimeoutError, NatsTimeoutError):
-                        continue
-                    await self._settle(messages, await self._apply_batch(messages))
-                    backoff = 0.1
+                await inbox.open()
+                self._inbox = inbox
+                while not inbox.closed:  # only stop() closes it
+                    messages = await inbox.next_batch()
+                    if messages:
+                        await self._settle(messages, await self._apply_batch(messages))
+                        backoff = 0.1
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 if self._stopping:
                     return
                 log.warning("consumer %s: %s; retrying in %.1fs", self._durable, exc, backoff)
+                if inbox is not None:
+                    self._inbox = None
+                    await inbox.close()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
-
-    async def _next_batch(self, subscription: JetStreamContext.PullSubscription) -> list[Msg]:
-        """The next event as soon as it is stored, then the ones already waiting behind it, up
-        to the batch size. (A fetch of more than one can hold a delivered event until its pull
-        request expires, waiting for the rest: a lone event then waited most of a second.)"""
-        first = await subscription.fetch(1, timeout=1.0)
-        waiting = min(first[0].metadata.num_pending, self._batch - 1)
-        if waiting <= 0:
-            return first
-        try:  # exactly as many as were waiting, so the fetch ends as soon as they are in
-            return first + await subscription.fetch(waiting, timeout=1.0)
-        except (TimeoutError, NatsTimeoutError):
-            return first
 
     async def _apply_batch(self, messages: list[Msg]) -> list[_Outcome]:
         emitted = False

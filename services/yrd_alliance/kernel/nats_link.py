@@ -70,6 +70,12 @@ class NatsLink:
         assert self._js is not None
         return self._js
 
+    async def client(self) -> Client:
+        """The connection, once the first connect (and its set-up) has succeeded."""
+        await self._ready.wait()
+        assert self._client is not None
+        return self._client
+
     async def request(self, subject: str, payload: bytes = b"", *, wait_s: float) -> bytes:
         """A plain request over the link (e.g. to another region's JetStream API)."""
         await self._ready.wait()
