@@ -63,6 +63,7 @@ protos: install
 bench: install postgresql
 	$(BIN)/python -m bench.membership_bench
 	$(BIN)/python -m bench.federation_bench
+	$(BIN)/python -m bench.consumer_bench
 	$(BIN)/python -m bench.pairing_bench
 	$(BIN)/python -m bench.sharing_bench
 	$(BIN)/python -m bench.observability_bench

@@ -56,6 +56,7 @@ class NatsLink:
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._resetup: asyncio.Task[None] | None = None
+        self._closing = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._connect_forever(), name=f"nats-link-{self._name}")
@@ -120,7 +121,8 @@ class NatsLink:
         log.debug("NATS error: %s", exc)
 
     async def _on_disconnected(self) -> None:
-        log.warning("disconnected from NATS; reconnecting")
+        if not self._closing:
+            log.warning("disconnected from NATS; reconnecting")
 
     async def _on_reconnected(self) -> None:
         log.info("reconnected to NATS")
@@ -136,6 +138,7 @@ class NatsLink:
                 log.warning("set-up after reconnect failed: %s", exc)
 
     async def close(self) -> None:
+        self._closing = True
         await cancel_and_wait(self._task)
         await cancel_and_wait(self._resetup)
         if self._client is not None and not self._client.is_closed:
