@@ -12,6 +12,8 @@ import nats
 import pytest
 from alliance.membership.v1 import events_pb2 as ev
 from alliance.membership.v1 import membership_pb2 as pb
+from nats.js.errors import NotFoundError
+from yrd_alliance.deployment.postgres_server import PostgresServer, postgres_bin
 from yrd_alliance.deployment.procs import NatsServer
 from yrd_alliance.kernel import dead_letters
 from yrd_alliance.kernel.consumer import EventConsumer
@@ -24,7 +26,7 @@ from yrd_alliance.kernel.schema import MIGRATIONS as KERNEL_MIGRATIONS
 from yrd_alliance.kernel.streams import ensure_stream, events_stream_config, events_stream_name
 from yrd_alliance.kernel.unit_of_work import UnitOfWork
 
-from tests.conftest import new_region
+from tests.conftest import new_region, read_rows
 
 SEEN = Migration("seen", 1, "CREATE TABLE seen (event_id TEXT NOT NULL)")
 
@@ -296,6 +298,35 @@ async def test_a_longer_federation_list_consumes_the_new_region_from_the_start(
         db.close()
 
 
+async def test_a_durable_reconciled_with_the_same_settings_is_kept_with_its_place(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """With no filter as with one, reconciling unchanged settings keeps the durable: it was
+    made again, from the start of the stream, each time a filterless consumer started."""
+    region = new_region()
+    stream = events_stream_name(region)
+    nc = await nats.connect(nats_server.url)
+    db = Database(tmp_path / "consumer.db")
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, events_stream_config(region))
+        event = _carrier_event(region, 0)
+        await js.publish(event.subject, event.payload, headers=event.headers())
+        link = NatsLink(nats_server.url, name="consumer-test")
+        for durable, filters in (("plain", []), ("filtered", [f"alliance.{region}.>"])):
+            consumer = EventConsumer(
+                db, link, stream=stream, durable=durable, handlers={}, filter_subjects=filters
+            )
+            await consumer.reconcile(js)
+            made = await js.consumer_info(stream, durable)
+            await consumer.reconcile(js)
+            again = await js.consumer_info(stream, durable)
+            assert again.created == made.created, f"{durable}: made again"
+    finally:
+        await nc.close()
+        db.close()
+
+
 async def test_a_consumer_stopped_while_events_arrive_leaves_none_delivered_and_unacked(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:
@@ -359,3 +390,81 @@ async def test_a_consumer_stopped_while_events_arrive_leaves_none_delivered_and_
         await link.close()
         await nc.close()
         db.close()
+
+
+@pytest.mark.slow
+async def test_events_held_while_the_database_was_down_are_applied_soon_after_it_is_back(
+    nats_server: NatsServer,
+) -> None:
+    """The consumer gives back what it held when its commit failed: once PostgreSQL is back the
+    events are applied within seconds, not after the 30 s ack wait."""
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed; `make test` installs it")
+    server = PostgresServer()  # its own: this test kills it
+    server.start()
+    server.wait_ready()
+    region = new_region()
+    stream = events_stream_name(region)
+    nc = await nats.connect(nats_server.url)
+    link = NatsLink(nats_server.url, name="consumer-test")
+    url = server.create_database("consumer")
+    db = Database(url)
+    consumer: EventConsumer | None = None
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, events_stream_config(region))
+        db.migrate([*KERNEL_MIGRATIONS, SEEN])
+        link.start()
+
+        def record(uow: UnitOfWork, event: Event) -> None:
+            uow.tx.execute("INSERT INTO seen (event_id) VALUES (?)", (event.id,))
+
+        consumer = EventConsumer(
+            db,
+            link,
+            stream=stream,
+            durable="audit",
+            handlers={_carrier_event(region, 0).type: record},
+            filter_subjects=[f"alliance.{region}.>"],  # as a service's: reconciled, never re-made
+        )
+        consumer.start()
+
+        async def publish(indexes: range) -> None:
+            for i in indexes:
+                event = _carrier_event(region, i)
+                await js.publish(event.subject, event.payload, headers=event.headers())
+
+        async def settled() -> tuple[int, int]:
+            """Events committed, and events acked."""
+            try:
+                acked = (await js.consumer_info(stream, "audit")).ack_floor.stream_seq
+            except NotFoundError:  # not made yet
+                acked = 0
+            return read_rows(url, "SELECT count(*) FROM seen")[0][0], acked
+
+        async def until_settled(events: int, within_s: float) -> None:
+            deadline = time.monotonic() + within_s
+            while (now := await settled()) != (events, events):
+                assert time.monotonic() < deadline, f"committed and acked: {now} of {events}"
+                await asyncio.sleep(0.05)
+
+        await publish(range(1))
+        await until_settled(1, within_s=10.0)
+        server.kill()
+        await publish(range(1, 21))
+        for _ in range(100):  # the consumer holds them, and fails to apply them
+            if (await js.consumer_info(stream, "audit")).delivered.stream_seq >= 21:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)
+        server.resume()
+        server.wait_ready()
+        await until_settled(21, within_s=10.0)
+        assert (await js.consumer_info(stream, "audit")).num_ack_pending == 0
+    finally:
+        if consumer is not None:
+            await consumer.stop()
+        await link.close()
+        await nc.close()
+        db.close()
+        server.stop()

@@ -24,7 +24,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, nullcontext, suppress
 from enum import Enum
 
 from nats.aio.msg import Msg
@@ -142,7 +142,7 @@ class EventConsumer:
         filters = sorted(
             have.filter_subjects or ([have.filter_subject] if have.filter_subject else [])
         )
-        if filters != (self._filter_subjects or [""]):
+        if filters != self._filter_subjects:
             log.info(
                 "consumer %s: filter changed (%s → %s); reading %s again from its start",
                 self._durable, filters, self._filter_subjects, self._stream,
@@ -160,6 +160,7 @@ class EventConsumer:
         backoff = 0.1
         while not self._stopping:
             inbox: PullInbox | None = None
+            in_hand: list[Msg] = []
             try:
                 await self.reconcile(await self._link.jetstream())
                 inbox = PullInbox(
@@ -171,9 +172,10 @@ class EventConsumer:
                 await inbox.open()
                 self._inbox = inbox
                 while not inbox.closed:  # only stop() closes it
-                    messages = await inbox.next_batch()
-                    if messages:
-                        await self._settle(messages, await self._apply_batch(messages))
+                    in_hand = await inbox.next_batch()
+                    if in_hand:
+                        await self._settle(in_hand, await self._apply_batch(in_hand))
+                        in_hand = []
                         backoff = 0.1
             except asyncio.CancelledError:
                 raise
@@ -183,9 +185,20 @@ class EventConsumer:
                 log.warning("consumer %s: %s; retrying in %.1fs", self._durable, exc, backoff)
                 if inbox is not None:
                     self._inbox = None
-                    await inbox.close()
+                    await self._give_back(inbox, in_hand)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
+
+    async def _give_back(self, inbox: PullInbox, in_hand: list[Msg]) -> None:
+        """After a failure (the database gone, say), the events in hand and those the inbox
+        still receives go back to the server at once, rather than after the ack wait."""
+        await inbox.close()
+        left = list(in_hand)
+        while not inbox.closed:
+            left += await inbox.next_batch()
+        for message in left:
+            with suppress(Exception):  # unacked, it comes back after the ack wait
+                await message.nak()
 
     async def _apply_batch(self, messages: list[Msg]) -> list[_Outcome]:
         emitted = False
