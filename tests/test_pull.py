@@ -3,7 +3,12 @@ with no open request and no event delivered to no one."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import nats
+import nats.errors
+import nats.js.errors
 from nats.aio.client import Client
 from nats.js.api import AckPolicy, ConsumerConfig
 from yrd_alliance.deployment.procs import NatsServer
@@ -77,3 +82,43 @@ async def test_a_closed_inbox_leaves_no_request_open_and_hands_out_what_came_bef
     finally:
         await publisher.close()
         await nc.close()
+
+
+async def test_after_the_server_restarts_the_next_request_goes_out_and_events_flow(
+    tmp_path: Path,
+) -> None:
+    """A crash forgets the open request, and no one hears of it: the inbox gives it up once its
+    time is past, and asks again."""
+    server = NatsServer(tmp_path / "js", log_path=tmp_path / "nats.log")
+    server.start()
+    server.wait_ready()
+    nc: Client | None = None
+    try:
+        nc = await nats.connect(server.url, reconnect_time_wait=0.1, max_reconnect_attempts=-1)
+        stream, subject = await _stream_with_consumer(nc, 1)
+        inbox = PullInbox(nc, stream=stream, durable="reader", batch=10)
+        await inbox.open()
+        first = await inbox.next_batch()
+        await first[0].ack()
+        waiting = asyncio.create_task(inbox.next_batch())  # its request open at the server
+        await asyncio.sleep(0.2)
+        server.kill()  # no word to anyone (a graceful stop tells each request it is over)
+        server.start()
+        server.wait_ready()
+        for _ in range(100):  # JetStream takes a moment to serve again after the restart
+            try:
+                await nc.jetstream().publish(subject, b"after the restart", timeout=0.5)
+                break
+            except (nats.errors.TimeoutError, nats.js.errors.NoStreamResponseError):
+                await asyncio.sleep(0.1)
+        received: list[bytes] = []
+        async with asyncio.timeout(5):  # "no event since the restart" if it runs out
+            received = [m.data for m in await waiting]
+            while not received:
+                received = [m.data for m in await inbox.next_batch()]
+        assert received == [b"after the restart"]
+        await inbox.close()
+    finally:
+        if nc is not None:
+            await nc.close()
+        server.stop()
