@@ -5,16 +5,21 @@ without a restart, and what was acknowledged before is there, its events publish
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import grpc
+import nats
 import pytest
 from alliance.membership.v1 import membership_pb2 as pb
 from alliance.membership.v1 import membership_pb2_grpc as pb_grpc
+from nats.aio.msg import Msg
+from nats.js.api import DeliverPolicy
 from yrd_alliance.deployment.postgres_server import PostgresServer, postgres_bin
 from yrd_alliance.deployment.procs import NatsServer
 from yrd_alliance.kernel.server import ServiceHost
+from yrd_alliance.kernel.streams import events_stream_name, region_subjects
 from yrd_alliance.membership.app import DEFINITION
 
 from tests.conftest import (
@@ -116,4 +121,61 @@ async def test_a_service_stops_cleanly_while_postgresql_is_down(
         await asyncio.wait_for(host.stop(), timeout=15)  # raises nothing, hangs on nothing
         assert asyncio.get_running_loop().time() - began < 10
     finally:
+        server.stop()
+
+
+async def test_a_write_through_a_replica_that_does_not_lead_is_published_at_once(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """The leader's relay hears of the other replica's commit (LISTEN/NOTIFY); it used to find
+    it at its next idle check, up to a second later."""
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed; `make test` installs it")
+    server = PostgresServer()
+    server.start()
+    server.wait_ready()
+    hosts: list[ServiceHost] = []
+    channel: grpc.aio.Channel | None = None
+    nc = await nats.connect(nats_server.url)
+    try:
+        database = server.create_database("membership")
+        region = new_region()
+        for replica in ("leader", "other"):
+            settings = settings_for(region, database, nats_server.url, folder=tmp_path / replica)
+            hosts.append(ServiceHost(DEFINITION, settings))
+            port = await hosts[-1].start()
+        leader, other = hosts
+        assert leader.leadership.leading and not other.leadership.leading
+        channel = tls_channel(f"127.0.0.1:{port}")  # the other replica's
+        stub, md = pb_grpc.MembershipServiceStub(channel), auth(Tokens(region).operator())
+
+        published: dict[str, float] = {}
+
+        async def on_event(message: Msg) -> None:
+            published[(message.headers or {})["ce-subject"]] = time.monotonic()
+
+        await nc.jetstream().subscribe(
+            region_subjects(region),
+            stream=events_stream_name(region),
+            cb=on_event,
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.NEW,
+        )
+        waits = []
+        for _ in range(8):
+            request = pb.CreateCarrierRequest(parent=f"regions/{region}", carrier=sample_carrier())
+            carrier = await stub.CreateCarrier(request, metadata=md)
+            created = time.monotonic()
+            while carrier.name not in published:
+                assert time.monotonic() - created < 5, f"{carrier.name} never published"
+                await asyncio.sleep(0.005)
+            waits.append(published[carrier.name] - created)
+            await asyncio.sleep(0.05)
+        assert max(waits) < 0.3, f"published after {[round(w, 3) for w in waits]} s"
+    finally:
+        await nc.close()
+        if channel is not None:
+            await channel.close()
+        for host in reversed(hosts):
+            await host.stop()
         server.stop()

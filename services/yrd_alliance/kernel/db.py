@@ -103,6 +103,17 @@ class Engine(Protocol):
         """Holds off other replicas' migrations while this one migrates."""
         ...
 
+    @property
+    def outbox_notice(self) -> str | None:
+        """A statement for a unit of work that appended events: once it commits, the leader's
+        relay hears of it (see listen_outbox); None where one process does every write."""
+        ...
+
+    def listen_outbox(self, wake: Callable[[], None]) -> Callable[[], None] | None:
+        """Calls `wake`, from a thread of its own, after each commit by any replica that
+        appended events; returns what stops it. None where one process does every write."""
+        ...
+
 
 def is_postgres_url(location: Path | str) -> bool:
     return str(location).startswith(("postgresql://", "postgres://"))
@@ -304,6 +315,11 @@ class SqliteEngine:
 
     def migrating(self, conn: Connection) -> AbstractContextManager[None]:
         return nullcontext()
+
+    outbox_notice = None  # the writer's own relay is woken by each unit of work
+
+    def listen_outbox(self, wake: Callable[[], None]) -> Callable[[], None] | None:
+        return None
 
 
 class SoleLease:

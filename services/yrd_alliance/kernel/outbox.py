@@ -17,6 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 
 from nats.errors import MaxPayloadError
@@ -64,6 +65,11 @@ def one_per_entity(rows: list[_Row]) -> list[_Row]:
     return rows
 
 
+# How long the leader gathers the events other replicas commit before it publishes them: one
+# batch and one bookkeeping commit for many. (Woken at once, two replicas on PostgreSQL wrote
+# 0.52× SQLite's rate in four runs, against 0.57× with this and 0.58× with no listener.)
+_GATHER_S = 0.02
+
 # JetStream's error code for a message over the stream's max_msg_size.
 _MESSAGE_TOO_LARGE = 10054
 
@@ -95,6 +101,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._stop_listening: Callable[[], None] | None = None
         self._last_purge = 0.0
         self.published = 0
         self.dead_lettered = 0
@@ -104,7 +111,23 @@ class OutboxRelay:
 
     def start(self) -> None:
         self._stopping = False
+        loop = asyncio.get_running_loop()
+
+        def wake_from_another_thread() -> None:
+            if self._wake.is_set():  # woken already, and not yet at work: it will see these too
+                return
+            with suppress(RuntimeError):  # the loop closed: nothing left to wake
+                loop.call_soon_threadsafe(loop.call_later, _GATHER_S, self.wake)
+
+        # Events other replicas commit.
+        self._stop_listening = self._db.engine.listen_outbox(wake_from_another_thread)
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    @property
+    def running(self) -> bool:
+        """Whether this replica publishes (it leads); another's hears of its events by
+        `Engine.outbox_notice`."""
+        return self._task is not None and not self._task.done()
 
     def wake(self) -> None:
         """Called after a commit that appended events."""
@@ -125,6 +148,9 @@ class OutboxRelay:
             await asyncio.sleep(0.01)
         self._stopping = True
         await cancel_and_wait(self._task)
+        if self._stop_listening is not None:
+            await asyncio.to_thread(self._stop_listening)
+            self._stop_listening = None
 
     async def _run(self) -> None:
         backoff = 0.05

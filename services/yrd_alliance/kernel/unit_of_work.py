@@ -59,6 +59,8 @@ async def unit_of_work(db: Database, relay: OutboxRelay) -> AsyncIterator[UnitOf
         uow = UnitOfWork(tx, db.engine.for_update)
         yield uow
         uow.write_events()
+        if uow.events and db.engine.outbox_notice and not relay.running:
+            tx.execute(db.engine.outbox_notice)  # the leader is another replica
     if uow.events:
         relay.wake()
 
