@@ -462,9 +462,11 @@ async def test_events_held_while_the_database_was_down_are_applied_soon_after_it
         await until_settled(21, within_s=10.0)
         assert (await js.consumer_info(stream, "audit")).num_ack_pending == 0
     finally:
-        if consumer is not None:
-            await consumer.stop()
-        await link.close()
-        await nc.close()
-        db.close()
-        server.stop()
+        try:
+            if consumer is not None:
+                await consumer.stop()
+            await link.close()
+            await nc.close()
+            db.close()
+        finally:
+            server.stop()

@@ -173,9 +173,11 @@ async def test_a_write_through_a_replica_that_does_not_lead_is_published_at_once
             await asyncio.sleep(0.05)
         assert max(waits) < 0.3, f"published after {[round(w, 3) for w in waits]} s"
     finally:
-        await nc.close()
-        if channel is not None:
-            await channel.close()
-        for host in reversed(hosts):
-            await host.stop()
-        server.stop()
+        try:
+            await nc.close()
+            if channel is not None:
+                await channel.close()
+            for host in reversed(hosts):
+                await host.stop()
+        finally:
+            server.stop()

@@ -119,6 +119,6 @@ async def test_after_the_server_restarts_the_next_request_goes_out_and_events_fl
         assert received == [b"after the restart"]
         await inbox.close()
     finally:
+        server.stop()  # first: a close that fails must not leave it running
         if nc is not None:
             await nc.close()
-        server.stop()
