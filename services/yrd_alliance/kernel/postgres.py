@@ -12,8 +12,9 @@ connection the server dropped (a restart, a failover, the network) raises Unavai
 caller gets UNAVAILABLE and tries again; it connects anew at the next statement outside a
 transaction, never in the middle of one, whose earlier statements the server has forgotten. A
 service holds two connections, like on SQLite: the writer and the reader, both used from its
-event loop, and any number of replicas may share one database (kernel.db's module docstring says
-how their writes stay correct).
+event loop (the leader holds a third, on which it listens for the other replicas' events, and
+the lease holds its own), and any number of replicas may share one database (kernel.db's
+module docstring says how their writes stay correct).
 """
 
 from __future__ import annotations
