@@ -27,8 +27,8 @@ from nats.js.errors import APIError
 
 log = logging.getLogger(__name__)
 
-EXPIRES_S = 1.0  # how long a pull request waits at the server for events
-_LOST_AFTER_S = 0.5  # past its expiry, a request the server never ended (a reconnect) is gone
+_EXPIRES_S = 1.0  # how long a pull request waits at the server for events
+_LOST_AFTER_S = 0.5  # past its expiry, a request the server never ended (it crashed) is gone
 _CLOSE_WITHIN_S = 2.0
 # The server's word that a request is over: nothing left (404), expired (408), or cut short (409:
 # the consumer deleted or changed leader); the next request goes out.
@@ -106,12 +106,12 @@ class PullInbox:
         return None
 
     async def _request(self) -> None:
-        request = {"batch": self._batch, "expires": int(EXPIRES_S * 1e9)}
+        request = {"batch": self._batch, "expires": int(_EXPIRES_S * 1e9)}
         await self._client.publish(
             self._next_subject, json.dumps(request).encode(), reply=self._inbox
         )
         self._owed = self._batch
-        self._lost_at = time.monotonic() + EXPIRES_S + _LOST_AFTER_S
+        self._lost_at = time.monotonic() + _EXPIRES_S + _LOST_AFTER_S
 
     async def close(self) -> None:
         """Ends the open request; the reader gets what the server sent before, then nothing.
