@@ -342,10 +342,11 @@ async def test_a_consumer_stopped_while_events_arrive_leaves_none_delivered_and_
     link = NatsLink(nats_server.url, name="consumer-test")
     link.start()
     published = 0
+    done = asyncio.Event()  # a cancelled JetStream publish may swallow the cancel and hang
 
     async def publish() -> None:
         nonlocal published
-        while True:
+        while not done.is_set():
             event = _carrier_event(region, published)
             await js.publish(event.subject, event.payload, headers=event.headers())
             published += 1
@@ -374,8 +375,8 @@ async def test_a_consumer_stopped_while_events_arrive_leaves_none_delivered_and_
             info = await js.consumer_info(stream, "audit")
             assert info.num_ack_pending == 0, f"stop {stop}: {info.num_ack_pending} unacked"
             assert stopped_in < 0.5, f"stop {stop} took {stopped_in:.2f} s"
-        publisher.cancel()
-        await asyncio.gather(publisher, return_exceptions=True)
+        done.set()
+        await publisher
         stored = (await js.stream_info(stream)).state.last_seq
         consumer = EventConsumer(db, link, stream=stream, durable="audit", handlers={kind: record})
         consumer.start()
@@ -386,7 +387,8 @@ async def test_a_consumer_stopped_while_events_arrive_leaves_none_delivered_and_
         info = await js.consumer_info(stream, "audit")
         assert seen() == info.ack_floor.stream_seq == stored, "each event applied once"
     finally:
-        publisher.cancel()
+        done.set()
+        await asyncio.gather(publisher, return_exceptions=True)
         await link.close()
         await nc.close()
         db.close()

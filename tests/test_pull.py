@@ -10,6 +10,7 @@ import nats
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
 from yrd_alliance.deployment.procs import NatsServer
 from yrd_alliance.kernel.pull import PullInbox
@@ -30,6 +31,15 @@ async def _stream_with_consumer(nc: Client, events: int) -> tuple[str, str]:
     return stream, subject
 
 
+async def _rest(inbox: PullInbox) -> list[Msg]:
+    """What a closed inbox still hands out, until it is done."""
+    rest: list[Msg] = []
+    async with asyncio.timeout(2):
+        while not inbox.closed:
+            rest += await inbox.next_batch()
+    return rest
+
+
 async def test_a_backlog_comes_in_batches_no_larger_than_asked_each_event_once(
     nats_server: NatsServer,
 ) -> None:
@@ -46,11 +56,11 @@ async def test_a_backlog_comes_in_batches_no_larger_than_asked_each_event_once(
             for message in batch:
                 seen.append(message.data)
                 await message.ack()
-        await inbox.close()
+        inbox.close()
+        assert await _rest(inbox) == [] and inbox.closed
         assert sorted(seen) == sorted(str(i).encode() for i in range(600)), "each event once"
         assert max(sizes) <= 100, sizes
         assert len([size for size in sizes if size > 1]) >= 3, f"not batched: {sizes}"
-        assert await inbox.next_batch() == [] and inbox.closed
     finally:
         await nc.close()
 
@@ -72,14 +82,59 @@ async def test_a_closed_inbox_leaves_no_request_open_and_hands_out_what_came_bef
         await first[0].ack()
         assert (await js.consumer_info(stream, "reader")).num_waiting == 1
 
-        await inbox.close()
+        inbox.close()
+        await publisher.jetstream().publish(subject, b"during")  # the open request's to bring
+        rest = await _rest(inbox)
+        assert [message.data for message in rest] == [b"during"]
+        await rest[0].ack()
         info = await js.consumer_info(stream, "reader")
-        assert info.num_waiting == 0, "the server dropped the open request"
+        assert info.num_waiting == 0, "no request open after the close"
         await publisher.jetstream().publish(subject, b"after")
         info = await js.consumer_info(stream, "reader")
         assert (info.num_pending, info.num_ack_pending) == (1, 0), "sent to no one: still there"
-        assert await inbox.next_batch() == [] and inbox.closed
+        assert await inbox.next_batch() == []
     finally:
+        await publisher.close()
+        await nc.close()
+
+
+async def test_inboxes_closed_while_events_stream_in_leave_none_delivered_to_no_one(
+    nats_server: NatsServer,
+) -> None:
+    """The server sends an event to a request on a thread of its own, so unsubscribing from a
+    request still open let an event go out to no one now and then: delivered, and unacked until
+    the ack wait ran out."""
+    nc = await nats.connect(nats_server.url)
+    publisher = await nats.connect(nats_server.url)
+
+    done = asyncio.Event()  # a cancelled JetStream publish may swallow the cancel and hang
+
+    async def publish(subject: str) -> None:
+        published = 0
+        while not done.is_set():
+            await publisher.jetstream().publish(subject, str(published).encode())
+            published += 1
+
+    flowing: asyncio.Task[None] | None = None
+    try:
+        stream, subject = await _stream_with_consumer(nc, 0)
+        js = nc.jetstream()
+        flowing = asyncio.create_task(publish(subject))
+        for close in range(60):
+            inbox = PullInbox(nc, stream=stream, durable="reader", batch=20)
+            await inbox.open()
+            received = await inbox.next_batch()
+            inbox.close()  # events are on their way to the open request
+            received += await _rest(inbox)
+            for message in received:
+                await message.ack_sync()
+            info = await js.consumer_info(stream, "reader")
+            assert info.num_ack_pending == 0, f"close {close}: {info.num_ack_pending} unacked"
+            assert info.num_waiting == 0, f"close {close}: a request left open"
+    finally:
+        done.set()
+        if flowing is not None:
+            await asyncio.gather(flowing, return_exceptions=True)
         await publisher.close()
         await nc.close()
 
@@ -117,7 +172,8 @@ async def test_after_the_server_restarts_the_next_request_goes_out_and_events_fl
             while not received:
                 received = [m.data for m in await inbox.next_batch()]
         assert received == [b"after the restart"]
-        await inbox.close()
+        inbox.close()
+        assert await _rest(inbox) == []
     finally:
         server.stop()  # first: a close that fails must not leave it running
         if nc is not None:

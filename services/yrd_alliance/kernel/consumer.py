@@ -110,15 +110,17 @@ class EventConsumer:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self._durable}")
 
     async def stop(self) -> None:
-        """Ends the open pull request, and lets the events it brought be applied and acked
+        """Lets the open pull request end, and the events it brought be applied and acked,
         before the task goes (see kernel.pull). Elsewhere (connecting, backing off) nothing is
         in hand, and the task is cancelled at once."""
         self._stopping = True
         inbox, self._inbox = self._inbox, None
         if inbox is not None and self._task is not None:
-            await inbox.close()
+            inbox.close()
             await asyncio.wait({self._task}, timeout=_SETTLE_WITHIN_S)
         await cancel_and_wait(self._task)
+        if inbox is not None:
+            await inbox.discard()
 
     def config(self) -> ConsumerConfig:
         """The durable consumer as the settings want it."""
@@ -192,7 +194,7 @@ class EventConsumer:
     async def _give_back(self, inbox: PullInbox, in_hand: list[Msg]) -> None:
         """After a failure (the database gone, say), the events in hand and those the inbox
         still receives go back to the server at once, rather than after the ack wait."""
-        await inbox.close()
+        inbox.close()
         left = list(in_hand)
         while not inbox.closed:
             left += await inbox.next_batch()

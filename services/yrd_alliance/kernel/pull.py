@@ -4,11 +4,11 @@ One pull request for up to `batch` events stays open at the server, which sends 
 soon as it is stored. `next_batch` returns the first event to arrive with the ones received
 behind it. When the request is used up or expires, the next one goes out.
 
-`close` unsubscribes and waits for the server to confirm it (a round trip). The server drops a
-pull request whose reply subject lost its interest, so it sends nothing more, and what it sent
-before is already here: the waiting reader gets it, then an empty batch. (A cancelled nats-py
-fetch left its request open at the server instead: the event the server sent to it next
-reached no one until the consumer's ack wait ran out.)
+`close` lets the open request run to its end (at most `_EXPIRES_S`), hands out what it brings,
+then unsubscribes. Unsubscribing from a request still open would not do: the server picks the
+request for an event and sends it on another of its threads, so an event can go out after the
+unsubscribe and reach no one, delivered and unacked until the consumer's ack wait runs out.
+A short expiry keeps an idle close quick; an idle consumer asks again a few times a second.
 """
 
 from __future__ import annotations
@@ -27,9 +27,8 @@ from nats.js.errors import APIError
 
 log = logging.getLogger(__name__)
 
-_EXPIRES_S = 1.0  # how long a pull request waits at the server for events
+_EXPIRES_S = 0.25  # how long a pull request waits at the server for events
 _LOST_AFTER_S = 0.5  # past its expiry, a request the server never ended (it crashed) is gone
-_CLOSE_WITHIN_S = 2.0
 # The server's word that a request is over: nothing left (404), expired (408), or cut short (409:
 # the consumer deleted or changed leader); the next request goes out.
 _REQUEST_OVER = {
@@ -43,8 +42,9 @@ class PullInbox:
         self._next_subject = f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{durable}"
         self._batch = batch
         self._inbox = client.new_inbox()
-        self._received: asyncio.Queue[Msg | None] = asyncio.Queue()  # None: closed
+        self._received: asyncio.Queue[Msg | None] = asyncio.Queue()  # None: the connection is gone
         self._subscription: Subscription | None = None
+        self._closing = False
         self._closed = False
         self._owed = 0  # events the open request may still bring
         self._lost_at = 0.0  # when the open request is given up for lost
@@ -78,6 +78,9 @@ class PullInbox:
             if self._closed:
                 return None
             if self._owed == 0 or time.monotonic() > self._lost_at:
+                if self._closing:
+                    await self._unsubscribe()
+                    return None
                 await self._request()
             try:
                 received = await asyncio.wait_for(
@@ -91,9 +94,10 @@ class PullInbox:
         return self._event(received)
 
     def _event(self, message: Msg | None) -> Msg | None:
-        """The message if it is an event; a status message or the close is taken note of."""
+        """The message if it is an event; a status message or the lost connection is taken note
+        of."""
         if message is None:
-            self._closed = True
+            self._owed = 0
             return None
         status = (message.headers or {}).get(Header.STATUS)
         if not status:
@@ -113,18 +117,21 @@ class PullInbox:
         self._owed = self._batch
         self._lost_at = time.monotonic() + _EXPIRES_S + _LOST_AFTER_S
 
-    async def close(self) -> None:
-        """Ends the open request; the reader gets what the server sent before, then nothing.
-        Without a connection the request ends with it, and unsent events come back after the
-        consumer's ack wait."""
+    def close(self) -> None:
+        """Asks no more: the reader gets what the open request brings until it ends, then
+        nothing. Without a connection the request is over already; unsent events come back
+        after the consumer's ack wait."""
+        self._closing = True
+        if not self._client.is_connected:
+            self._received.put_nowait(None)
+
+    async def _unsubscribe(self) -> None:
+        self._closed = True
         subscription, self._subscription = self._subscription, None
         if subscription is not None:
-            if self._client.is_connected:
-                try:  # unsubscribes, waits for the server's word, hands on what came before
-                    await asyncio.wait_for(subscription.drain(), timeout=_CLOSE_WITHIN_S)
-                except Exception as exc:
-                    log.warning("pull inbox %s: closing: %s", self._inbox, exc)
-            else:
-                with contextlib.suppress(Exception):
-                    await subscription.unsubscribe()
-        self._received.put_nowait(None)
+            with contextlib.suppress(Exception):  # without a connection the server forgot it
+                await subscription.unsubscribe()
+
+    async def discard(self) -> None:
+        """Unsubscribes now, for a reader that gave up waiting for the request to end."""
+        await self._unsubscribe()

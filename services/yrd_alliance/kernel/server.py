@@ -331,8 +331,7 @@ class ServiceHost:
         if self._background is not None:
             await cancel_and_wait(self._background)
             self._background = None
-        for consumer in reversed(self._consumers):
-            await consumer.stop()
+        await asyncio.gather(*(consumer.stop() for consumer in self._consumers))
 
     async def _set_health(self, status: int, names: list[str]) -> None:
         for name in names:
