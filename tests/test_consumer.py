@@ -342,7 +342,7 @@ async def test_a_consumer_stopped_while_events_arrive_leaves_none_delivered_and_
     link = NatsLink(nats_server.url, name="consumer-test")
     link.start()
     published = 0
-    done = asyncio.Event()  # a cancelled JetStream publish may swallow the cancel and hang
+    done = asyncio.Event()  # a cancel can be lost in a publish (3.11's wait_for)
 
     async def publish() -> None:
         nonlocal published

@@ -107,7 +107,7 @@ async def test_inboxes_closed_while_events_stream_in_leave_none_delivered_to_no_
     nc = await nats.connect(nats_server.url)
     publisher = await nats.connect(nats_server.url)
 
-    done = asyncio.Event()  # a cancelled JetStream publish may swallow the cancel and hang
+    done = asyncio.Event()  # a cancel can be lost in a publish (3.11's wait_for)
 
     async def publish(subject: str) -> None:
         published = 0
