@@ -4,18 +4,42 @@ with no open request and no event delivered to no one."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from pathlib import Path
 
 import nats
 import nats.errors
 import nats.js.errors
+import pytest
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig
+from yrd_alliance.deployment.ports import LOOPBACK, free_port
 from yrd_alliance.deployment.procs import NatsServer
 from yrd_alliance.kernel.pull import PullInbox
 
 from tests.conftest import new_region
+
+
+@pytest.fixture(scope="module")
+def leaf_enabled_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """A server that takes leaf links, as every region's does: it keeps sending to a pull
+    request whose listener went for the request's first 2 s."""
+    home = tmp_path_factory.mktemp("leafy")
+    port, monitor_port, leaf_port = free_port(), free_port(), free_port()
+    config = home / "nats.conf"
+    config.write_text(
+        f"listen: {LOOPBACK}:{port}\nhttp: {LOOPBACK}:{monitor_port}\nserver_name: leafy\n"
+        f'jetstream {{ store_dir: "{home / "js"}" }}\n'
+        f"leafnodes {{ listen: {LOOPBACK}:{leaf_port} }}\n"
+    )
+    server = NatsServer(
+        home / "js", port=port, monitor_port=monitor_port, config=config, log_path=home / "log"
+    )
+    server.start()
+    server.wait_ready()
+    yield server
+    server.stop()
 
 
 async def _stream_with_consumer(nc: Client, events: int) -> tuple[str, str]:
@@ -65,11 +89,15 @@ async def test_a_backlog_comes_in_batches_no_larger_than_asked_each_event_once(
         await nc.close()
 
 
+@pytest.mark.parametrize("kind", ["plain", "leaf enabled"])
 async def test_a_closed_inbox_leaves_no_request_open_and_hands_out_what_came_before(
-    nats_server: NatsServer,
+    kind: str, request: pytest.FixtureRequest
 ) -> None:
-    nc = await nats.connect(nats_server.url)
-    publisher = await nats.connect(nats_server.url)
+    server: NatsServer = request.getfixturevalue(
+        "nats_server" if kind == "plain" else "leaf_enabled_server"
+    )
+    nc = await nats.connect(server.url)
+    publisher = await nats.connect(server.url)
     try:
         stream, subject = await _stream_with_consumer(nc, 0)
         js = nc.jetstream()
