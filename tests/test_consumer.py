@@ -327,6 +327,38 @@ async def test_a_durable_reconciled_with_the_same_settings_is_kept_with_its_plac
         db.close()
 
 
+async def test_a_consumer_stopped_as_it_starts_stops_at_once(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    """A stop that came while the consumer asked the server for its durable could lose its
+    cancel (Python 3.11's wait_for, when the answer came at the same moment); the consumer then
+    read on until the stop gave up waiting, 5 s later."""
+    region = new_region()
+    nc = await nats.connect(nats_server.url)
+    await ensure_stream(nc.jetstream(), events_stream_config(region))
+    db = Database(tmp_path / "consumer.db")
+    db.migrate(KERNEL_MIGRATIONS)
+    link = NatsLink(nats_server.url, name="consumer-test")
+    link.start()
+    try:
+        await link.jetstream()
+        slowest = 0.0
+        for attempt in range(40):
+            consumer = EventConsumer(
+                db, link, stream=events_stream_name(region), durable="quick", handlers={}
+            )
+            consumer.start()
+            await asyncio.sleep(0.0005 * (attempt % 8))
+            began = time.monotonic()
+            await consumer.stop()
+            slowest = max(slowest, time.monotonic() - began)
+        assert slowest < 1.0, f"a stop took {slowest:.2f} s"
+    finally:
+        await link.close()
+        await nc.close()
+        db.close()
+
+
 async def test_a_consumer_stopped_while_events_arrive_leaves_none_delivered_and_unacked(
     nats_server: NatsServer, tmp_path: Path
 ) -> None:

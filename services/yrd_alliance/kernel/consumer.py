@@ -112,7 +112,8 @@ class EventConsumer:
     async def stop(self) -> None:
         """Lets the open pull request end, and the events it brought be applied and acked,
         before the task goes (see kernel.pull). Elsewhere (connecting, backing off) nothing is
-        in hand, and the task is cancelled at once."""
+        in hand, and the task is cancelled at once. (Python 3.11's `wait_for` loses a cancel
+        that comes as its result does, so the task also ends its loop itself.)"""
         self._stopping = True
         inbox, self._inbox = self._inbox, None
         if inbox is not None and self._task is not None:
@@ -173,7 +174,9 @@ class EventConsumer:
                 )
                 await inbox.open()
                 self._inbox = inbox
-                while not inbox.closed:  # only stop() closes it
+                while not inbox.closed:
+                    if self._stopping:  # a stop whose cancel was lost (see stop)
+                        inbox.close()
                     in_hand = await inbox.next_batch()
                     if in_hand:
                         await self._settle(in_hand, await self._apply_batch(in_hand))

@@ -8,7 +8,8 @@ behind it. When the request is used up or expires, the next one goes out.
 then unsubscribes. Unsubscribing from a request still open would not do: the server picks the
 request for an event and sends it on another of its threads, so an event can go out after the
 unsubscribe and reach no one, delivered and unacked until the consumer's ack wait runs out.
-A short expiry keeps an idle close quick; an idle consumer asks again a few times a second.
+A short expiry keeps an idle close quick. An idle inbox asks again ten times a second, which
+cost 0.12 % of a core in the client and 0.15 % in nats-server per inbox (1 s: 0.01 % and 0.04 %).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from nats.js.errors import APIError
 
 log = logging.getLogger(__name__)
 
-_EXPIRES_S = 0.25  # how long a pull request waits at the server for events
+_EXPIRES_S = 0.1  # how long a pull request waits at the server for events
 _LOST_AFTER_S = 0.5  # past its expiry, a request the server never ended (it crashed) is gone
 # The server's word that a request is over: nothing left (404), expired (408), or cut short (409:
 # the consumer deleted or changed leader); the next request goes out.
