@@ -206,3 +206,33 @@ async def test_after_the_server_restarts_the_next_request_goes_out_and_events_fl
         server.stop()  # first: a close that fails must not leave it running
         if nc is not None:
             await nc.close()
+
+
+@pytest.mark.timeout(30)
+async def test_an_inbox_closed_again_without_a_connection_ends(tmp_path: Path) -> None:
+    """Each close without a connection once queued another end-of-request, so a reader that
+    closed on every turn spun on them forever and starved the service's event loop."""
+    server = NatsServer(tmp_path / "js", log_path=tmp_path / "nats.log")
+    server.start()
+    server.wait_ready()
+    nc: Client | None = None
+    try:
+        nc = await nats.connect(server.url, reconnect_time_wait=0.1, max_reconnect_attempts=-1)
+        stream, _ = await _stream_with_consumer(nc, 0)
+        inbox = PullInbox(nc, stream=stream, durable="reader", batch=10)
+        await inbox.open()
+        server.kill()
+        async with asyncio.timeout(5):
+            while nc.is_connected:
+                await asyncio.sleep(0.05)
+        turns = 0
+        async with asyncio.timeout(2):
+            while not inbox.closed:
+                inbox.close()
+                await inbox.next_batch()
+                turns += 1
+        assert turns <= 3, f"{turns} turns to close"
+    finally:
+        server.stop()
+        if nc is not None:
+            await nc.close()

@@ -122,6 +122,8 @@ class PullInbox:
         """Asks no more: the reader gets what the open request brings until it ends, then
         nothing. Without a connection the request is over already; unsent events come back
         after the consumer's ack wait."""
+        if self._closing:
+            return
         self._closing = True
         if not self._client.is_connected:
             self._received.put_nowait(None)
