@@ -4,7 +4,8 @@ with no open request and no event delivered to no one."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import nats
@@ -40,6 +41,22 @@ def leaf_enabled_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Na
     server.wait_ready()
     yield server
     server.stop()
+
+
+@contextlib.asynccontextmanager
+async def _own_server(home: Path) -> AsyncIterator[tuple[NatsServer, Client]]:
+    """A nats-server of the test's own, for killing, and a client that reconnects to it."""
+    server = NatsServer(home / "js", log_path=home / "nats.log")
+    server.start()
+    server.wait_ready()
+    nc: Client | None = None
+    try:
+        nc = await nats.connect(server.url, reconnect_time_wait=0.1, max_reconnect_attempts=-1)
+        yield server, nc
+    finally:
+        server.stop()  # first: a close that fails must not leave it running
+        if nc is not None:
+            await nc.close()
 
 
 async def _stream_with_consumer(nc: Client, events: int) -> tuple[str, str]:
@@ -172,12 +189,7 @@ async def test_after_the_server_restarts_the_next_request_goes_out_and_events_fl
 ) -> None:
     """A crash forgets the open request, and no one hears of it: the inbox gives it up once its
     time is past, and asks again."""
-    server = NatsServer(tmp_path / "js", log_path=tmp_path / "nats.log")
-    server.start()
-    server.wait_ready()
-    nc: Client | None = None
-    try:
-        nc = await nats.connect(server.url, reconnect_time_wait=0.1, max_reconnect_attempts=-1)
+    async with _own_server(tmp_path) as (server, nc):
         stream, subject = await _stream_with_consumer(nc, 1)
         inbox = PullInbox(nc, stream=stream, durable="reader", batch=10)
         await inbox.open()
@@ -202,22 +214,13 @@ async def test_after_the_server_restarts_the_next_request_goes_out_and_events_fl
         assert received == [b"after the restart"]
         inbox.close()
         assert await _rest(inbox) == []
-    finally:
-        server.stop()  # first: a close that fails must not leave it running
-        if nc is not None:
-            await nc.close()
 
 
 @pytest.mark.timeout(30)
 async def test_an_inbox_closed_again_without_a_connection_ends(tmp_path: Path) -> None:
     """Each close without a connection once queued another end-of-request, so a reader that
     closed on every turn spun on them forever and starved the service's event loop."""
-    server = NatsServer(tmp_path / "js", log_path=tmp_path / "nats.log")
-    server.start()
-    server.wait_ready()
-    nc: Client | None = None
-    try:
-        nc = await nats.connect(server.url, reconnect_time_wait=0.1, max_reconnect_attempts=-1)
+    async with _own_server(tmp_path) as (server, nc):
         stream, _ = await _stream_with_consumer(nc, 0)
         inbox = PullInbox(nc, stream=stream, durable="reader", batch=10)
         await inbox.open()
@@ -232,7 +235,3 @@ async def test_an_inbox_closed_again_without_a_connection_ends(tmp_path: Path) -
                 await inbox.next_batch()
                 turns += 1
         assert turns <= 3, f"{turns} turns to close"
-    finally:
-        server.stop()
-        if nc is not None:
-            await nc.close()
