@@ -39,7 +39,7 @@ from yrd_alliance.kernel.events import Event
 from yrd_alliance.kernel.nats_link import NatsLink
 from yrd_alliance.kernel.projection import Handler
 from yrd_alliance.kernel.pull import PullInbox
-from yrd_alliance.kernel.tasks import cancel_and_wait
+from yrd_alliance.kernel.tasks import cancel_and_wait, pause
 from yrd_alliance.kernel.tracing import Tracing
 from yrd_alliance.kernel.unit_of_work import UnitOfWork
 
@@ -112,8 +112,8 @@ class EventConsumer:
     async def stop(self) -> None:
         """Lets the open pull request end, and the events it brought be applied and acked,
         before the task goes (see kernel.pull). Elsewhere (connecting, backing off) nothing is
-        in hand, and the task is cancelled at once. (Python 3.11's `wait_for` loses a cancel
-        that comes as its result does, so the task also ends its loop itself.)"""
+        in hand, and the task is cancelled at once. (A cancel can be lost, see kernel.tasks, so
+        the task also ends its loop itself.)"""
         self._stopping = True
         inbox, self._inbox = self._inbox, None
         if inbox is not None and self._task is not None:
@@ -191,7 +191,7 @@ class EventConsumer:
                 if inbox is not None:
                     self._inbox = None
                     await self._give_back(inbox, in_hand)
-                await asyncio.sleep(backoff)
+                await pause(backoff)
                 backoff = min(backoff * 2, 2.0)
 
     async def _give_back(self, inbox: PullInbox, in_hand: list[Msg]) -> None:

@@ -26,7 +26,7 @@ from nats.js import JetStreamContext
 
 from yrd_alliance.kernel.nats_link import NatsLink
 from yrd_alliance.kernel.streams import RETENTION_S, all_stream_config, all_stream_name
-from yrd_alliance.kernel.tasks import cancel_and_wait
+from yrd_alliance.kernel.tasks import cancel_and_wait, pause
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class FederationSupervisor:
             throttled = time.monotonic() - self._last_reapply < REAPPLY_EVERY_S
             if healed or (idle and not throttled):
                 await self._reapply(js, healed or idle)
-            await asyncio.sleep(self._interval_s)
+            await pause(self._interval_s)
 
     async def _report_health(self) -> None:
         if self._health is None:

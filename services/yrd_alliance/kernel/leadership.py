@@ -17,7 +17,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from yrd_alliance.kernel.tasks import cancel_and_wait
+from yrd_alliance.kernel.tasks import cancel_and_wait, pause
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class Leadership:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self._poll_s)
+            await pause(self._poll_s)
             try:
                 await self._check()
             except Exception:  # e.g. the database unreachable: tried again at the next tick

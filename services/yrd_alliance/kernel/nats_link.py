@@ -17,7 +17,7 @@ import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 
-from yrd_alliance.kernel.tasks import cancel_and_wait
+from yrd_alliance.kernel.tasks import cancel_and_wait, pause
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class NatsLink:
                 log.warning(
                     "NATS at %s not reachable yet (%s); retrying in %.1fs", self._url, exc, delay
                 )
-                await asyncio.sleep(delay)
+                await pause(delay)
                 delay = min(delay * 2, 2.0)
                 continue
             self._client, self._js = client, js

@@ -38,7 +38,7 @@ from yrd_alliance.kernel.metrics import PipelineFigures
 from yrd_alliance.kernel.nats_link import NatsLink
 from yrd_alliance.kernel.outbox import OutboxRelay
 from yrd_alliance.kernel.paging import PageTokens, page_size
-from yrd_alliance.kernel.tasks import cancel_and_wait
+from yrd_alliance.kernel.tasks import cancel_and_wait, pause
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ class PipelineWatch:
                 await self.check()
             except Exception:  # a failed check is tried again at the next tick
                 log.exception("checking the event pipeline failed")
-            await asyncio.sleep(self._interval_s)
+            await pause(self._interval_s)
 
     async def _report(self, name: str, ok: bool) -> None:
         if self._reported.get(name) != ok:

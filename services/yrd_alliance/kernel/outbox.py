@@ -27,7 +27,7 @@ from yrd_alliance.kernel import dead_letters
 from yrd_alliance.kernel.db import Connection, Database
 from yrd_alliance.kernel.events import Event
 from yrd_alliance.kernel.nats_link import NatsLink
-from yrd_alliance.kernel.tasks import cancel_and_wait
+from yrd_alliance.kernel.tasks import cancel_and_wait, pause
 from yrd_alliance.kernel.tracing import Tracing
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ class OutboxRelay:
                 backoff = await self._step(backoff)
             except Exception as exc:  # the database unreachable: its rows wait there
                 log.warning("outbox relay: %s; retrying in %.2fs", exc, backoff)
-                await asyncio.sleep(backoff)
+                await pause(backoff)
                 backoff = min(backoff * 2, 2.0)
 
     async def _step(self, backoff: float) -> float:
@@ -195,7 +195,7 @@ class OutboxRelay:
             await self._set_aside(rows[acked], reason)
             return backoff
         log.warning("outbox relay: publish failed (%s); retrying in %.2fs", reason, backoff)
-        await asyncio.sleep(backoff)
+        await pause(backoff)
         return min(backoff * 2, 2.0)
 
     def _traced(self, rows: list[_Row]) -> None:

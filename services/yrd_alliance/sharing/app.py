@@ -15,6 +15,7 @@ from yrd_alliance.kernel.auth import ANY_ROLE, WRITERS, MethodPolicy
 from yrd_alliance.kernel.runtime import Parts, Runtime, Servicer
 from yrd_alliance.kernel.server import ServiceDefinition
 from yrd_alliance.kernel.settings import ServiceSettings
+from yrd_alliance.kernel.tasks import pause
 from yrd_alliance.sharing import store
 from yrd_alliance.sharing.capacity import Capacity
 from yrd_alliance.sharing.catalogue import IndexedCatalogue
@@ -85,7 +86,7 @@ def _build(runtime: Runtime) -> Parts:
     async def expire_requests() -> None:
         """Held or waitlisted requests whose window has begun become EXPIRED, units released."""
         while True:
-            await asyncio.sleep(settings.expiry_interval_s)
+            await pause(settings.expiry_interval_s)
             try:
                 await capacity.expire_due(ports.storage)
             except Exception:  # a failed sweep is retried at the next interval
@@ -95,19 +96,19 @@ def _build(runtime: Runtime) -> Parts:
         """Brings the search index up to date at once (building it if it is missing: every
         other method answers meanwhile, and a search waits for it), then applies committed
         changes soon after they commit, so a search seldom waits."""
-        started, pause, ready = time.perf_counter(), 0.0, False
+        started, wait_s, ready = time.perf_counter(), 0.0, False
         while True:
-            await asyncio.sleep(pause)
+            await pause(wait_s)
             try:
                 await catalogue.current()
             except Exception:  # retried, less often while it keeps failing; a search retries too
                 log.exception("updating the search index failed")
-                pause = min(max(pause, INDEX_INTERVAL_S) * 2, 5.0)
+                wait_s = min(max(wait_s, INDEX_INTERVAL_S) * 2, 5.0)
                 continue
             if not ready:
                 ready = True
                 log.info("search index up to date in %.1f s", time.perf_counter() - started)
-            pause = INDEX_INTERVAL_S
+            wait_s = INDEX_INTERVAL_S
 
     async def background() -> None:
         try:
