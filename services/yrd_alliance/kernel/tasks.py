@@ -27,9 +27,19 @@ async def pause(seconds: float) -> None:
 async def cancel_and_wait(task: asyncio.Task[None] | None, *, within_s: float = 5.0) -> None:
     """Cancels a background task and waits until it has stopped: `within_s` at most, and as
     long again after a second cancel when it outlived the first. A task still running after
-    that is logged and left. The caller's own cancel is never swallowed."""
+    that is logged and left. A caller cancelled meanwhile still sees the stop through, then
+    gets its cancel: it is never swallowed."""
     if task is None or task.done():
         return
+    stopping = asyncio.ensure_future(_stop(task, within_s))
+    try:
+        await asyncio.shield(stopping)
+    except asyncio.CancelledError:
+        await asyncio.wait({stopping})
+        raise
+
+
+async def _stop(task: asyncio.Task[None], within_s: float) -> None:
     for _attempt in range(2):
         task.cancel()
         await asyncio.wait({task}, timeout=within_s)
