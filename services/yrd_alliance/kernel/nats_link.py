@@ -102,9 +102,7 @@ class NatsLink:
                     disconnected_cb=self._on_disconnected,
                     reconnected_cb=self._on_reconnected,
                 )
-                js = client.jetstream(timeout=5)
-                for callback in self._on_connect:
-                    await callback(js)
+                js = await self._set_up(client)
             except Exception as exc:  # any failure: try again, the service keeps serving
                 log.warning(
                     "NATS at %s not reachable yet (%s); retrying in %.1fs", self._url, exc, delay
@@ -116,6 +114,21 @@ class NatsLink:
             self._ready.set()
             log.info("connected to NATS at %s", self._url)
             return
+
+    async def _set_up(self, client: Client) -> JetStreamContext:
+        """Runs the set-up over a new connection; a set-up that fails or is cancelled closes
+        the connection, which would otherwise stay open and reconnect for ever."""
+        try:
+            js = client.jetstream(timeout=5)
+            for callback in self._on_connect:
+                await callback(js)
+            return js
+        except BaseException:
+            try:
+                await asyncio.wait_for(client.close(), timeout=2)
+            except Exception as exc:  # the server is gone: nothing to close politely
+                log.info("NATS connection closed uncleanly: %s", exc)
+            raise
 
     async def _on_error(self, exc: Exception) -> None:
         log.debug("NATS error: %s", exc)
