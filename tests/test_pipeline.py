@@ -4,6 +4,7 @@ set aside where an operator sees it, and everything behind it flows on."""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 import time
 import uuid
@@ -316,7 +317,7 @@ async def test_a_poison_event_is_set_aside_and_the_next_hundred_apply_in_order(
 
 
 async def test_a_stuck_outbox_shows_while_nats_is_up(
-    nats_server: NatsServer, tmp_path: Path
+    nats_server: NatsServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     region = new_region()
     settings = settings_for(region, tmp_path / "m.db", nats_server.url)
@@ -335,13 +336,17 @@ async def test_a_stuck_outbox_shows_while_nats_is_up(
             await nc.jetstream().delete_stream(events_stream_name(region))
         finally:
             await nc.close()
-        await m.create_carrier()
+        for _ in range(3):  # a batch of three: each publish fails
+            await m.create_carrier()
         await eventually(
             lambda: _health(channel, "outbox"), lambda s: s == NOT_SERVING, "stuck", within_s=15
         )
         stub = ops_grpc.OperationsServiceStub(channel)
         status = await stub.GetPipelineStatus(ops.GetPipelineStatusRequest(), metadata=m.op)
-        assert status.outbox.stuck and status.outbox.backlog == 1
+        assert status.outbox.stuck and status.outbox.backlog == 3
+        gc.collect()  # a failed publish whose outcome nobody read is logged as it goes
+        unread = [r for r in caplog.records if "never retrieved" in r.getMessage()]
+        assert unread == [], "every failed publish's outcome was read"
         assert status.outbox.oldest_unsent_age_seconds >= 1.0 and status.outbox.nats_connected
         assert await _health(channel, "") == SERVING
     finally:

@@ -221,11 +221,17 @@ class OutboxRelay:
             _, pending = await asyncio.wait(futures, timeout=self._ack_timeout_s)
         for future in pending:
             future.cancel()
-        for acked, future in enumerate(futures):
-            if future in pending or future.cancelled():
-                return acked, TimeoutError(f"no publish ack within {self._ack_timeout_s}s")
-            if future.exception() is not None:
-                return acked, future.exception()
+        # Every outcome is read, not only the first failure's: asyncio logs an error for each
+        # failed future nobody read (a whole batch of them when the stream is gone).
+        failures = [
+            TimeoutError(f"no publish ack within {self._ack_timeout_s}s")
+            if future.cancelled()
+            else future.exception()
+            for future in futures
+        ]
+        for acked, failure in enumerate(failures):
+            if failure is not None:
+                return acked, failure
         return len(futures), refused
 
     async def _set_aside(self, row: _Row, reason: BaseException) -> None:
