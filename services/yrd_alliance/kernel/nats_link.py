@@ -104,8 +104,8 @@ class NatsLink:
                 )
                 js = await self._set_up(client)
             except Exception as exc:  # any failure: try again, the service keeps serving
-                log.warning(
-                    "NATS at %s not reachable yet (%s); retrying in %.1fs", self._url, exc, delay
+                log.warning(  # not reachable, or JetStream not answering the set-up yet
+                    "connecting to NATS at %s failed (%s); retrying in %.1fs", self._url, exc, delay
                 )
                 await pause(delay)
                 delay = min(delay * 2, 2.0)
