@@ -7,6 +7,7 @@ import asyncio
 import json
 import urllib.request
 import uuid
+from pathlib import Path
 
 from nats.js import JetStreamContext
 from yrd_alliance.deployment.procs import NatsServer
@@ -66,3 +67,44 @@ async def test_a_link_closed_during_its_set_up_leaves_no_connection(
     await eventually(lambda: count(nats_server, name), lambda n: n == 0, "none after the close")
     await asyncio.sleep(0.5)
     assert await count(nats_server, name) == 0, "the connection did not come back"
+
+
+async def test_a_set_up_after_a_reconnect_is_cancelled_by_the_next_one_and_by_the_close(
+    tmp_path: Path,
+) -> None:
+    """Each reconnect runs the set-up again; one still running when the next reconnect
+    comes, or when the link closes, is cancelled rather than left to run on its own."""
+    server = NatsServer(tmp_path / "js", log_path=tmp_path / "nats.log")
+    server.start()
+    server.wait_ready()
+    calls: list[int] = []
+    ended: list[int] = []
+    blocked = asyncio.Event()
+
+    async def blocks_after_a_reconnect(js: JetStreamContext) -> None:
+        calls.append(1)
+        mine = len(calls)
+        if mine == 1:  # the first connect's set-up
+            return
+        try:
+            blocked.set()
+            await asyncio.Event().wait()
+        finally:
+            ended.append(mine)
+
+    link = NatsLink(server.url, name="resetup", on_connect=[blocks_after_a_reconnect])
+    link.start()
+    try:
+        await asyncio.wait_for(link.jetstream(), timeout=30)
+        for reconnect in (1, 2):
+            server.kill()
+            server.start()
+            server.wait_ready()
+            await asyncio.wait_for(blocked.wait(), timeout=30)
+            blocked.clear()
+            assert len(calls) == reconnect + 1
+        assert ended == [2], "the second reconnect's set-up cancelled the first's"
+    finally:
+        await link.close()
+        server.stop()
+    assert ended == [2, 3], "the close cancelled the one still running"

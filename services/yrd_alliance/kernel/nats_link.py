@@ -140,6 +140,8 @@ class NatsLink:
     async def _on_reconnected(self) -> None:
         log.info("reconnected to NATS")
         if self._js is not None:
+            if self._resetup is not None:  # the last reconnect's, if still running: for naught
+                self._resetup.cancel()
             # Not awaited here: JetStream API calls must not run inside the reconnect path.
             self._resetup = asyncio.create_task(self._run_setup(self._js))
 
