@@ -124,10 +124,7 @@ class NatsLink:
                 await callback(js)
             return js
         except BaseException:
-            try:
-                await asyncio.wait_for(client.close(), timeout=2)
-            except Exception as exc:  # the server is gone: nothing to close politely
-                log.info("NATS connection closed uncleanly: %s", exc)
+            await _close_quietly(client)
             raise
 
     async def _on_error(self, exc: Exception) -> None:
@@ -160,7 +157,11 @@ class NatsLink:
             try:
                 await asyncio.wait_for(self._client.drain(), timeout=2)
             except Exception:
-                try:
-                    await self._client.close()
-                except Exception as exc:  # the server is gone; nothing is left to flush
-                    log.info("NATS connection closed uncleanly: %s", exc)
+                await _close_quietly(self._client)
+
+
+async def _close_quietly(client: Client) -> None:
+    try:
+        await asyncio.wait_for(client.close(), timeout=2)
+    except Exception as exc:  # the server is gone; nothing is left to flush
+        log.info("NATS connection closed uncleanly: %s", exc)
