@@ -108,7 +108,9 @@ class IndexReader:
         after the first from the snapshot its first page used, while it is kept.
 
         When a first page should hold every match, its own pass counts them, and when they
-        do all fit, their stored fields make the facets: no second pass over them."""
+        do all fit, their stored fields make the facets: no second pass over them. Nor is
+        there one for a first relevance page that finds fewer matches than it could show, or
+        for a recency page of a query its count found nothing for."""
         generation, searcher = self._snapshot(generation)
         query = self._query(q, excluded)
         facets, expected = self._estimate(searcher, q, excluded)
@@ -123,12 +125,14 @@ class IndexReader:
             shown = [_stored(searcher, address) for _, address in found.hits]
             page = [(f"{generation} {offset + i}", s[1]) for i, s in enumerate(shown, 1)]
             total = _count(found)
+            if total is None and offset == 0 and len(shown) < limit:
+                total = len(shown)  # a first page short of its limit holds every match
         else:
             if facets is None and not one_pass:
                 facets = self._counted(searcher, query)
             if facets is not None:
                 matches = sum(facets[0].values())
-                recent = self._newest(searcher, query, cursor, limit, matches)
+                recent = self._newest(searcher, query, cursor, limit, matches) if matches else []
             else:
                 first, total = _newest_counted(searcher, query, limit + 1)
                 recent = self._newest(searcher, query, None, limit, total, first)
