@@ -45,11 +45,11 @@ Facets = tuple[dict[int, int], dict[str, int]]  # matches per category, matches 
 # (page as (token key, resource), matches per category, matches per region)
 Found = tuple[list[tuple[str, bytes]], dict[int, int], dict[str, int]]
 _MUST, _MUST_NOT = tantivy.Occur.Must, tantivy.Occur.MustNot
-# A recency page first looks among the newest 1/1024, 1/256 … of the index, the smallest slice
+# A recency page first looks among the newest 1/1024, 1/512 … of the index, the smallest slice
 # that should hold SLICE_MARGIN times the matches it needs. The slices' bounds are measured
 # again when the number of documents has moved by a tenth, or after FLOORS_MAX_AGE_S: a stale
 # bound only makes a slice hold more or fewer, never a page wrong.
-SLICES = (1024, 256, 64, 16)
+SLICES = (1024, 512, 256, 128, 64, 32, 16)
 SLICE_MARGIN = 8
 FLOORS_MAX_AGE_S = 60.0
 # Matches above which `total_size` and the facet counts are estimated from the index's sample
