@@ -112,15 +112,16 @@ class IndexReader:
         there one for a first relevance page that finds fewer matches than it could show, or
         for a recency page of a query its count found nothing for."""
         generation, searcher = self._snapshot(generation)
-        query = self._query(q, excluded)
         facets, expected = self._estimate(searcher, q, excluded)
         one_pass = facets is None and cursor is None and expected <= limit
         total: int | None = None  # every match, when the page's pass counted them
-        if q.words and q.relevance:
-            offset = 0
+        relevance, offset = bool(q.words and q.relevance), 0
+        if relevance:
             if cursor is not None:
                 generation, offset = cursor[0], int(cursor[1])
             searcher = self._pinned_snapshot(generation)  # the first page pins its snapshot
+        query = self._query(searcher, q, excluded)  # for the snapshot it is asked of
+        if relevance:
             found = searcher.search(query, limit=limit, offset=offset, count=one_pass)
             shown = [_stored(searcher, address) for _, address in found.hits]
             page = [(f"{generation} {offset + i}", s[1]) for i, s in enumerate(shown, 1)]
@@ -228,7 +229,8 @@ class IndexReader:
         at_most = self._at_most(searcher, q)
         if at_most <= ESTIMATE_ABOVE:
             return None, at_most
-        categories, regions = self._counted(searcher, self._query(q, excluded, sampled=True))
+        in_sample = self._query(searcher, q, excluded, sampled=True)
+        categories, regions = self._counted(searcher, in_sample)
         sampled = sum(categories.values()) * SAMPLE_PARTS
         if sampled <= ESTIMATE_ABOVE:
             return None, sampled
@@ -260,8 +262,11 @@ class IndexReader:
             default=searcher.num_docs,
         )
 
-    def _query(self, q: Query, excluded: Sequence[str], sampled: bool = False) -> tantivy.Query:
-        """The query, or with `sampled` the same query over the index's sample alone."""
+    def _query(
+        self, searcher: tantivy.Searcher, q: Query, excluded: Sequence[str], sampled: bool = False
+    ) -> tantivy.Query:
+        """The query as `searcher` is to answer it, or with `sampled` the same query over the
+        index's sample alone."""
         prefix = SAMPLED if sampled else ""
         must = [self._word(w.lower(), prefix) for w in q.words]
         if sampled and not q.words:
@@ -277,11 +282,14 @@ class IndexReader:
                 [(_MUST, hidden), (_MUST_NOT, self._term("region", q.here))]
             )
         clauses = [(_MUST, m) for m in must or [tantivy.Query.all_query()]]
-        clauses.append((_MUST_NOT, hidden))
+        if searcher.doc_freq("private", 1):  # (deleted documents counted too: never too few)
+            clauses.append((_MUST_NOT, hidden))
         if q.window and q.free_units > 1:
             clauses.append((_MUST_NOT, self._range("capacity", lower=1, upper=q.free_units - 1)))
         if excluded:
             clauses.append((_MUST_NOT, tantivy.Query.term_set_query(self.schema, "id", excluded)))
+        if len(clauses) == 1:  # tantivy skips blocks of a lone term's matches it cannot rank
+            return clauses[0][1]  # high enough, but not within a boolean query
         return tantivy.Query.boolean_query(clauses)
 
     def _word(self, word: str, prefix: str = "") -> tantivy.Query:
