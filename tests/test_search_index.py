@@ -1,7 +1,8 @@
 """The search index kept in step with the database: the sharing service SIGKILLed while its
 index applies thousands of changed resources (and while it rebuilds a lost one), then every
 search page equal to the database; pages that neither repeat nor skip while resources change;
-a database from before the index indexed whole; the service answering while it builds."""
+the first region-only resource hidden from the next search on; a database from before the index
+indexed whole; the service answering while it builds."""
 
 from __future__ import annotations
 
@@ -282,6 +283,44 @@ async def test_pages_never_repeat_or_skip_a_result_while_resources_change(
         throughout = {n for n in matched_at_start if n not in changed}
         assert len(throughout) > 100
         assert throughout <= set(shown), f"{len(throughout - set(shown))} skipped"
+    db.close()
+
+
+@pytest.mark.parametrize("relevance", [False, True], ids=["recency", "relevance"])
+async def test_the_first_region_only_resource_is_hidden_from_the_next_search_on(
+    tmp_path: Path, relevance: bool
+) -> None:
+    """A catalogue with no region-only resource is searched without the clause that hides
+    them; once one is in, every search but its own region's leaves it out again, a lone
+    word (asked bare before) as well as a word with a filter."""
+    db = Database(tmp_path / "sharing.db", sync_full=False)
+    db.migrate([*KERNEL_MIGRATIONS, *MIGRATIONS])
+    shared = [_resource("sh", n, 0) for n in range(30)]
+    hidden = _resource("sh", 30, 0)
+    hidden.visibility, hidden.category = pb.VISIBILITY_REGION, pb.CATEGORY_LAB_EQUIPMENT
+    searches = {  # (caller's region, with a filter) -> the query
+        (here, filtered): Query(here=here, words=("路演",), relevance=relevance,
+                                category=pb.CATEGORY_LAB_EQUIPMENT if filtered else 0)
+        for here in ("", "hz", "sh") for filtered in (False, True)
+    }  # fmt: skip
+
+    async def found() -> dict[tuple[str, bool], set[str]]:
+        await catalogue.current()
+        names = {}
+        for key, query in searches.items():
+            page, total, _, _ = await catalogue.search(query, None, 100)
+            names[key] = {pb.Resource.FromString(data).name for _, data in page}
+            assert total == len(names[key]), key
+        return names
+
+    async with search_catalogue(db, tmp_path) as catalogue:
+        await _write(tmp_path / "sharing.db", shared)
+        before = await found()
+        assert before[("", False)] == {r.name for r in shared}
+        await _write(tmp_path / "sharing.db", [hidden])
+        after = await found()
+        for (here, filtered), names in after.items():  # only sh's own members see it
+            assert names == before[here, filtered] | ({hidden.name} if here == "sh" else set())
     db.close()
 
 
