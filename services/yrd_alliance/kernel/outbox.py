@@ -225,7 +225,7 @@ class OutboxRelay:
         # failed future nobody read (a whole batch of them when the stream is gone).
         failures = [
             TimeoutError(f"no publish ack within {self._ack_timeout_s}s")
-            if future.cancelled()
+            if future in pending or future.cancelled()  # (a task cancelled may not be done yet)
             else future.exception()
             for future in futures
         ]
